@@ -1,0 +1,25 @@
+# The two set-up commands: `make demo` and `make test`. Both install what they need.
+CARGO  ?= cargo
+PYTHON ?= python3
+VENV   := .venv
+MOTO   := $(VENV)/bin/moto_server
+MOTO_VERSION := 5.2.5
+
+.PHONY: test demo moto lint
+
+## The local AWS emulator (moto server) in a git-ignored venv.
+moto: $(MOTO)
+$(MOTO):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"
+
+## Every test: unit, property, macro UI and emulator tests.
+test: $(MOTO)
+	ECS_KIT_MOTO_SERVER=$(abspath $(MOTO)) $(CARGO) test --workspace
+
+## The product-web example.
+demo:
+	$(CARGO) run --example product-web -- synth
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,6 @@
+fn main() {
+    let _service: ecs_kit::Service = ecs_kit::service! {
+        name: "product-web",
+        count: 2,
+    };
+}

@@ -1,0 +1,45 @@
+// Every key at once.
+const READ_BUCKET: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
+
+fn main() {
+    let service: ecs_kit::Service = ecs_kit::service! {
+        name: "product-web",
+        image: "registry.example.com/shop/product-web:1.4",
+        port: 8000,
+        count: 2,
+        cpu: 512,
+        memory: 1024,
+        log_retention_days: 14,
+        min_healthy_percent: 100,
+        max_percent: 200,
+        circuit_breaker: ecs_kit::CircuitBreaker::Rollback,
+        path: "/products",
+        health_check: ecs_kit::HealthCheck::new("/health").matcher("200-299"),
+        deregistration_delay: 10,
+        env: {
+            "RUST_LOG" => "info",
+            "_PRIVATE" => String::from("yes"),
+        },
+        secrets: {
+            "DB_PASSWORD" => ecs_kit::Secret::ssm("/x"),
+            "API_KEY" => ecs_kit::Secret::secrets_manager("arn:aws:secretsmanager:us-west-2:123456789012:secret:api"),
+        },
+        tags: { "team" => "shop", "cost-center" => "42" },
+        inline_policies: { "read-bucket" => READ_BUCKET },
+        policies: [
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+        ],
+    };
+    let _ = format!("{service:?}");
+
+    // The other count, a `Duration` delay and a health check given as a path.
+    let _: ecs_kit::Service = ecs_kit::service! {
+        external_count: 3,
+        deregistration_delay: std::time::Duration::from_millis(1500),
+        health_check: "/",
+        port: 65535,
+        image: "registry.example.com/shop/worker@sha256:0123",
+        name: "w",
+    };
+}

@@ -1,0 +1,444 @@
+//! The ready-made command line: hand your stack to [`run`] (or, with knobs of your own
+//! program, to [`run_with`]) in `main`.
+//!
+//! | verb | flags |
+//! |---|---|
+//! | `synth` | `--json` |
+//!
+//! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
+//! variables). Exit codes: 0 success, 1 any error (usage errors included).
+//!
+//! ```no_run
+//! use ecs_kit::{service, Stack};
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let stack = Stack::builder("shop")
+//!         .region("us-west-2")
+//!         .service(service! { name: "worker", image: "busybox:1.36", port: 8080 });
+//!     ecs_kit::cli::run(stack)
+//! }
+//! ```
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, FromArgMatches, Parser, Subcommand};
+
+use crate::dsl::StackBuilder;
+use crate::graph::props::{AvailabilityZone, ImageSource, Peer};
+use crate::graph::{Graph, Properties, RefOr, Resource};
+use crate::model::{Stack, ValidationErrors};
+
+/// Flags every verb takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Global {
+    /// AWS region; must match the stack's region (AWS_REGION is not compared: the
+    /// stack's own region wins over the environment's default).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS credentials profile (default: AWS_PROFILE, then `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL).
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+}
+
+/// A program without knobs of its own.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct NoKnobs {}
+
+/// The verbs; `K` is the program's own flags, accepted after the verb.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Verb<K: Args> {
+    /// Print the desired resources without touching AWS.
+    Synth {
+        /// One JSON object: {"stack", "resources": [{"id", "type", "depends_on", "properties", ...}]}.
+        #[arg(long)]
+        json: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
+}
+
+impl<K: Args> Verb<K> {
+    /// The program's own flags given with the verb.
+    #[must_use]
+    pub fn knobs(&self) -> &K {
+        match self {
+            Verb::Synth { knobs, .. } => knobs,
+        }
+    }
+}
+
+/// The parsed command line.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about = "Plan, apply and inspect an ecs-kit stack")]
+pub struct Cli<K: Args> {
+    /// Global flags.
+    #[command(flatten)]
+    pub global: Global,
+    /// The verb.
+    #[command(subcommand)]
+    pub verb: Verb<K>,
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The declaration is invalid.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// The stack's resources are inconsistent (a bug of ecs-kit).
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    /// `--region` names another region than the stack's.
+    #[error("--region {given} disagrees with the stack's region {stack}: a stack lives in one region; drop --region or change the stack's region")]
+    RegionMismatch {
+        /// The flag's region.
+        given: String,
+        /// The stack's region.
+        stack: String,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the output")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the command line of the process on `stack`, printing to stdout and stderr.
+#[must_use]
+pub fn run(stack: StackBuilder) -> ExitCode {
+    run_with::<NoKnobs, _>(|_| stack)
+}
+
+/// Runs the command line of the process; `build` makes the stack from the program's
+/// own flags `K` (a `clap::Args` type, accepted after the verb).
+#[must_use]
+pub fn run_with<K, F>(build: F) -> ExitCode
+where
+    K: Args,
+    F: FnOnce(&K) -> StackBuilder,
+{
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    ExitCode::from(run_from(std::env::args_os(), build, &mut stdout, &mut stderr))
+}
+
+/// Runs the command line `args` (program name first), writing to `out` and `err`, and
+/// returns the exit code: what [`run_with`] does, for tests and embedding.
+pub fn run_from<K, F, I, T>(args: I, build: F, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    K: Args,
+    F: FnOnce(&K) -> StackBuilder,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match parse::<K, _, _>(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout and exit 0; usage errors exit 1.
+            return if e.use_stderr() {
+                let _ = write!(err, "{}", e.render());
+                1
+            } else {
+                let _ = write!(out, "{}", e.render());
+                0
+            };
+        }
+    };
+    match execute(&cli, build(cli.verb.knobs()), out, err) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            1
+        }
+    }
+}
+
+/// Parses `args` into a [`Cli`].
+///
+/// # Errors
+/// clap's error for a usage error, `--help` or `--version`.
+pub fn parse<K, I, T>(args: I) -> Result<Cli<K>, clap::Error>
+where
+    K: Args,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = <Cli<K> as clap::CommandFactory>::command().try_get_matches_from(args)?;
+    Cli::<K>::from_arg_matches(&matches)
+}
+
+/// Executes a parsed command line on `stack`.
+///
+/// # Errors
+/// [`CliError`]: an invalid declaration, a region mismatch, an output failure.
+pub fn execute<K: Args>(
+    cli: &Cli<K>,
+    stack: StackBuilder,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let stack = stack.build()?;
+    for warning in stack.warnings() {
+        writeln!(err, "warning: {warning}")?;
+    }
+    if let Some(given) = cli.global.region.as_deref().filter(|r| *r != stack.region) {
+        return Err(CliError::RegionMismatch { given: given.to_owned(), stack: stack.region.clone() });
+    }
+    match &cli.verb {
+        Verb::Synth { json, .. } => {
+            let graph = Graph::from_stack(&stack)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &graph).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(render_tree(&stack, &graph).as_bytes())?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn text(value: &RefOr<String>) -> String {
+    match value {
+        RefOr::Value(v) => v.clone(),
+        RefOr::Ref(r) => format!(
+            "<{}.{}>",
+            r.id,
+            serde_json::to_value(r.attr).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        ),
+    }
+}
+
+/// A few words on what a resource is, for the tree.
+fn detail(resource: &Resource) -> String {
+    match &resource.properties {
+        Properties::Vpc(p) => p.cidr_block.clone(),
+        Properties::Subnet(p) => {
+            let zone = match &p.availability_zone {
+                AvailabilityZone::Name(n) => n.clone(),
+                AvailabilityZone::Index { zone_index } => format!("zone #{zone_index}"),
+            };
+            format!("{} in {zone}", p.cidr_block)
+        }
+        Properties::RouteTable(p) => {
+            p.routes.iter().map(|r| r.destination_cidr_block.clone()).collect::<Vec<_>>().join(", ")
+                + " -> "
+                + &p.routes
+                    .iter()
+                    .map(|r| match &r.target {
+                        crate::graph::props::RouteTarget::GatewayId(g)
+                        | crate::graph::props::RouteTarget::NatGatewayId(g) => text(g),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+        }
+        Properties::SecurityGroup(p) => {
+            let rules: Vec<String> = p
+                .ingress
+                .iter()
+                .map(|r| {
+                    let from = match &r.peer {
+                        Peer::CidrIpv4(c) => c.clone(),
+                        Peer::SecurityGroupId(g) => text(g),
+                    };
+                    if r.from_port == r.to_port {
+                        format!("{} {} from {from}", r.ip_protocol, r.from_port)
+                    } else {
+                        format!("{} {}-{} from {from}", r.ip_protocol, r.from_port, r.to_port)
+                    }
+                })
+                .collect();
+            if rules.is_empty() {
+                "no inbound".into()
+            } else {
+                rules.join("; ")
+            }
+        }
+        Properties::LaunchTemplate(p) => format!(
+            "{}, {}",
+            p.instance_type,
+            match &p.image {
+                ImageSource::ImageId(id) => id.clone(),
+                ImageSource::SsmParameter { follow_latest: true, .. } => "latest ECS-optimized AMI".into(),
+                ImageSource::SsmParameter { follow_latest: false, .. } => "ECS-optimized AMI, kept once chosen".into(),
+            }
+        ),
+        Properties::Role(p) => {
+            let mut parts: Vec<String> =
+                p.managed_policy_arns.iter().map(|a| a.rsplit('/').next().unwrap_or(a).to_owned()).collect();
+            parts.extend(p.inline_policies.keys().cloned());
+            parts.join(", ")
+        }
+        Properties::AutoScalingGroup(p) => {
+            format!("{}..{} instances, {} at start", p.min_size, p.max_size, p.desired_capacity)
+        }
+        Properties::FileSystem(p) => format!("encrypted, {}", p.throughput_mode),
+        Properties::AccessPoint(p) => format!("root {}", p.root_directory.path),
+        Properties::LoadBalancer(p) => p.scheme.clone(),
+        Properties::TargetGroup(p) => format!("port {}, health check {}", p.port, p.health_check.path),
+        Properties::Listener(p) => format!("{} :{}", p.protocol, p.port),
+        Properties::ListenerRule(p) => format!("{} (priority {})", p.path_patterns.join(" "), p.priority),
+        Properties::LogGroup(p) => format!("{} days", p.retention_in_days),
+        Properties::TaskDefinition(p) => p
+            .container_definitions
+            .iter()
+            .map(|c| format!("{} ({} cpu, {} MiB)", c.image, c.cpu, c.memory))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Properties::Service(p) => format!(
+            "{} tasks{}",
+            p.desired_count,
+            if p.desired_count_owner == crate::graph::props::CountOwner::External {
+                " at start (count owned outside)"
+            } else {
+                ""
+            }
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The human form of `synth`: platform resources by area, then each service's own.
+#[must_use]
+pub fn render_tree(stack: &Stack, graph: &Graph) -> String {
+    use crate::graph::ResourceType as T;
+    let area = |r: &Resource| match r.resource_type {
+        T::Vpc | T::InternetGateway | T::Subnet | T::Eip | T::NatGateway | T::RouteTable | T::SecurityGroup => {
+            "network"
+        }
+        T::IamRole | T::InstanceProfile => "identity",
+        T::LaunchTemplate | T::AutoScalingGroup | T::CapacityProvider | T::Cluster => "compute",
+        T::FileSystem | T::MountTarget | T::AccessPoint => "storage",
+        T::LoadBalancer | T::TargetGroup | T::Listener | T::ListenerRule => "load balancing",
+        T::LogGroup | T::TaskDefinition | T::EcsService => "services",
+    };
+    let owner = |r: &Resource| {
+        stack.services.iter().find(|s| r.id.as_str().ends_with(&format!("/{}", s.name))).map(|s| s.name.clone())
+    };
+    let mut groups: Vec<(String, Vec<&Resource>)> = Vec::new();
+    for name in ["network", "identity", "compute", "storage", "load balancing"] {
+        groups.push((
+            name.to_owned(),
+            graph.resources().iter().filter(|r| owner(r).is_none() && area(r) == name).collect(),
+        ));
+    }
+    for s in &stack.services {
+        groups.push((
+            format!("service {}", s.name),
+            graph.resources().iter().filter(|r| owner(r).as_deref() == Some(&s.name)).collect(),
+        ));
+    }
+    for (_, resources) in &mut groups {
+        resources.sort_by_key(|r| (T::ALL.iter().position(|t| *t == r.resource_type), r.id.clone()));
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "Stack {} in {}: {} resources", stack.name, stack.region, graph.resources().len());
+    for (name, resources) in groups.into_iter().filter(|(_, r)| !r.is_empty()) {
+        let _ = writeln!(out, "\n{name}");
+        for (i, r) in resources.iter().enumerate() {
+            let branch = if i + 1 == resources.len() { "└─" } else { "├─" };
+            let line = format!("{branch} {:<28} {:<22} {}", r.id.as_str(), r.resource_type.as_str(), r.name);
+            let detail = detail(r);
+            if detail.is_empty() {
+                let _ = writeln!(out, "{}", line.trim_end());
+            } else {
+                let _ = writeln!(out, "{line}  ({detail})");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::seed;
+
+    fn run_args(args: &[&str], stack: StackBuilder) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_from::<NoKnobs, _, _, _>(args.iter().copied(), |_| stack, &mut out, &mut err);
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn synth_prints_a_tree() {
+        let (code, out, err) = run_args(&["x", "synth"], seed());
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with("Stack mcsv-poc in us-west-2: 41 resources\n"), "{out}");
+        assert!(out.contains("\nservice products\n"), "{out}");
+        assert!(out.contains("listener-rule/products"), "{out}");
+        let network = out.split("\n\n").nth(1).unwrap();
+        assert!(network.starts_with("network\n├─ vpc "), "resources sorted by type then id: {network}");
+    }
+
+    #[test]
+    fn synth_json_parses_and_lists_every_resource() {
+        let (code, out, _) = run_args(&["x", "synth", "--json"], seed());
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["stack"], "mcsv-poc");
+        assert_eq!(v["resources"].as_array().unwrap().len(), 41);
+        let endpoint =
+            &v["resources"].as_array().unwrap().iter().find(|r| r["id"] == "task-definition/products").unwrap()
+                ["properties"]["container_definitions"][0]["environment"][0];
+        assert_eq!(
+            endpoint,
+            &serde_json::json!({"name": "ENDPOINT", "value": {"ref": "load-balancer", "attr": "dns_name"}})
+        );
+    }
+
+    #[test]
+    fn an_invalid_declaration_exits_1_naming_fields() {
+        let (code, out, err) = run_args(&["x", "synth"], seed().service(crate::Service::new("products", "nginx", 1)));
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert!(err.contains("services[2].name: `products` is also the name of services[1]"), "{err}");
+    }
+
+    #[test]
+    fn usage_errors_exit_1_and_help_exits_0() {
+        let (code, _, err) = run_args(&["x", "synth", "--bogus"], seed());
+        assert_eq!(code, 1, "{err}");
+        let (code, _, err) = run_args(&["x"], seed());
+        assert_eq!(code, 1, "{err}");
+        let (code, out, _) = run_args(&["x", "--help"], seed());
+        assert_eq!(code, 0);
+        assert!(out.contains("synth"), "{out}");
+    }
+
+    #[test]
+    fn a_disagreeing_region_is_an_error() {
+        let (code, _, err) = run_args(&["x", "--region", "eu-west-1", "synth"], seed());
+        assert_eq!(code, 1);
+        assert!(err.contains("--region eu-west-1 disagrees with the stack's region us-west-2"), "{err}");
+        let (code, _, _) = run_args(&["x", "synth", "--region", "us-west-2"], seed());
+        assert_eq!(code, 0);
+    }
+
+    #[derive(Debug, Clone, clap::Args)]
+    struct Knobs {
+        /// Tasks per service.
+        #[arg(long, env = "ECS_KIT_TEST_TASKS", default_value_t = 1)]
+        tasks: u32,
+    }
+
+    #[test]
+    fn program_knobs_come_after_the_verb() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_from::<Knobs, _, _, _>(
+            ["x", "synth", "--json", "--tasks", "3"],
+            |k| seed().service(crate::Service::new("extra", "nginx", 1).count(k.tasks)),
+            &mut out,
+            &mut err,
+        );
+        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let svc = v["resources"].as_array().unwrap().iter().find(|r| r["id"] == "service/extra").unwrap().clone();
+        assert_eq!(svc["properties"]["desired_count"], 3);
+    }
+}

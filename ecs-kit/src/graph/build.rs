@@ -1,0 +1,911 @@
+//! Expansion of a validated stack into its resources.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::props::*;
+use super::{LogicalId, Resource, ResourceType};
+use crate::model::names::{
+    self, ECS_NAME_MAX, EFS_TOKEN_MAX, ELB_NAME_MAX, IAM_ROLE_NAME_MAX, LAUNCH_TEMPLATE_NAME_MAX,
+};
+use crate::model::{
+    AmiPolicy, CircuitBreaker, DesiredCount, NatGateways, Scheme, Secret, ServiceSpec, Stack, Zones, ENDPOINT_VAR,
+    ID_TAG, STACK_TAG,
+};
+
+/// The first port Docker hands out for dynamic host ports, and the last.
+const DYNAMIC_PORTS: (i32, i32) = (32768, 65535);
+const NFS_PORT: i32 = 2049;
+const ANYWHERE: &str = "0.0.0.0/0";
+
+fn id(text: impl Into<String>) -> LogicalId {
+    LogicalId::new(text)
+}
+
+fn r(id: &LogicalId, attr: Attr) -> RefOr<String> {
+    RefOr::to(id, attr)
+}
+
+fn lit(value: impl Into<String>) -> RefOr<String> {
+    RefOr::Value(value.into())
+}
+
+fn trust(service: &str) -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+/// Accumulates resources with their tags.
+struct Builder<'a> {
+    stack: &'a Stack,
+    out: Vec<Resource>,
+}
+
+impl Builder<'_> {
+    fn name(&self, suffix: &str, max: usize) -> String {
+        names::stack_name(&self.stack.name, suffix, max)
+    }
+
+    fn add(
+        &mut self,
+        rid: &LogicalId,
+        resource_type: ResourceType,
+        name: String,
+        deps: &[&LogicalId],
+        properties: Properties,
+        service_tags: Option<&BTreeMap<String, String>>,
+    ) {
+        let mut depends_on: Vec<LogicalId> = deps.iter().map(|d| (*d).clone()).collect();
+        depends_on.sort();
+        depends_on.dedup();
+        let mut tags = BTreeMap::new();
+        if resource_type.taggable() {
+            tags.extend(self.stack.tags.clone());
+            if let Some(extra) = service_tags {
+                tags.extend(extra.clone());
+            }
+            tags.insert("Name".to_owned(), name.clone());
+            tags.insert(STACK_TAG.to_owned(), self.stack.name.clone());
+            tags.insert(ID_TAG.to_owned(), rid.to_string());
+        }
+        self.out.push(Resource { id: rid.clone(), resource_type, name, depends_on, properties, tags });
+    }
+}
+
+/// Every resource of the platform.
+pub(super) fn resources(stack: &Stack) -> Vec<Resource> {
+    let mut b = Builder { stack, out: Vec::new() };
+    let net = network(&mut b);
+    let sgs = security_groups(&mut b, &net);
+    let efs = file_system(&mut b, &net, &sgs);
+    let iam = roles(&mut b, efs.as_ref());
+    let compute = compute(&mut b, &net, &sgs, &iam);
+    let lb = load_balancer(&mut b, &net, &sgs);
+    for service in &stack.services {
+        ecs_service(&mut b, service, &net, &iam, &compute, efs.as_ref(), lb.as_ref());
+    }
+    b.out
+}
+
+struct Net {
+    vpc: LogicalId,
+    public: Vec<LogicalId>,
+    private: Vec<LogicalId>,
+    private_routes: Vec<LogicalId>,
+    igw: LogicalId,
+}
+
+fn network(b: &mut Builder<'_>) -> Net {
+    let spec = &b.stack.network;
+    let vpc = id("vpc");
+    b.add(
+        &vpc,
+        ResourceType::Vpc,
+        b.name("vpc", 255),
+        &[],
+        Properties::Vpc(VpcProps {
+            cidr_block: spec.cidr.to_string(),
+            enable_dns_support: spec.dns_support,
+            enable_dns_hostnames: spec.dns_hostnames,
+        }),
+        None,
+    );
+    let igw = id("internet-gateway");
+    b.add(
+        &igw,
+        ResourceType::InternetGateway,
+        b.name("igw", 255),
+        &[&vpc],
+        Properties::InternetGateway(InternetGatewayProps { vpc_id: r(&vpc, Attr::Id) }),
+        None,
+    );
+    let zone = |i: u8| match &spec.zones {
+        Zones::Named(names) => AvailabilityZone::Name(names[usize::from(i)].clone()),
+        Zones::Count(_) => AvailabilityZone::Index { zone_index: i },
+    };
+    let mut public = Vec::new();
+    let mut private = Vec::new();
+    for i in 0..spec.az_count {
+        for (tier, cidr, list) in
+            [("public", spec.public_subnet(i), &mut public), ("private", spec.private_subnet(i), &mut private)]
+        {
+            let sid = id(format!("subnet/{tier}/{i}"));
+            b.add(
+                &sid,
+                ResourceType::Subnet,
+                b.name(&format!("{tier}-{i}"), 255),
+                &[&vpc],
+                Properties::Subnet(SubnetProps {
+                    vpc_id: r(&vpc, Attr::Id),
+                    cidr_block: cidr.to_string(),
+                    availability_zone: zone(i),
+                    map_public_ip_on_launch: false,
+                }),
+                None,
+            );
+            list.push(sid);
+        }
+    }
+    let mut nats = Vec::new();
+    for i in 0..spec.nat_count() {
+        let eip = id(format!("eip/{i}"));
+        b.add(
+            &eip,
+            ResourceType::Eip,
+            b.name(&format!("nat-{i}"), 255),
+            &[],
+            Properties::Eip(EipProps { domain: "vpc".into() }),
+            None,
+        );
+        let nat = id(format!("nat-gateway/{i}"));
+        let subnet = &public[usize::from(i)];
+        b.add(
+            &nat,
+            ResourceType::NatGateway,
+            b.name(&format!("nat-{i}"), 255),
+            &[subnet, &eip, &igw],
+            Properties::NatGateway(NatGatewayProps {
+                subnet_id: r(subnet, Attr::Id),
+                allocation_id: r(&eip, Attr::Id),
+                connectivity_type: "public".into(),
+            }),
+            None,
+        );
+        nats.push(nat);
+    }
+    let public_rt = id("route-table/public");
+    let mut deps: Vec<&LogicalId> = vec![&vpc, &igw];
+    deps.extend(public.iter());
+    b.add(
+        &public_rt,
+        ResourceType::RouteTable,
+        b.name("public", 255),
+        &deps,
+        Properties::RouteTable(RouteTableProps {
+            vpc_id: r(&vpc, Attr::Id),
+            routes: vec![Route {
+                destination_cidr_block: ANYWHERE.into(),
+                target: RouteTarget::GatewayId(r(&igw, Attr::Id)),
+            }],
+            subnet_ids: public.iter().map(|s| r(s, Attr::Id)).collect(),
+        }),
+        None,
+    );
+    let mut private_routes = Vec::new();
+    for (i, subnet) in private.iter().enumerate() {
+        let rt = id(format!("route-table/private/{i}"));
+        let nat = match spec.nat {
+            NatGateways::PerZone => &nats[i],
+            NatGateways::Single => &nats[0],
+        };
+        b.add(
+            &rt,
+            ResourceType::RouteTable,
+            b.name(&format!("private-{i}"), 255),
+            &[&vpc, nat, subnet],
+            Properties::RouteTable(RouteTableProps {
+                vpc_id: r(&vpc, Attr::Id),
+                routes: vec![Route {
+                    destination_cidr_block: ANYWHERE.into(),
+                    target: RouteTarget::NatGatewayId(r(nat, Attr::Id)),
+                }],
+                subnet_ids: vec![r(subnet, Attr::Id)],
+            }),
+            None,
+        );
+        private_routes.push(rt);
+    }
+    Net { vpc, public, private, private_routes, igw }
+}
+
+struct Sgs {
+    load_balancer: Option<LogicalId>,
+    instances: LogicalId,
+    file_system: Option<LogicalId>,
+}
+
+fn rule(protocol: &str, ports: (i32, i32), peer: Peer, description: &str) -> SecurityGroupRule {
+    SecurityGroupRule {
+        ip_protocol: protocol.into(),
+        from_port: ports.0,
+        to_port: ports.1,
+        peer,
+        description: description.into(),
+    }
+}
+
+fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
+    let vpc_cidr = b.stack.network.cidr.to_string();
+    let sg = |b: &mut Builder<'_>, suffix: &str, description: &str, deps: &[&LogicalId], ingress, egress| {
+        let sid = id(format!("security-group/{suffix}"));
+        let name = b.name(suffix, 255);
+        let mut all = vec![&net.vpc];
+        all.extend_from_slice(deps);
+        b.add(
+            &sid,
+            ResourceType::SecurityGroup,
+            name.clone(),
+            &all,
+            Properties::SecurityGroup(SecurityGroupProps {
+                group_name: name,
+                description: description.into(),
+                vpc_id: r(&net.vpc, Attr::Id),
+                ingress,
+                egress,
+            }),
+            None,
+        );
+        sid
+    };
+    let load_balancer = b.stack.load_balancer.clone().map(|lb| {
+        let source = match lb.scheme {
+            Scheme::InternetFacing => ANYWHERE.to_owned(),
+            Scheme::Internal => vpc_cidr.clone(),
+        };
+        let port = i32::from(lb.port);
+        sg(
+            b,
+            "load-balancer",
+            "ecs-kit: load balancer",
+            &[],
+            vec![rule("tcp", (port, port), Peer::CidrIpv4(source), "HTTP listener")],
+            vec![rule("tcp", DYNAMIC_PORTS, Peer::CidrIpv4(vpc_cidr.clone()), "to tasks on dynamic host ports")],
+        )
+    });
+    let mut ingress = Vec::new();
+    if let Some(lb) = &load_balancer {
+        ingress.push(rule(
+            "tcp",
+            DYNAMIC_PORTS,
+            Peer::SecurityGroupId(r(lb, Attr::Id)),
+            "dynamic host ports from the load balancer",
+        ));
+    }
+    if let Some(ssh) = &b.stack.cluster.ssh {
+        ingress.push(rule("tcp", (22, 22), Peer::CidrIpv4(ssh.admin_cidr.to_string()), "SSH from the admin CIDR"));
+    }
+    let lb_dep: Vec<&LogicalId> = load_balancer.iter().collect();
+    let instances = sg(
+        b,
+        "instances",
+        "ecs-kit: container instances",
+        &lb_dep,
+        ingress,
+        vec![rule("-1", (-1, -1), Peer::CidrIpv4(ANYWHERE.into()), "all outbound")],
+    );
+    let file_system = b.stack.file_system.is_some().then(|| {
+        sg(
+            b,
+            "file-system",
+            "ecs-kit: EFS mount targets",
+            &[&instances],
+            vec![rule(
+                "tcp",
+                (NFS_PORT, NFS_PORT),
+                Peer::SecurityGroupId(r(&instances, Attr::Id)),
+                "NFS from the container instances",
+            )],
+            Vec::new(),
+        )
+    });
+    Sgs { load_balancer, instances, file_system }
+}
+
+struct Efs {
+    file_system: LogicalId,
+    mount_targets: Vec<LogicalId>,
+}
+
+fn access_point_id(service: &str) -> LogicalId {
+    id(format!("access-point/{service}"))
+}
+
+fn file_system(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Efs> {
+    let spec = b.stack.file_system.clone()?;
+    let fs = id("file-system");
+    let token = b.name("efs", EFS_TOKEN_MAX);
+    b.add(
+        &fs,
+        ResourceType::FileSystem,
+        token.clone(),
+        &[],
+        Properties::FileSystem(FileSystemProps {
+            creation_token: token,
+            encrypted: true,
+            kms_key_id: spec.kms_key_id.clone(),
+            performance_mode: "generalPurpose".into(),
+            throughput_mode: match spec.throughput_mode {
+                crate::model::ThroughputMode::Bursting => "bursting".into(),
+                crate::model::ThroughputMode::Elastic => "elastic".into(),
+            },
+        }),
+        None,
+    );
+    let sg = sgs.file_system.as_ref().expect("a file system has its security group");
+    let mut mount_targets = Vec::new();
+    for (i, subnet) in net.private.iter().enumerate() {
+        let mt = id(format!("mount-target/{i}"));
+        b.add(
+            &mt,
+            ResourceType::MountTarget,
+            b.name(&format!("efs-{i}"), 255),
+            &[&fs, subnet, sg],
+            Properties::MountTarget(MountTargetProps {
+                file_system_id: r(&fs, Attr::Id),
+                subnet_id: r(subnet, Attr::Id),
+                security_groups: vec![r(sg, Attr::Id)],
+            }),
+            None,
+        );
+        mount_targets.push(mt);
+    }
+    for service in &b.stack.services {
+        let ap = access_point_id(&service.name);
+        b.add(
+            &ap,
+            ResourceType::AccessPoint,
+            b.name(&service.name, 255),
+            &[&fs],
+            Properties::AccessPoint(AccessPointProps {
+                file_system_id: r(&fs, Attr::Id),
+                client_token: b.name(&service.name, EFS_TOKEN_MAX),
+                posix_user: PosixUser { uid: spec.posix_uid, gid: spec.posix_gid },
+                root_directory: RootDirectory {
+                    path: format!("/{}", service.name),
+                    owner_uid: spec.posix_uid,
+                    owner_gid: spec.posix_gid,
+                    permissions: "0755".into(),
+                },
+            }),
+            Some(&service.tags),
+        );
+    }
+    Some(Efs { file_system: fs, mount_targets })
+}
+
+struct Iam {
+    instance_profile: LogicalId,
+    execution: LogicalId,
+}
+
+fn task_role_id(service: &str) -> LogicalId {
+    id(format!("role/task/{service}"))
+}
+
+/// The ARN a secret's `valueFrom` resolves to, for the execution role's policy.
+fn secret_arn(stack: &Stack, secret: &Secret) -> String {
+    match secret {
+        Secret::Ssm(p) if p.starts_with("arn:") => p.clone(),
+        Secret::Ssm(p) => {
+            format!("arn:{}:ssm:{}:*:parameter/{}", stack.partition(), stack.region, p.trim_start_matches('/'))
+        }
+        // A Secrets Manager ARN may carry `:json-key:stage:version` after the secret.
+        Secret::SecretsManager(arn) => arn.split(':').take(7).collect::<Vec<_>>().join(":"),
+    }
+}
+
+fn roles(b: &mut Builder<'_>, efs: Option<&Efs>) -> Iam {
+    let stack = b.stack;
+    let partition = stack.partition();
+    let role_name =
+        |suffix: &str| names::stack_name(&stack.name, &format!("{}-{suffix}", stack.region), IAM_ROLE_NAME_MAX);
+    let role = |b: &mut Builder<'_>,
+                rid: &LogicalId,
+                name: String,
+                description: String,
+                principal: &str,
+                managed: Vec<String>,
+                inline: BTreeMap<String, serde_json::Value>,
+                deps: &[&LogicalId],
+                tags: Option<&BTreeMap<String, String>>| {
+        b.add(
+            rid,
+            ResourceType::IamRole,
+            name.clone(),
+            deps,
+            Properties::Role(RoleProps {
+                role_name: name,
+                path: "/".into(),
+                description,
+                assume_role_policy: trust(principal),
+                managed_policy_arns: managed,
+                inline_policies: inline,
+            }),
+            tags,
+        );
+    };
+
+    let instance_role = id("role/instance");
+    role(
+        b,
+        &instance_role,
+        role_name("instance"),
+        format!("ecs-kit {}: container instances", stack.name),
+        "ec2.amazonaws.com",
+        vec![format!("arn:{partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role")],
+        BTreeMap::new(),
+        &[],
+        None,
+    );
+    let instance_profile = id("instance-profile");
+    let profile_name = role_name("instance");
+    b.add(
+        &instance_profile,
+        ResourceType::InstanceProfile,
+        profile_name.clone(),
+        &[&instance_role],
+        Properties::InstanceProfile(InstanceProfileProps {
+            instance_profile_name: profile_name,
+            path: "/".into(),
+            role_name: r(&instance_role, Attr::Name),
+        }),
+        None,
+    );
+
+    let mut secret_arns: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for service in &stack.services {
+        for secret in service.secrets.values() {
+            let action = match secret {
+                Secret::Ssm(_) => "ssm:GetParameters",
+                Secret::SecretsManager(_) => "secretsmanager:GetSecretValue",
+            };
+            secret_arns.entry(action).or_default().push(secret_arn(stack, secret));
+        }
+    }
+    let mut execution_inline = BTreeMap::new();
+    if !secret_arns.is_empty() {
+        let statements: Vec<serde_json::Value> = secret_arns
+            .into_iter()
+            .map(|(action, mut arns)| {
+                arns.sort();
+                arns.dedup();
+                json!({ "Effect": "Allow", "Action": action, "Resource": arns })
+            })
+            .collect();
+        execution_inline
+            .insert("ecs-kit-secrets".to_owned(), json!({ "Version": "2012-10-17", "Statement": statements }));
+    }
+    let execution = id("role/execution");
+    role(
+        b,
+        &execution,
+        role_name("execution"),
+        format!("ecs-kit {}: task execution (image pulls, logs, secrets)", stack.name),
+        "ecs-tasks.amazonaws.com",
+        vec![format!("arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
+        execution_inline,
+        &[],
+        None,
+    );
+
+    for service in &stack.services {
+        let mut inline = service.inline_policies.clone();
+        let mut deps = Vec::new();
+        let ap = access_point_id(&service.name);
+        if let Some(efs) = efs {
+            inline.insert(
+                "ecs-kit-efs".to_owned(),
+                json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                        "Resource": r(&efs.file_system, Attr::Arn),
+                        "Condition": { "StringEquals": { "elasticfilesystem:AccessPointArn": r(&ap, Attr::Arn) } }
+                    }]
+                }),
+            );
+            deps.push(&efs.file_system);
+            deps.push(&ap);
+        }
+        role(
+            b,
+            &task_role_id(&service.name),
+            role_name(&format!("task-{}", service.name)),
+            format!("ecs-kit {}: tasks of {}", stack.name, service.name),
+            "ecs-tasks.amazonaws.com",
+            service.policies.clone(),
+            inline,
+            &deps,
+            Some(&service.tags),
+        );
+    }
+    Iam { instance_profile, execution }
+}
+
+struct Compute {
+    cluster: LogicalId,
+    capacity_provider: LogicalId,
+}
+
+fn compute(b: &mut Builder<'_>, net: &Net, sgs: &Sgs, iam: &Iam) -> Compute {
+    let stack = b.stack;
+    let spec = &stack.cluster;
+    let cluster_name = names::fit(&stack.name, ECS_NAME_MAX);
+    let lt = id("launch-template");
+    let lt_name = b.name("instances", LAUNCH_TEMPLATE_NAME_MAX);
+    let mut instance_tags = stack.tags.clone();
+    instance_tags.insert("Name".into(), b.name("instance", 255));
+    instance_tags.insert(STACK_TAG.into(), stack.name.clone());
+    b.add(
+        &lt,
+        ResourceType::LaunchTemplate,
+        lt_name.clone(),
+        &[&iam.instance_profile, &sgs.instances],
+        Properties::LaunchTemplate(LaunchTemplateProps {
+            launch_template_name: lt_name,
+            image: match &spec.ami {
+                AmiPolicy::Pinned(ami) => ImageSource::ImageId(ami.clone()),
+                policy => ImageSource::SsmParameter { name: spec.ami_parameter.clone(), follow_latest: *policy == AmiPolicy::Latest },
+            },
+            instance_type: spec.instance_type.clone(),
+            iam_instance_profile_arn: r(&iam.instance_profile, Attr::Arn),
+            security_group_ids: vec![r(&sgs.instances, Attr::Id)],
+            key_name: spec.ssh.as_ref().map(|s| s.key_name.clone()),
+            metadata_options: MetadataOptions { http_tokens: "required".into(), http_put_response_hop_limit: 1, http_endpoint: "enabled".into() },
+            user_data: format!("#!/bin/bash\ncat >> /etc/ecs/ecs.config <<'EOF'\nECS_CLUSTER={cluster_name}\nECS_ENABLE_CONTAINER_METADATA=true\nEOF\n"),
+            instance_tags,
+        }),
+        None,
+    );
+    let asg = id("autoscaling-group");
+    let asg_name = b.name("instances", 255);
+    let mut deps = vec![&lt];
+    deps.extend(net.private.iter());
+    // Instances need their route to the internet (ECS, ECR) before they can register.
+    deps.extend(net.private_routes.iter());
+    b.add(
+        &asg,
+        ResourceType::AutoScalingGroup,
+        asg_name.clone(),
+        &deps,
+        Properties::AutoScalingGroup(AutoScalingGroupProps {
+            auto_scaling_group_name: asg_name,
+            launch_template_id: r(&lt, Attr::Id),
+            launch_template_version: "$Default".into(),
+            min_size: spec.min_instances,
+            max_size: spec.max_instances,
+            desired_capacity: spec.desired_instances,
+            desired_capacity_managed_by_ecs: spec.managed_scaling,
+            subnet_ids: net.private.iter().map(|s| r(s, Attr::Id)).collect(),
+            health_check_type: "EC2".into(),
+            health_check_grace_period: 0,
+            new_instances_protected_from_scale_in: false,
+        }),
+        None,
+    );
+    let cp = id("capacity-provider");
+    let cp_name = names::capacity_provider_name(&stack.name);
+    b.add(
+        &cp,
+        ResourceType::CapacityProvider,
+        cp_name.clone(),
+        &[&asg],
+        Properties::CapacityProvider(CapacityProviderProps {
+            name: cp_name,
+            auto_scaling_group_arn: r(&asg, Attr::Arn),
+            managed_scaling: ManagedScaling {
+                status: if spec.managed_scaling { "ENABLED" } else { "DISABLED" }.into(),
+                target_capacity: 100,
+                minimum_scaling_step_size: 1,
+                maximum_scaling_step_size: 10000,
+                instance_warmup_period: 300,
+            },
+            managed_termination_protection: "DISABLED".into(),
+            managed_draining: "ENABLED".into(),
+        }),
+        None,
+    );
+    let cluster = id("cluster");
+    b.add(
+        &cluster,
+        ResourceType::Cluster,
+        cluster_name.clone(),
+        &[&cp],
+        Properties::Cluster(ClusterProps {
+            cluster_name,
+            container_insights: if spec.container_insights { "enabled" } else { "disabled" }.into(),
+            capacity_providers: vec![r(&cp, Attr::Name)],
+            default_capacity_provider_strategy: vec![StrategyItem {
+                capacity_provider: r(&cp, Attr::Name),
+                weight: 1,
+                base: 0,
+            }],
+        }),
+        None,
+    );
+    Compute { cluster, capacity_provider: cp }
+}
+
+struct Lb {
+    load_balancer: LogicalId,
+    listener: LogicalId,
+}
+
+fn target_group_id(service: &str) -> LogicalId {
+    id(format!("target-group/{service}"))
+}
+
+fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
+    let stack = b.stack;
+    let spec = stack.load_balancer.clone()?;
+    let sg = sgs.load_balancer.as_ref().expect("a load balancer has its security group");
+    let subnets = match spec.scheme {
+        Scheme::InternetFacing => &net.public,
+        Scheme::Internal => &net.private,
+    };
+    let lb = id("load-balancer");
+    let lb_name = names::fit(&stack.name, ELB_NAME_MAX);
+    let mut deps: Vec<&LogicalId> = vec![sg, &net.igw];
+    deps.extend(subnets.iter());
+    b.add(
+        &lb,
+        ResourceType::LoadBalancer,
+        lb_name.clone(),
+        &deps,
+        Properties::LoadBalancer(LoadBalancerProps {
+            name: lb_name,
+            scheme: match spec.scheme {
+                Scheme::InternetFacing => "internet-facing",
+                Scheme::Internal => "internal",
+            }
+            .into(),
+            lb_type: "application".into(),
+            ip_address_type: "ipv4".into(),
+            subnets: subnets.iter().map(|s| r(s, Attr::Id)).collect(),
+            security_groups: vec![r(sg, Attr::Id)],
+            idle_timeout_seconds: spec.idle_timeout_seconds,
+        }),
+        None,
+    );
+    let mut root = None;
+    for service in &stack.services {
+        let Some(routing) = &service.routing else { continue };
+        let tg = target_group_id(&service.name);
+        let hc = &routing.health_check;
+        b.add(
+            &tg,
+            ResourceType::TargetGroup,
+            b.name(&service.name, ELB_NAME_MAX),
+            &[&net.vpc],
+            Properties::TargetGroup(TargetGroupProps {
+                name: b.name(&service.name, ELB_NAME_MAX),
+                protocol: "HTTP".into(),
+                port: service.port,
+                vpc_id: r(&net.vpc, Attr::Id),
+                target_type: "instance".into(),
+                health_check: TargetHealthCheck {
+                    protocol: "HTTP".into(),
+                    port: "traffic-port".into(),
+                    path: hc.path.clone(),
+                    interval_seconds: hc.interval_seconds,
+                    timeout_seconds: hc.timeout_seconds,
+                    healthy_threshold_count: hc.healthy_threshold,
+                    unhealthy_threshold_count: hc.unhealthy_threshold,
+                    matcher: hc.matcher.clone(),
+                },
+                deregistration_delay_seconds: routing.deregistration_delay_seconds,
+            }),
+            Some(&service.tags),
+        );
+        if routing.path == "/" {
+            root = Some(tg);
+        }
+    }
+    let root = root.expect("validation guarantees a service at /");
+    let listener = id("listener/http");
+    b.add(
+        &listener,
+        ResourceType::Listener,
+        b.name("http", 255),
+        &[&lb, &root],
+        Properties::Listener(ListenerProps {
+            load_balancer_arn: r(&lb, Attr::Arn),
+            protocol: "HTTP".into(),
+            port: spec.port,
+            default_target_group_arn: r(&root, Attr::Arn),
+        }),
+        None,
+    );
+    for service in &stack.services {
+        let Some(routing) = service.routing.as_ref().filter(|r| r.path != "/") else { continue };
+        let tg = target_group_id(&service.name);
+        b.add(
+            &id(format!("listener-rule/{}", service.name)),
+            ResourceType::ListenerRule,
+            b.name(&service.name, 255),
+            &[&listener, &tg],
+            Properties::ListenerRule(ListenerRuleProps {
+                listener_arn: r(&listener, Attr::Arn),
+                priority: routing.priority.expect("validation assigns priorities"),
+                path_patterns: vec![routing.path.clone(), format!("{}/*", routing.path)],
+                target_group_arn: r(&tg, Attr::Arn),
+            }),
+            Some(&service.tags),
+        );
+    }
+    Some(Lb { load_balancer: lb, listener })
+}
+
+fn ecs_service(
+    b: &mut Builder<'_>,
+    service: &ServiceSpec,
+    net: &Net,
+    iam: &Iam,
+    compute: &Compute,
+    efs: Option<&Efs>,
+    lb: Option<&Lb>,
+) {
+    let stack = b.stack;
+    let tags = Some(&service.tags);
+    let log_group = id(format!("log-group/{}", service.name));
+    let log_group_name = format!("/ecs/{}/{}", stack.name, service.name);
+    b.add(
+        &log_group,
+        ResourceType::LogGroup,
+        log_group_name.clone(),
+        &[],
+        Properties::LogGroup(LogGroupProps { log_group_name, retention_in_days: service.log_retention_days }),
+        tags,
+    );
+
+    let task_role = task_role_id(&service.name);
+    let mut environment: Vec<EnvVar> =
+        service.env.iter().map(|(k, v)| EnvVar { name: k.clone(), value: lit(v) }).collect();
+    let mut td_deps = vec![&task_role, &iam.execution, &log_group];
+    if let Some(lb) = lb {
+        environment.push(EnvVar { name: ENDPOINT_VAR.into(), value: r(&lb.load_balancer, Attr::DnsName) });
+        td_deps.push(&lb.load_balancer);
+    }
+    environment.sort_by(|a, b| a.name.cmp(&b.name));
+    let ap = access_point_id(&service.name);
+    let (mount_points, volumes) = match efs {
+        Some(efs) => {
+            td_deps.push(&efs.file_system);
+            td_deps.push(&ap);
+            (
+                vec![MountPoint { source_volume: "efs".into(), container_path: "/mnt".into(), read_only: false }],
+                vec![Volume {
+                    name: "efs".into(),
+                    efs_volume_configuration: EfsVolume {
+                        file_system_id: r(&efs.file_system, Attr::Id),
+                        transit_encryption: "ENABLED".into(),
+                        access_point_id: r(&ap, Attr::Id),
+                        iam: "ENABLED".into(),
+                    },
+                }],
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let family = b.name(&service.name, ECS_NAME_MAX);
+    let td = id(format!("task-definition/{}", service.name));
+    b.add(
+        &td,
+        ResourceType::TaskDefinition,
+        family.clone(),
+        &td_deps,
+        Properties::TaskDefinition(TaskDefinitionProps {
+            family,
+            task_role_arn: r(&task_role, Attr::Arn),
+            execution_role_arn: r(&iam.execution, Attr::Arn),
+            network_mode: "bridge".into(),
+            requires_compatibilities: vec!["EC2".into()],
+            container_definitions: vec![ContainerDefinition {
+                name: service.name.clone(),
+                image: service.image.clone(),
+                cpu: service.cpu,
+                memory: service.memory,
+                essential: true,
+                port_mappings: vec![PortMapping { container_port: service.port, host_port: 0, protocol: "tcp".into() }],
+                environment,
+                secrets: service
+                    .secrets
+                    .iter()
+                    .map(|(k, s)| SecretVar {
+                        name: k.clone(),
+                        value_from: match s {
+                            Secret::Ssm(p) | Secret::SecretsManager(p) => p.clone(),
+                        },
+                    })
+                    .collect(),
+                log_configuration: LogConfiguration {
+                    log_driver: "awslogs".into(),
+                    options: BTreeMap::from([
+                        ("awslogs-group".to_owned(), r(&log_group, Attr::Name)),
+                        ("awslogs-region".to_owned(), lit(&stack.region)),
+                        ("awslogs-stream-prefix".to_owned(), lit(&service.name)),
+                    ]),
+                },
+                mount_points,
+            }],
+            volumes,
+        }),
+        tags,
+    );
+
+    let mut deps = vec![&compute.cluster, &compute.capacity_provider, &td];
+    deps.extend(net.private_routes.iter());
+    if let Some(efs) = efs {
+        deps.extend(efs.mount_targets.iter());
+    }
+    let tg = target_group_id(&service.name);
+    let rule = id(format!("listener-rule/{}", service.name));
+    let mut load_balancers = Vec::new();
+    if let (Some(lb), Some(routing)) = (lb, &service.routing) {
+        deps.push(&tg);
+        // The target group must be attached to the load balancer before the service.
+        deps.push(if routing.path == "/" { &lb.listener } else { &rule });
+        load_balancers.push(ServiceLoadBalancer {
+            target_group_arn: r(&tg, Attr::Arn),
+            container_name: service.name.clone(),
+            container_port: service.port,
+        });
+    }
+    let breaker = service.deployment.circuit_breaker;
+    b.add(
+        &id(format!("service/{}", service.name)),
+        ResourceType::EcsService,
+        service.name.clone(),
+        &deps,
+        Properties::Service(ServiceProps {
+            service_name: service.name.clone(),
+            cluster: r(&compute.cluster, Attr::Name),
+            task_definition: r(&td, Attr::Arn),
+            desired_count: service.initial_count(),
+            desired_count_owner: match service.desired_count {
+                DesiredCount::Fixed(_) => CountOwner::Stack,
+                DesiredCount::External(_) => CountOwner::External,
+            },
+            capacity_provider_strategy: vec![StrategyItem {
+                capacity_provider: r(&compute.capacity_provider, Attr::Name),
+                weight: 1,
+                base: 0,
+            }],
+            load_balancers,
+            deployment_configuration: DeploymentConfiguration {
+                minimum_healthy_percent: service.deployment.min_healthy_percent,
+                maximum_percent: service.deployment.max_percent,
+                deployment_circuit_breaker: DeploymentCircuitBreaker {
+                    enable: breaker != CircuitBreaker::Off,
+                    rollback: breaker == CircuitBreaker::Rollback,
+                },
+            },
+            health_check_grace_period_seconds: service.routing.as_ref().map(|r| r.health_check.grace_period_seconds),
+            placement_strategy: vec![
+                PlacementStrategy { kind: "spread".into(), field: "attribute:ecs.availability-zone".into() },
+                PlacementStrategy { kind: "spread".into(), field: "instanceId".into() },
+            ],
+            propagate_tags: "SERVICE".into(),
+            enable_ecs_managed_tags: true,
+        }),
+        tags,
+    );
+}

@@ -1,0 +1,749 @@
+//! Typed properties of each resource type.
+//!
+//! Field names follow the AWS API in snake_case. A value known only once another
+//! resource exists is a [`RefOr::Ref`], serialized `{"ref": ID, "attr": ATTR}`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::LogicalId;
+
+/// An attribute of another resource, known after it exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attr {
+    /// Its AWS id (`vpc-…`, `subnet-…`, `fs-…`, …).
+    Id,
+    /// Its ARN.
+    Arn,
+    /// Its name.
+    Name,
+    /// The load balancer's DNS name.
+    DnsName,
+}
+
+/// A reference to an attribute of another resource of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Ref {
+    /// The resource referred to.
+    #[serde(rename = "ref")]
+    pub id: LogicalId,
+    /// Which of its attributes.
+    pub attr: Attr,
+}
+
+/// A literal value, or a reference to an attribute of another resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RefOr<T> {
+    /// Known only after `Ref.id` exists.
+    Ref(Ref),
+    /// Known now.
+    Value(T),
+}
+
+impl<T> RefOr<T> {
+    /// A reference to `attr` of the resource `id`.
+    #[must_use]
+    pub fn to(id: &LogicalId, attr: Attr) -> Self {
+        RefOr::Ref(Ref { id: id.clone(), attr })
+    }
+}
+
+/// `ec2:vpc`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcProps {
+    /// IPv4 CIDR block.
+    pub cidr_block: String,
+    /// DNS resolution.
+    pub enable_dns_support: bool,
+    /// DNS host names.
+    pub enable_dns_hostnames: bool,
+}
+
+/// `ec2:internet-gateway` (attached to the VPC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetGatewayProps {
+    /// The VPC it is attached to.
+    pub vpc_id: RefOr<String>,
+}
+
+/// An availability zone: named, or the n-th available zone of the region in name order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AvailabilityZone {
+    /// A zone name such as `us-west-2a`.
+    Name(String),
+    /// Resolved at apply time.
+    Index {
+        /// Position among the region's available zones, sorted by name.
+        zone_index: u8,
+    },
+}
+
+/// `ec2:subnet`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetProps {
+    /// The VPC.
+    pub vpc_id: RefOr<String>,
+    /// IPv4 CIDR block.
+    pub cidr_block: String,
+    /// Zone.
+    pub availability_zone: AvailabilityZone,
+    /// Whether instances get a public address (public subnets only).
+    pub map_public_ip_on_launch: bool,
+}
+
+/// `ec2:eip`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EipProps {
+    /// Always `vpc`.
+    pub domain: String,
+}
+
+/// `ec2:nat-gateway`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatGatewayProps {
+    /// The public subnet it sits in.
+    pub subnet_id: RefOr<String>,
+    /// Its elastic IP.
+    pub allocation_id: RefOr<String>,
+    /// Always `public`.
+    pub connectivity_type: String,
+}
+
+/// Where a route sends traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteTarget {
+    /// An internet gateway.
+    GatewayId(RefOr<String>),
+    /// A NAT gateway.
+    NatGatewayId(RefOr<String>),
+}
+
+/// A route of a route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// Destination.
+    pub destination_cidr_block: String,
+    /// Target.
+    #[serde(flatten)]
+    pub target: RouteTarget,
+}
+
+/// `ec2:route-table` with its routes (besides `local`) and subnet associations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTableProps {
+    /// The VPC.
+    pub vpc_id: RefOr<String>,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Subnets associated with the table.
+    pub subnet_ids: Vec<RefOr<String>>,
+}
+
+/// Where a security group rule allows traffic from (ingress) or to (egress).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Peer {
+    /// An IPv4 CIDR block.
+    CidrIpv4(String),
+    /// Another security group.
+    SecurityGroupId(RefOr<String>),
+}
+
+/// One security group rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupRule {
+    /// `tcp`, `udp` or `-1` (all).
+    pub ip_protocol: String,
+    /// First port (-1 with protocol `-1`).
+    pub from_port: i32,
+    /// Last port (-1 with protocol `-1`).
+    pub to_port: i32,
+    /// The other side.
+    #[serde(flatten)]
+    pub peer: Peer,
+    /// What the rule is for.
+    pub description: String,
+}
+
+/// `ec2:security-group` with its rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupProps {
+    /// Group name, unique in the VPC.
+    pub group_name: String,
+    /// Description (immutable).
+    pub description: String,
+    /// The VPC.
+    pub vpc_id: RefOr<String>,
+    /// Inbound rules.
+    pub ingress: Vec<SecurityGroupRule>,
+    /// Outbound rules (the default allow-all egress is removed when not listed).
+    pub egress: Vec<SecurityGroupRule>,
+}
+
+/// Where the instances' AMI comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSource {
+    /// The AMI named by a public SSM parameter, resolved at apply time.
+    SsmParameter {
+        /// Parameter name.
+        name: String,
+        /// `true`: follow the parameter on every apply; `false`: keep the AMI the launch
+        /// template already has.
+        follow_latest: bool,
+    },
+    /// This AMI.
+    ImageId(String),
+}
+
+/// Instance metadata options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataOptions {
+    /// `required`: IMDSv2 only.
+    pub http_tokens: String,
+    /// 1: containers in bridge mode cannot reach the instance role's credentials.
+    pub http_put_response_hop_limit: u32,
+    /// `enabled`.
+    pub http_endpoint: String,
+}
+
+/// `ec2:launch-template`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchTemplateProps {
+    /// Template name.
+    pub launch_template_name: String,
+    /// AMI.
+    pub image: ImageSource,
+    /// Instance type.
+    pub instance_type: String,
+    /// Instance profile ARN.
+    pub iam_instance_profile_arn: RefOr<String>,
+    /// Security groups.
+    pub security_group_ids: Vec<RefOr<String>>,
+    /// SSH key pair, if any.
+    pub key_name: Option<String>,
+    /// IMDS options.
+    pub metadata_options: MetadataOptions,
+    /// User data (plain text; base64 on the wire).
+    pub user_data: String,
+    /// Tags given to the instances and volumes launched.
+    pub instance_tags: BTreeMap<String, String>,
+}
+
+/// `iam:role` with its trust policy and policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleProps {
+    /// Role name.
+    pub role_name: String,
+    /// Path.
+    pub path: String,
+    /// Description.
+    pub description: String,
+    /// Trust policy.
+    pub assume_role_policy: serde_json::Value,
+    /// Attached managed policies, sorted.
+    pub managed_policy_arns: Vec<String>,
+    /// Inline policies by name.
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+}
+
+/// `iam:instance-profile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfileProps {
+    /// Profile name.
+    pub instance_profile_name: String,
+    /// Path.
+    pub path: String,
+    /// The one role, by name.
+    pub role_name: RefOr<String>,
+}
+
+/// `autoscaling:group`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoScalingGroupProps {
+    /// Group name.
+    pub auto_scaling_group_name: String,
+    /// Launch template id.
+    pub launch_template_id: RefOr<String>,
+    /// `$Default`: the template's default version.
+    pub launch_template_version: String,
+    /// Minimum size.
+    pub min_size: u32,
+    /// Maximum size.
+    pub max_size: u32,
+    /// Desired capacity at creation.
+    pub desired_capacity: u32,
+    /// ECS managed scaling owns the desired capacity after creation.
+    pub desired_capacity_managed_by_ecs: bool,
+    /// Private subnets.
+    pub subnet_ids: Vec<RefOr<String>>,
+    /// `EC2`.
+    pub health_check_type: String,
+    /// Seconds before health checks count.
+    pub health_check_grace_period: u32,
+    /// Scale-in protection of new instances.
+    pub new_instances_protected_from_scale_in: bool,
+}
+
+/// ECS managed scaling of a capacity provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedScaling {
+    /// `ENABLED` or `DISABLED`.
+    pub status: String,
+    /// Target utilisation in percent.
+    pub target_capacity: u32,
+    /// Smallest step.
+    pub minimum_scaling_step_size: u32,
+    /// Largest step.
+    pub maximum_scaling_step_size: u32,
+    /// Seconds a new instance takes to count.
+    pub instance_warmup_period: u32,
+}
+
+/// `ecs:capacity-provider`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityProviderProps {
+    /// Name.
+    pub name: String,
+    /// The Auto Scaling group.
+    pub auto_scaling_group_arn: RefOr<String>,
+    /// Managed scaling.
+    pub managed_scaling: ManagedScaling,
+    /// `ENABLED` or `DISABLED`.
+    pub managed_termination_protection: String,
+    /// `ENABLED` or `DISABLED`.
+    pub managed_draining: String,
+}
+
+/// One entry of a capacity provider strategy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrategyItem {
+    /// Capacity provider name.
+    pub capacity_provider: RefOr<String>,
+    /// Relative weight.
+    pub weight: u32,
+    /// Tasks placed here first.
+    pub base: u32,
+}
+
+/// `ecs:cluster` with its capacity provider association.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterProps {
+    /// Cluster name.
+    pub cluster_name: String,
+    /// Container Insights: `enabled` or `disabled`.
+    pub container_insights: String,
+    /// Associated capacity providers.
+    pub capacity_providers: Vec<RefOr<String>>,
+    /// Default strategy.
+    pub default_capacity_provider_strategy: Vec<StrategyItem>,
+}
+
+/// `efs:file-system`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSystemProps {
+    /// Creation token (identity).
+    pub creation_token: String,
+    /// Always true.
+    pub encrypted: bool,
+    /// Customer KMS key, if any.
+    pub kms_key_id: Option<String>,
+    /// `generalPurpose`.
+    pub performance_mode: String,
+    /// `bursting` or `elastic`.
+    pub throughput_mode: String,
+}
+
+/// `efs:mount-target` (untaggable: owned through its file system).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountTargetProps {
+    /// The file system.
+    pub file_system_id: RefOr<String>,
+    /// The private subnet.
+    pub subnet_id: RefOr<String>,
+    /// Security groups.
+    pub security_groups: Vec<RefOr<String>>,
+}
+
+/// POSIX identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosixUser {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// The root directory of an access point, created on first use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootDirectory {
+    /// Path on the file system.
+    pub path: String,
+    /// Owner user id.
+    pub owner_uid: u32,
+    /// Owner group id.
+    pub owner_gid: u32,
+    /// Octal permissions.
+    pub permissions: String,
+}
+
+/// `efs:access-point` (immutable: any change is a replacement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPointProps {
+    /// The file system.
+    pub file_system_id: RefOr<String>,
+    /// Client token (identity on retries).
+    pub client_token: String,
+    /// Identity of every request through it.
+    pub posix_user: PosixUser,
+    /// Its root.
+    pub root_directory: RootDirectory,
+}
+
+/// `elbv2:load-balancer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancerProps {
+    /// Name (≤ 32).
+    pub name: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
+    /// `application`.
+    #[serde(rename = "type")]
+    pub lb_type: String,
+    /// `ipv4`.
+    pub ip_address_type: String,
+    /// One subnet per zone.
+    pub subnets: Vec<RefOr<String>>,
+    /// Security groups.
+    pub security_groups: Vec<RefOr<String>>,
+    /// `idle_timeout.timeout_seconds`.
+    pub idle_timeout_seconds: u32,
+}
+
+/// A target group health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetHealthCheck {
+    /// `HTTP`.
+    pub protocol: String,
+    /// `traffic-port`.
+    pub port: String,
+    /// Path.
+    pub path: String,
+    /// Seconds between checks.
+    pub interval_seconds: u32,
+    /// Seconds to wait.
+    pub timeout_seconds: u32,
+    /// Successes to be healthy.
+    pub healthy_threshold_count: u32,
+    /// Failures to be unhealthy.
+    pub unhealthy_threshold_count: u32,
+    /// HTTP codes.
+    pub matcher: String,
+}
+
+/// `elbv2:target-group`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetGroupProps {
+    /// Name (≤ 32).
+    pub name: String,
+    /// `HTTP`.
+    pub protocol: String,
+    /// The container port (targets register on dynamic host ports).
+    pub port: u16,
+    /// The VPC.
+    pub vpc_id: RefOr<String>,
+    /// `instance`.
+    pub target_type: String,
+    /// Health check.
+    pub health_check: TargetHealthCheck,
+    /// `deregistration_delay.timeout_seconds`.
+    pub deregistration_delay_seconds: u32,
+}
+
+/// `elbv2:listener`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerProps {
+    /// The load balancer.
+    pub load_balancer_arn: RefOr<String>,
+    /// `HTTP`.
+    pub protocol: String,
+    /// Port.
+    pub port: u16,
+    /// Default action: forward to this target group.
+    pub default_target_group_arn: RefOr<String>,
+}
+
+/// `elbv2:listener-rule`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerRuleProps {
+    /// The listener.
+    pub listener_arn: RefOr<String>,
+    /// Priority (lower is evaluated first).
+    pub priority: u32,
+    /// `path-pattern` values.
+    pub path_patterns: Vec<String>,
+    /// Forward to this target group.
+    pub target_group_arn: RefOr<String>,
+}
+
+/// `logs:log-group`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogGroupProps {
+    /// Name.
+    pub log_group_name: String,
+    /// Retention in days.
+    pub retention_in_days: u32,
+}
+
+/// A container environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: RefOr<String>,
+}
+
+/// A container secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretVar {
+    /// Variable name.
+    pub name: String,
+    /// Parameter or secret ARN/name.
+    pub value_from: String,
+}
+
+/// A port mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortMapping {
+    /// Container port.
+    pub container_port: u16,
+    /// 0: a dynamic host port.
+    pub host_port: u16,
+    /// `tcp`.
+    pub protocol: String,
+}
+
+/// Log configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogConfiguration {
+    /// `awslogs`.
+    pub log_driver: String,
+    /// Driver options.
+    pub options: BTreeMap<String, RefOr<String>>,
+}
+
+/// A mount point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountPoint {
+    /// Volume name.
+    pub source_volume: String,
+    /// Path in the container.
+    pub container_path: String,
+    /// Read-only.
+    pub read_only: bool,
+}
+
+/// The task's one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerDefinition {
+    /// Container name (the service name).
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+    /// CPU units.
+    pub cpu: u32,
+    /// Memory limit in MiB.
+    pub memory: u32,
+    /// Always true.
+    pub essential: bool,
+    /// Port mappings.
+    pub port_mappings: Vec<PortMapping>,
+    /// Environment, sorted by name.
+    pub environment: Vec<EnvVar>,
+    /// Secrets, sorted by name.
+    pub secrets: Vec<SecretVar>,
+    /// Logs.
+    pub log_configuration: LogConfiguration,
+    /// Mounts.
+    pub mount_points: Vec<MountPoint>,
+}
+
+/// An EFS volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EfsVolume {
+    /// The file system.
+    pub file_system_id: RefOr<String>,
+    /// `ENABLED`.
+    pub transit_encryption: String,
+    /// The service's access point.
+    pub access_point_id: RefOr<String>,
+    /// `ENABLED`: mount with the task role.
+    pub iam: String,
+}
+
+/// A task volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volume {
+    /// Name.
+    pub name: String,
+    /// EFS configuration.
+    pub efs_volume_configuration: EfsVolume,
+}
+
+/// `ecs:task-definition` (a change registers a new revision).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDefinitionProps {
+    /// Family.
+    pub family: String,
+    /// The service's task role.
+    pub task_role_arn: RefOr<String>,
+    /// The shared execution role.
+    pub execution_role_arn: RefOr<String>,
+    /// `bridge`.
+    pub network_mode: String,
+    /// `EC2`.
+    pub requires_compatibilities: Vec<String>,
+    /// The container.
+    pub container_definitions: Vec<ContainerDefinition>,
+    /// Volumes.
+    pub volumes: Vec<Volume>,
+}
+
+/// The service's place behind the load balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLoadBalancer {
+    /// Target group.
+    pub target_group_arn: RefOr<String>,
+    /// Container.
+    pub container_name: String,
+    /// Container port.
+    pub container_port: u16,
+}
+
+/// Deployment circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentCircuitBreaker {
+    /// On.
+    pub enable: bool,
+    /// Roll back on failure.
+    pub rollback: bool,
+}
+
+/// Deployment configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentConfiguration {
+    /// Minimum healthy percent.
+    pub minimum_healthy_percent: u32,
+    /// Maximum percent.
+    pub maximum_percent: u32,
+    /// Circuit breaker.
+    pub deployment_circuit_breaker: DeploymentCircuitBreaker,
+}
+
+/// A task placement strategy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementStrategy {
+    /// `spread` or `binpack`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Field.
+    pub field: String,
+}
+
+/// Who owns an ECS service's desired count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountOwner {
+    /// ecs-kit sets it on every apply.
+    Stack,
+    /// Set at creation only.
+    External,
+}
+
+/// `ecs:service`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceProps {
+    /// Service name.
+    pub service_name: String,
+    /// Cluster.
+    pub cluster: RefOr<String>,
+    /// Task definition revision.
+    pub task_definition: RefOr<String>,
+    /// Desired tasks.
+    pub desired_count: u32,
+    /// Who owns the desired count.
+    pub desired_count_owner: CountOwner,
+    /// Capacity provider strategy.
+    pub capacity_provider_strategy: Vec<StrategyItem>,
+    /// Load balancer attachment.
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Deployment configuration.
+    pub deployment_configuration: DeploymentConfiguration,
+    /// Seconds failing health checks are ignored after a task starts (with a load balancer).
+    pub health_check_grace_period_seconds: Option<u32>,
+    /// Placement.
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// `SERVICE`: tasks carry the service's tags.
+    pub propagate_tags: String,
+    /// ECS-managed tags on tasks.
+    pub enable_ecs_managed_tags: bool,
+}
+
+/// The properties of a resource, one variant per type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
+pub enum Properties {
+    /// `ec2:vpc`
+    Vpc(VpcProps),
+    /// `ec2:internet-gateway`
+    InternetGateway(InternetGatewayProps),
+    /// `ec2:subnet`
+    Subnet(SubnetProps),
+    /// `ec2:eip`
+    Eip(EipProps),
+    /// `ec2:nat-gateway`
+    NatGateway(NatGatewayProps),
+    /// `ec2:route-table`
+    RouteTable(RouteTableProps),
+    /// `ec2:security-group`
+    SecurityGroup(SecurityGroupProps),
+    /// `ec2:launch-template`
+    LaunchTemplate(LaunchTemplateProps),
+    /// `iam:role`
+    Role(RoleProps),
+    /// `iam:instance-profile`
+    InstanceProfile(InstanceProfileProps),
+    /// `autoscaling:group`
+    AutoScalingGroup(AutoScalingGroupProps),
+    /// `ecs:capacity-provider`
+    CapacityProvider(CapacityProviderProps),
+    /// `ecs:cluster`
+    Cluster(ClusterProps),
+    /// `efs:file-system`
+    FileSystem(FileSystemProps),
+    /// `efs:mount-target`
+    MountTarget(MountTargetProps),
+    /// `efs:access-point`
+    AccessPoint(AccessPointProps),
+    /// `elbv2:load-balancer`
+    LoadBalancer(LoadBalancerProps),
+    /// `elbv2:target-group`
+    TargetGroup(TargetGroupProps),
+    /// `elbv2:listener`
+    Listener(ListenerProps),
+    /// `elbv2:listener-rule`
+    ListenerRule(ListenerRuleProps),
+    /// `logs:log-group`
+    LogGroup(LogGroupProps),
+    /// `ecs:task-definition`
+    TaskDefinition(TaskDefinitionProps),
+    /// `ecs:service`
+    Service(ServiceProps),
+}

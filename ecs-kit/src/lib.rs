@@ -1,0 +1,60 @@
+//! # ecs-kit
+//!
+//! Declare a whole ECS-on-EC2 microservice platform in a small Rust program, and
+//! converge AWS to it: a VPC with public and private subnets and NAT gateways, an
+//! Application Load Balancer routing each service's path, an ECS cluster on an Auto
+//! Scaling group of ECS-optimized instances, encrypted EFS with each container's `/mnt`
+//! its own directory, a task role and a log group per service, and rolling deployments.
+//!
+//! The pipeline, each layer using only the ones before it:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`dsl`] | the builders a user writes, and the [`service!`] macro |
+//! | [`model`] | the validated [`Stack`]: plain data, every default filled in |
+//! | [`graph`] | every desired AWS resource, with stable logical ids and dependencies |
+//! | [`cli`] | the ready-made command line (`synth`, ...) |
+//!
+//! ```
+//! use ecs_kit::{service, Cluster, FileSystem, LoadBalancer, Network, Stack};
+//!
+//! let stack = Stack::builder("mcsv-poc")
+//!     .region("us-west-2")
+//!     .network(Network::new("10.10.0.0/16").availability_zones(2))
+//!     .cluster(Cluster::ec2("t3.small").min_instances(2).max_instances(5))
+//!     .load_balancer(LoadBalancer::public())
+//!     .file_system(FileSystem::encrypted())
+//!     .service(service! {
+//!         name: "product-web", image: "registry.example.com/microservices/product-web:latest",
+//!         port: 8000, count: 2, path: "/", health_check: "/",
+//!         env: { "DB_HOST" => "db.internal" },
+//!     })
+//!     .service(service! {
+//!         name: "products", image: "registry.example.com/microservices/products:latest",
+//!         port: 8001, count: 2, path: "/products",
+//!         policies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+//!     })
+//!     .build()?;
+//! let graph = ecs_kit::graph::Graph::from_stack(&stack)?;
+//! assert!(graph.get("listener-rule/products").is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+extern crate self as ecs_kit;
+
+pub mod cli;
+pub mod dsl;
+pub mod graph;
+pub mod model;
+
+pub use dsl::{
+    AmiPolicy, CircuitBreaker, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, NatGateways, Network,
+    Scheme, Secret, Service, StackBuilder, ThroughputMode,
+};
+pub use ecs_kit_macros::service;
+pub use model::{Stack, ValidationError, ValidationErrors, Warning};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,398 @@
+//! The validated stack: plain data with every default filled in.
+//!
+//! A [`Stack`] only comes out of [`StackBuilder::build`](crate::dsl::StackBuilder::build),
+//! which checks the whole declaration and reports every problem at once (see
+//! [`ValidationErrors`]). Everything after this layer can rely on a `Stack` being valid.
+
+pub mod image;
+pub mod instance_types;
+pub mod names;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use crate::dsl::StackBuilder;
+pub use crate::dsl::{AmiPolicy, CircuitBreaker, DesiredCount, NatGateways, Scheme, Secret, ThroughputMode};
+
+/// Tag key holding the stack name on every resource the stack owns.
+pub const STACK_TAG: &str = "ecs-kit:stack";
+/// Tag key holding the logical id of a resource.
+pub const ID_TAG: &str = "ecs-kit:id";
+/// Prefix reserved for ecs-kit's own tags.
+pub const RESERVED_TAG_PREFIX: &str = "ecs-kit:";
+/// The default public SSM parameter naming the latest ECS-optimized AMI.
+pub const DEFAULT_AMI_PARAMETER: &str = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
+/// The variable every container gets, set to the load balancer's DNS name.
+pub const ENDPOINT_VAR: &str = "ENDPOINT";
+
+/// A validated stack declaration.
+///
+/// ```
+/// use ecs_kit::{service, Stack};
+/// let stack = Stack::builder("shop")
+///     .region("eu-west-1")
+///     .service(service! { name: "worker", image: "busybox:1.36", port: 8080 })
+///     .build()?;
+/// assert_eq!(stack.services[0].cpu, 256);
+/// assert_eq!(stack.network.az_count, 2);
+/// # Ok::<(), ecs_kit::ValidationErrors>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Stack {
+    /// The stack name: prefix of every AWS name, value of the `ecs-kit:stack` tag.
+    pub name: String,
+    /// The region the stack lives in.
+    pub region: String,
+    /// VPC and subnets.
+    pub network: NetworkSpec,
+    /// ECS cluster and its instances.
+    pub cluster: ClusterSpec,
+    /// The load balancer, if any.
+    pub load_balancer: Option<LoadBalancerSpec>,
+    /// The shared file system, if any.
+    pub file_system: Option<FileSystemSpec>,
+    /// Services in declaration order.
+    pub services: Vec<ServiceSpec>,
+    /// User tags on every taggable resource.
+    pub tags: BTreeMap<String, String>,
+    /// Things that are allowed but probably not meant (see [`Stack::warnings`]).
+    #[serde(skip)]
+    warnings: Vec<Warning>,
+}
+
+impl Stack {
+    /// Starts declaring a stack named `name`.
+    #[must_use]
+    pub fn builder(name: impl Into<String>) -> StackBuilder {
+        StackBuilder::new(name)
+    }
+
+    /// Things the declaration allows but that are probably not meant, such as tasks
+    /// that do not fit the cluster's minimum size.
+    #[must_use]
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The service named `name`.
+    #[must_use]
+    pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The AWS partition of the stack's region.
+    #[must_use]
+    pub fn partition(&self) -> &'static str {
+        names::partition(&self.region)
+    }
+}
+
+/// Availability zones, counted or named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Zones {
+    /// The first `n` available zones of the region in name order, resolved at apply time.
+    Count(u8),
+    /// These zones.
+    Named(Vec<String>),
+}
+
+/// The validated network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NetworkSpec {
+    /// VPC CIDR block.
+    pub cidr: Ipv4Net,
+    /// Zones used.
+    pub zones: Zones,
+    /// Number of zones (and of public and private subnets each).
+    pub az_count: u8,
+    /// Bits added to the VPC prefix for each subnet.
+    pub subnet_bits: u8,
+    /// DNS resolution.
+    pub dns_support: bool,
+    /// DNS host names.
+    pub dns_hostnames: bool,
+    /// NAT layout.
+    pub nat: NatGateways,
+}
+
+impl NetworkSpec {
+    /// The `index`-th subnet of the VPC at the subnet prefix length
+    /// (Terraform's `cidrsubnet(cidr, subnet_bits, index)`).
+    fn subnet(&self, index: u32) -> Ipv4Net {
+        let prefix = self.cidr.prefix_len() + self.subnet_bits;
+        let size = 1u32 << (32 - u32::from(prefix));
+        let base = u32::from(self.cidr.network()) + index * size;
+        Ipv4Net::new(base.into(), prefix).expect("validated prefix length")
+    }
+
+    /// CIDR of the public subnet in zone `zone` (`cidrsubnet(vpc, bits, zone)`).
+    #[must_use]
+    pub fn public_subnet(&self, zone: u8) -> Ipv4Net {
+        self.subnet(u32::from(zone))
+    }
+
+    /// CIDR of the private subnet in zone `zone` (`cidrsubnet(vpc, bits, zone + zones)`).
+    #[must_use]
+    pub fn private_subnet(&self, zone: u8) -> Ipv4Net {
+        self.subnet(u32::from(zone) + u32::from(self.az_count))
+    }
+
+    /// Number of NAT gateways.
+    #[must_use]
+    pub fn nat_count(&self) -> u8 {
+        match self.nat {
+            NatGateways::PerZone => self.az_count,
+            NatGateways::Single => 1,
+        }
+    }
+}
+
+/// SSH access to the instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Ssh {
+    /// EC2 key pair name.
+    pub key_name: String,
+    /// The only CIDR SSH is open to.
+    pub admin_cidr: Ipv4Net,
+}
+
+/// The validated cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClusterSpec {
+    /// EC2 instance type.
+    pub instance_type: String,
+    /// Auto Scaling group minimum.
+    pub min_instances: u32,
+    /// Auto Scaling group maximum.
+    pub max_instances: u32,
+    /// Auto Scaling group desired size at creation.
+    pub desired_instances: u32,
+    /// SSH access, when a key is given.
+    pub ssh: Option<Ssh>,
+    /// AMI policy.
+    pub ami: AmiPolicy,
+    /// SSM parameter naming the latest ECS-optimized AMI.
+    pub ami_parameter: String,
+    /// Container Insights.
+    pub container_insights: bool,
+    /// ECS managed scaling of the Auto Scaling group.
+    pub managed_scaling: bool,
+}
+
+/// The validated load balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LoadBalancerSpec {
+    /// Internet-facing or internal.
+    pub scheme: Scheme,
+    /// HTTP listener port.
+    pub port: u16,
+    /// Idle timeout in seconds.
+    pub idle_timeout_seconds: u32,
+}
+
+/// The validated file system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FileSystemSpec {
+    /// Customer-managed KMS key, if any (always encrypted).
+    pub kms_key_id: Option<String>,
+    /// Throughput mode.
+    pub throughput_mode: ThroughputMode,
+    /// POSIX user id of the containers on the file system.
+    pub posix_uid: u32,
+    /// POSIX group id of the containers on the file system.
+    pub posix_gid: u32,
+}
+
+/// A validated health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HealthCheckSpec {
+    /// Path requested.
+    pub path: String,
+    /// Seconds between checks.
+    pub interval_seconds: u32,
+    /// Seconds to wait for an answer.
+    pub timeout_seconds: u32,
+    /// Successes before healthy.
+    pub healthy_threshold: u32,
+    /// Failures before unhealthy.
+    pub unhealthy_threshold: u32,
+    /// Healthy HTTP codes.
+    pub matcher: String,
+    /// Seconds ECS ignores failing checks of a new task.
+    pub grace_period_seconds: u32,
+}
+
+/// How a service is reached through the load balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RoutingSpec {
+    /// The path (`/` for the default service).
+    pub path: String,
+    /// The listener rule priority (none for the default service).
+    pub priority: Option<u32>,
+    /// Health check of the target group.
+    pub health_check: HealthCheckSpec,
+    /// Seconds the load balancer drains a leaving task.
+    pub deregistration_delay_seconds: u32,
+}
+
+/// Rolling deployment settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeploymentSpec {
+    /// Minimum healthy percent.
+    pub min_healthy_percent: u32,
+    /// Maximum percent.
+    pub max_percent: u32,
+    /// Circuit breaker.
+    pub circuit_breaker: CircuitBreaker,
+}
+
+/// A validated service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ServiceSpec {
+    /// Service name (also the container name).
+    pub name: String,
+    /// Full image reference.
+    pub image: String,
+    /// Container port.
+    pub port: u16,
+    /// Desired count and its owner.
+    pub desired_count: DesiredCount,
+    /// CPU units.
+    pub cpu: u32,
+    /// Memory limit in MiB.
+    pub memory: u32,
+    /// Load balancer routing, when the service has a path.
+    pub routing: Option<RoutingSpec>,
+    /// User environment variables (ENDPOINT is added by the graph).
+    pub env: BTreeMap<String, String>,
+    /// Secrets by variable name.
+    pub secrets: BTreeMap<String, Secret>,
+    /// Managed policy ARNs of the task role, sorted.
+    pub policies: Vec<String>,
+    /// Inline policies of the task role, by name.
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+    /// Log retention in days.
+    pub log_retention_days: u32,
+    /// Deployment settings.
+    pub deployment: DeploymentSpec,
+    /// The service's own tags (merged over the stack's).
+    pub tags: BTreeMap<String, String>,
+}
+
+impl ServiceSpec {
+    /// The task count ecs-kit creates the service with.
+    #[must_use]
+    pub fn initial_count(&self) -> u32 {
+        match self.desired_count {
+            DesiredCount::Fixed(n) | DesiredCount::External(n) => n,
+        }
+    }
+}
+
+/// One problem of a declaration: where it is and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationError {
+    /// Path of the field, e.g. `services[1].port` or `network.cidr`.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem found in a declaration; nothing was sent to AWS.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid stack declaration ({} problem{}):{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, render(.0))]
+pub struct ValidationErrors(pub Vec<ValidationError>);
+
+fn render(errors: &[ValidationError]) -> String {
+    errors.iter().map(|e| format!("\n  - {e}")).collect()
+}
+
+impl ValidationErrors {
+    /// The problems, in declaration order.
+    #[must_use]
+    pub fn errors(&self) -> &[ValidationError] {
+        &self.0
+    }
+
+    /// Whether some problem is about `field` (exactly, or a field below it).
+    #[must_use]
+    pub fn has(&self, field: &str) -> bool {
+        self.0
+            .iter()
+            .any(|e| e.field == field || e.field.strip_prefix(field).is_some_and(|rest| rest.starts_with(['.', '['])))
+    }
+}
+
+/// Something a declaration allows that is probably not meant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Path of the field.
+    pub field: String,
+    /// What may go wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl StackBuilder {
+    /// Validates the whole declaration and fills in every default.
+    ///
+    /// # Errors
+    /// [`ValidationErrors`] listing every problem at once, each naming the field and
+    /// the fix (duplicate service names or paths, no service at `/` behind a load
+    /// balancer, a VPC CIDR too small for the subnets, a key name without an admin CIDR,
+    /// reserved tag keys, invalid images, cpu, memory, ports, ...).
+    pub fn build(self) -> Result<Stack, ValidationErrors> {
+        validate::build(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The seed template's stack, for tests: two services behind a public load balancer.
+#[cfg(test)]
+pub(crate) fn seed() -> StackBuilder {
+    use crate::dsl::{Cluster, FileSystem, LoadBalancer, Network, Service};
+    Stack::builder("mcsv-poc")
+        .region("us-west-2")
+        .network(Network::new("10.10.0.0/16").availability_zones(2))
+        .cluster(Cluster::ec2("t3.small").min_instances(2).max_instances(5))
+        .load_balancer(LoadBalancer::public())
+        .file_system(FileSystem::encrypted())
+        .service(
+            Service::new("product-web", "registry.example.com/microservices/product-web:latest", 8000)
+                .count(2)
+                .path("/"),
+        )
+        .service(
+            Service::new("products", "registry.example.com/microservices/products:latest", 8001)
+                .count(2)
+                .path("/products")
+                .policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+        )
+}

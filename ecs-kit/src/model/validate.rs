@@ -1,0 +1,696 @@
+//! `StackBuilder::build`: every check of a declaration, and its defaults.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use ipnet::Ipv4Net;
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use super::{
+    image, instance_types, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec, LoadBalancerSpec, NetworkSpec,
+    RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER,
+    ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+};
+use crate::dsl::{
+    AmiPolicy, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
+};
+
+/// CloudWatch Logs' allowed retention periods, in days.
+pub(crate) const RETENTION_DAYS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/// Tags ecs-kit itself puts on a resource: `ecs-kit:stack`, `ecs-kit:id` and `Name`.
+const OWN_TAGS: usize = 3;
+/// AWS's limit of tags on one resource.
+const MAX_TAGS: usize = 50;
+/// Managed policies AWS attaches to one role by default.
+const MAX_MANAGED_POLICIES: usize = 10;
+
+macro_rules! re {
+    ($name:ident, $pattern:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pattern).expect("a valid pattern"));
+    };
+}
+
+re!(NAME, r"^[a-z]([a-z0-9-]*[a-z0-9])?$");
+re!(REGION, r"^[a-z]{2}(-[a-z]+)+-[0-9]+$");
+re!(INSTANCE_TYPE, r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$");
+re!(AMI_ID, r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$");
+re!(ENV_NAME, r"^[A-Za-z_][A-Za-z0-9_]*$");
+re!(PATH, r"^/([A-Za-z0-9_.$~'@:+-]+(/[A-Za-z0-9_.$~'@:+-]+)*)?$");
+re!(MATCHER, r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$");
+re!(POLICY_ARN, r"^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[\w+=,.@/-]+$");
+re!(POLICY_NAME, r"^[\w+=,.@-]{1,128}$");
+re!(SSM_NAME, r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$");
+re!(SSM_ARN, r"^arn:aws(-[a-z]+)*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$");
+re!(SECRET_ARN, r"^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$");
+re!(ZONE, r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$");
+
+/// Collects problems and warnings while a declaration is checked.
+#[derive(Default)]
+struct Checker {
+    errors: Vec<ValidationError>,
+    warnings: Vec<Warning>,
+}
+
+impl Checker {
+    fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ValidationError { field: field.into(), message: message.into() });
+    }
+
+    fn warn(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Warning { field: field.into(), message: message.into() });
+    }
+
+    /// A duration in whole seconds within `range`, or an error.
+    fn seconds(
+        &mut self,
+        field: &str,
+        value: Option<Duration>,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> u32 {
+        let Some(d) = value else { return default };
+        let secs = u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+        if d.subsec_nanos() != 0 || !range.contains(&secs) {
+            self.error(
+                field,
+                format!("{d:?} is not allowed: use whole seconds from {} to {} s", range.start(), range.end()),
+            );
+            return default;
+        }
+        secs
+    }
+
+    fn in_range(&mut self, field: &str, value: u32, range: std::ops::RangeInclusive<u32>, what: &str) {
+        if !range.contains(&value) {
+            self.error(
+                field,
+                format!("{value} is out of range: {what} must be from {} to {}", range.start(), range.end()),
+            );
+        }
+    }
+
+    fn tags(&mut self, field: &str, pairs: &[(String, String)]) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        for (key, value) in pairs {
+            let at = format!("{field}[{key:?}]");
+            if key.starts_with(RESERVED_TAG_PREFIX) {
+                self.error(&at, format!("tag keys starting with `{RESERVED_TAG_PREFIX}` are ecs-kit's own ownership tags; rename the tag"));
+            } else if key.starts_with("aws:") {
+                self.error(&at, "tag keys starting with `aws:` are reserved by AWS; rename the tag");
+            } else if key.is_empty() || key.len() > 128 {
+                self.error(&at, "tag keys must be 1 to 128 characters long");
+            } else if key == "Name" {
+                self.error(&at, "the `Name` tag is set by ecs-kit from the stack and resource names; remove it");
+            }
+            if value.len() > 256 {
+                self.error(&at, format!("the value is {} characters long; tag values are at most 256", value.len()));
+            }
+            if tags.insert(key.clone(), value.clone()).is_some() {
+                self.error(&at, "tag set twice; keep one");
+            }
+        }
+        tags
+    }
+}
+
+pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
+    let mut c = Checker::default();
+
+    if b.name.len() > 64 || !NAME.is_match(&b.name) {
+        c.error(
+            "name",
+            format!(
+                "`{}` is not a valid stack name: use 1 to 64 lowercase letters, digits and `-`, \
+                 starting with a letter and not ending with `-` (e.g. `shop-prod`)",
+                b.name
+            ),
+        );
+    } else if b.name.starts_with("internal-") {
+        c.error(
+            "name",
+            "stack names may not start with `internal-` (AWS refuses such load balancer names); rename the stack",
+        );
+    }
+    let region = match b.region {
+        None => {
+            c.error("region", "not set: add `.region(\"us-west-2\")` (the region the stack lives in)");
+            String::new()
+        }
+        Some(r) if !REGION.is_match(&r) => {
+            c.error("region", format!("`{r}` is not an AWS region name such as `us-west-2`"));
+            r
+        }
+        Some(r) => r,
+    };
+    let tags = c.tags("tags", &b.tags);
+    let has_lb = b.load_balancer.is_some();
+    let network = network(&mut c, &b.network, &region, has_lb);
+    let cluster = cluster(&mut c, &b.cluster);
+    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb));
+    let file_system = b.file_system.as_ref().map(|fs| file_system(&mut c, fs));
+    let mut services: Vec<ServiceSpec> = b
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| service(&mut c, &format!("services[{i}]"), s, has_lb, tags.len()))
+        .collect();
+    cross_service(&mut c, &b.services, &mut services, has_lb);
+    fit(&mut c, &cluster, &services);
+
+    if c.errors.is_empty() {
+        Ok(Stack {
+            name: b.name,
+            region,
+            network,
+            cluster,
+            load_balancer,
+            file_system,
+            services,
+            tags,
+            warnings: c.warnings,
+        })
+    } else {
+        Err(ValidationErrors(c.errors))
+    }
+}
+
+fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkSpec {
+    let fallback: Ipv4Net = "10.10.0.0/16".parse().expect("a valid CIDR");
+    let cidr = match n.cidr.parse::<Ipv4Net>() {
+        Err(_) => {
+            c.error("network.cidr", format!("`{}` is not an IPv4 CIDR block such as `10.10.0.0/16`", n.cidr));
+            fallback
+        }
+        Ok(net) if net.addr() != net.network() => {
+            c.error("network.cidr", format!("`{net}` has host bits set; use `{}`", net.trunc()));
+            net.trunc()
+        }
+        Ok(net) if !(16..=28).contains(&net.prefix_len()) => {
+            c.error(
+                "network.cidr",
+                format!("`/{}` is not allowed: AWS VPCs are /16 to /28 (e.g. `10.10.0.0/16`)", net.prefix_len()),
+            );
+            fallback
+        }
+        Ok(net) => net,
+    };
+    let (zones, az_count) = if n.zones.is_empty() {
+        let count = n.az_count.unwrap_or(2);
+        (Zones::Count(count), count)
+    } else {
+        let mut seen = BTreeSet::new();
+        for (i, zone) in n.zones.iter().enumerate() {
+            if !ZONE.is_match(zone) || !zone.starts_with(region) {
+                c.error(
+                    format!("network.zones[{i}]"),
+                    format!("`{zone}` is not a zone of region `{region}` (e.g. `{region}a`)"),
+                );
+            }
+            if !seen.insert(zone) {
+                c.error(format!("network.zones[{i}]"), format!("`{zone}` is listed twice; list each zone once"));
+            }
+        }
+        let count = u8::try_from(n.zones.len()).unwrap_or(u8::MAX);
+        if n.az_count.is_some_and(|a| a != count) {
+            c.error(
+                "network.availability_zones",
+                format!("says {} but {count} zones are named; give one or the other", n.az_count.unwrap_or_default()),
+            );
+        }
+        (Zones::Named(n.zones.clone()), count)
+    };
+    if !(1..=6).contains(&az_count) {
+        c.error("network.availability_zones", format!("{az_count} is out of range: use 1 to 6 availability zones"));
+    } else if has_lb && az_count < 2 {
+        c.error(
+            "network.availability_zones",
+            "an Application Load Balancer needs subnets in at least two zones: use `.availability_zones(2)` or more",
+        );
+    }
+    let subnet_bits = n.subnet_bits.unwrap_or(8);
+    let subnet_prefix = cidr.prefix_len() + subnet_bits;
+    let needed = 2 * u32::from(az_count.clamp(1, 6));
+    if subnet_bits == 0 || subnet_prefix > 28 {
+        c.error(
+            "network.subnet_bits",
+            format!(
+                "{subnet_bits} bits on a /{} VPC give /{subnet_prefix} subnets; AWS subnets are /16 to /28: \
+                 use a larger VPC (e.g. `10.10.0.0/16`) or fewer subnet bits",
+                cidr.prefix_len()
+            ),
+        );
+    } else if needed > 1u32.checked_shl(u32::from(subnet_bits)).unwrap_or(u32::MAX) {
+        c.error(
+            "network.cidr",
+            format!(
+                "`{cidr}` is too small: {needed} subnets (a public and a private one per zone) do not fit \
+                 in {} /{subnet_prefix} blocks; use a larger VPC or more subnet bits",
+                1u32 << subnet_bits
+            ),
+        );
+    }
+    NetworkSpec {
+        cidr,
+        zones,
+        az_count,
+        subnet_bits,
+        dns_support: n.dns_support.unwrap_or(true),
+        dns_hostnames: n.dns_hostnames.unwrap_or(true),
+        nat: n.nat.unwrap_or_default(),
+    }
+}
+
+fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
+    if !INSTANCE_TYPE.is_match(&k.instance_type) {
+        c.error(
+            "cluster.instance_type",
+            format!("`{}` is not an EC2 instance type such as `t3.small`", k.instance_type),
+        );
+    }
+    let min = k.min.unwrap_or(2);
+    let max = k.max.unwrap_or(min.max(5));
+    let desired = k.desired.unwrap_or(min);
+    if max == 0 {
+        c.error("cluster.max_instances", "0 instances can run no task: use at least 1");
+    }
+    if min > max {
+        c.error(
+            "cluster.min_instances",
+            format!("{min} is above max_instances {max}: lower the minimum or raise the maximum"),
+        );
+    }
+    if desired < min || desired > max {
+        c.error(
+            "cluster.desired_instances",
+            format!("{desired} is outside min_instances..=max_instances ({min}..={max})"),
+        );
+    }
+    let ssh = match (&k.key_name, &k.admin_cidr) {
+        (None, None) => None,
+        (Some(_), None) => {
+            c.error("cluster.admin_cidr", "a key name is set without an admin CIDR: SSH needs both; add `.admin_cidr(\"203.0.113.7/32\")` or remove the key name");
+            None
+        }
+        (None, Some(_)) => {
+            c.error("cluster.key_name", "an admin CIDR is set without a key name: SSH needs both; add `.key_name(\"my-key\")` or remove the admin CIDR");
+            None
+        }
+        (Some(key), Some(cidr)) => {
+            if key.is_empty() || key.len() > 255 {
+                c.error("cluster.key_name", "key names are 1 to 255 characters long");
+            }
+            match cidr.parse::<Ipv4Net>() {
+                Ok(net) if net.addr() == net.network() => {
+                    if net.prefix_len() == 0 {
+                        c.warn(
+                            "cluster.admin_cidr",
+                            "0.0.0.0/0 opens SSH to the whole internet; use your own address (x.x.x.x/32)",
+                        );
+                    }
+                    Some(Ssh { key_name: key.clone(), admin_cidr: net })
+                }
+                Ok(net) => {
+                    c.error("cluster.admin_cidr", format!("`{net}` has host bits set; use `{}`", net.trunc()));
+                    None
+                }
+                Err(_) => {
+                    c.error(
+                        "cluster.admin_cidr",
+                        format!("`{cidr}` is not an IPv4 CIDR block such as `203.0.113.7/32`"),
+                    );
+                    None
+                }
+            }
+        }
+    };
+    let ami = k.ami.clone().unwrap_or_default();
+    if let AmiPolicy::Pinned(id) = &ami {
+        if !AMI_ID.is_match(id) {
+            c.error("cluster.ami", format!("`{id}` is not an AMI id such as `ami-0123456789abcdef0`"));
+        }
+    }
+    let ami_parameter = k.ami_parameter.clone().unwrap_or_else(|| DEFAULT_AMI_PARAMETER.to_owned());
+    if !ami_parameter.starts_with('/') || !SSM_NAME.is_match(&ami_parameter) {
+        c.error(
+            "cluster.ami_parameter",
+            format!("`{ami_parameter}` is not an SSM parameter name such as `{DEFAULT_AMI_PARAMETER}`"),
+        );
+    }
+    ClusterSpec {
+        instance_type: k.instance_type.clone(),
+        min_instances: min,
+        max_instances: max,
+        desired_instances: desired,
+        ssh,
+        ami,
+        ami_parameter,
+        container_insights: k.container_insights.unwrap_or(false),
+        managed_scaling: k.managed_scaling.unwrap_or(true),
+    }
+}
+
+fn load_balancer(c: &mut Checker, lb: &LoadBalancer) -> LoadBalancerSpec {
+    let port = lb.port.unwrap_or(80);
+    if port == 0 {
+        c.error("load_balancer.port", "0 is not a port: use 1 to 65535 (default 80)");
+    }
+    LoadBalancerSpec {
+        scheme: lb.scheme,
+        port,
+        idle_timeout_seconds: c.seconds("load_balancer.idle_timeout", lb.idle_timeout, 60, 1..=4000),
+    }
+}
+
+fn file_system(c: &mut Checker, fs: &FileSystem) -> FileSystemSpec {
+    if fs.kms_key_id.as_deref().is_some_and(str::is_empty) {
+        c.error("file_system.kms_key", "is empty: give a KMS key id or ARN, or leave it out for the AWS-managed key");
+    }
+    let (uid, gid) = fs.posix_user.unwrap_or((1000, 1000));
+    FileSystemSpec {
+        kms_key_id: fs.kms_key_id.clone(),
+        throughput_mode: fs.throughput_mode.unwrap_or_default(),
+        posix_uid: uid,
+        posix_gid: gid,
+    }
+}
+
+fn health_check(c: &mut Checker, at: &str, h: &HealthCheck) -> HealthCheckSpec {
+    if !PATH.is_match(&h.path) {
+        c.error(format!("{at}.path"), format!("`{}` is not a path: it must start with `/` (e.g. `/health`)", h.path));
+    }
+    let interval = c.seconds(&format!("{at}.interval"), h.interval, 15, 5..=300);
+    let timeout = c.seconds(&format!("{at}.timeout"), h.timeout, 5, 2..=120);
+    if timeout >= interval {
+        c.error(
+            format!("{at}.timeout"),
+            format!("{timeout} s is not shorter than the interval ({interval} s); lower the timeout"),
+        );
+    }
+    let healthy = h.healthy_threshold.unwrap_or(2);
+    c.in_range(&format!("{at}.healthy_threshold"), healthy, 2..=10, "the healthy threshold");
+    let unhealthy = h.unhealthy_threshold.unwrap_or(3);
+    c.in_range(&format!("{at}.unhealthy_threshold"), unhealthy, 2..=10, "the unhealthy threshold");
+    let matcher = h.matcher.clone().unwrap_or_else(|| "200".into());
+    let codes_ok = MATCHER.is_match(&matcher)
+        && matcher.split([',', '-']).all(|code| code.parse::<u32>().is_ok_and(|n| (200..=499).contains(&n)));
+    if !codes_ok {
+        c.error(
+            format!("{at}.matcher"),
+            format!("`{matcher}` is not a list of HTTP codes from 200 to 499 such as `200`, `200,302` or `200-299`"),
+        );
+    }
+    HealthCheckSpec {
+        path: h.path.clone(),
+        interval_seconds: interval,
+        timeout_seconds: timeout,
+        healthy_threshold: healthy,
+        unhealthy_threshold: unhealthy,
+        matcher,
+        grace_period_seconds: c.seconds(&format!("{at}.grace_period"), h.grace_period, 30, 0..=7200),
+    }
+}
+
+fn secret(c: &mut Checker, at: &str, s: &Secret) {
+    match s {
+        Secret::Ssm(p) if !(SSM_ARN.is_match(p) || SSM_NAME.is_match(p)) => {
+            c.error(
+                at,
+                format!("`{p}` is neither an SSM parameter name such as `/prod/db/password` nor a parameter ARN"),
+            );
+        }
+        Secret::SecretsManager(arn) if !SECRET_ARN.is_match(arn) => {
+            c.error(at, format!("`{arn}` is not a Secrets Manager ARN such as `arn:aws:secretsmanager:us-west-2:123456789012:secret:db-AbCdEf`"));
+        }
+        _ => {}
+    }
+}
+
+fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usize) -> ServiceSpec {
+    if s.name.len() > 64 || !NAME.is_match(&s.name) {
+        c.error(
+            format!("{at}.name"),
+            format!("`{}` is not a valid service name: use 1 to 64 lowercase letters, digits and `-`, starting with a letter (e.g. `product-web`)", s.name),
+        );
+    }
+    if let Some(problem) = image::problem(&s.image) {
+        c.error(format!("{at}.image"), problem);
+    }
+    if s.port == 0 {
+        c.error(format!("{at}.port"), "0 is not a port: use the port the container listens on, 1 to 65535");
+    }
+    let cpu = s.cpu.unwrap_or(256);
+    c.in_range(&format!("{at}.cpu"), cpu, 0..=10240, "CPU units (1024 = one vCPU)");
+    let memory = s.memory.unwrap_or(512);
+    c.in_range(&format!("{at}.memory"), memory, 6..=1_048_576, "memory in MiB");
+
+    let mut env = BTreeMap::new();
+    let mut secrets = BTreeMap::new();
+    let mut var_names = BTreeSet::new();
+    let vars = s.env.iter().map(|(k, _)| ("env", k)).chain(s.secrets.iter().map(|(k, _)| ("secrets", k)));
+    for (kind, name) in vars {
+        let field = format!("{at}.{kind}[{name:?}]");
+        if !ENV_NAME.is_match(name) {
+            c.error(&field, format!("`{name}` is not a valid variable name: use letters, digits and `_`, not starting with a digit (e.g. `DB_HOST`)"));
+        } else if has_lb && name == ENDPOINT_VAR {
+            c.error(&field, "ENDPOINT is set by ecs-kit to the load balancer's DNS name; use another name");
+        }
+        if !var_names.insert(name.clone()) {
+            c.error(&field, format!("`{name}` is set twice (env and secrets share one namespace); keep one"));
+        }
+    }
+    for (name, value) in &s.env {
+        env.insert(name.clone(), value.clone());
+    }
+    for (name, value) in &s.secrets {
+        secret(c, &format!("{at}.secrets[{name:?}]"), value);
+        secrets.insert(name.clone(), value.clone());
+    }
+
+    let mut policies = BTreeSet::new();
+    for (i, p) in s.policies.iter().enumerate() {
+        if !POLICY_ARN.is_match(p) {
+            let hint = if POLICY_NAME.is_match(p) {
+                format!("; for an AWS-managed policy write `arn:aws:iam::aws:policy/{p}`")
+            } else {
+                String::new()
+            };
+            c.error(format!("{at}.policies[{i}]"), format!("`{p}` is not an IAM policy ARN{hint}"));
+        }
+        policies.insert(p.clone());
+    }
+    if policies.len() > MAX_MANAGED_POLICIES {
+        c.error(format!("{at}.policies"), format!("{} managed policies: AWS attaches at most {MAX_MANAGED_POLICIES} to a role; merge some into an inline policy", policies.len()));
+    }
+    let mut inline_policies = BTreeMap::new();
+    for (name, doc) in &s.inline_policies {
+        let field = format!("{at}.inline_policies[{name:?}]");
+        if !POLICY_NAME.is_match(name) || name.starts_with("ecs-kit") {
+            c.error(&field, "policy names are 1 to 128 of `A-Za-z0-9+=,.@_-` and may not start with `ecs-kit`");
+        }
+        match serde_json::from_str::<serde_json::Value>(doc) {
+            Ok(v) if v.get("Statement").is_some() => {
+                if inline_policies.insert(name.clone(), v).is_some() {
+                    c.error(&field, "set twice; keep one");
+                }
+            }
+            Ok(_) => c.error(&field, "the document has no `Statement`; write an IAM policy document"),
+            Err(e) => c.error(&field, format!("the document is not JSON ({e})")),
+        }
+    }
+
+    let routing = match (&s.path, has_lb) {
+        (Some(path), true) => {
+            if !PATH.is_match(path) {
+                c.error(format!("{at}.path"), format!("`{path}` is not a load balancer path: start with `/`, no trailing `/`, no wildcards (e.g. `/products`)"));
+            } else if path.len() + 2 > 128 {
+                c.error(
+                    format!("{at}.path"),
+                    "the path is too long: the rule pattern `path/*` must be at most 128 characters",
+                );
+            }
+            let check = s.health_check.clone().unwrap_or_else(|| HealthCheck::new(path.clone()));
+            Some(RoutingSpec {
+                path: path.clone(),
+                priority: None,
+                health_check: health_check(c, &format!("{at}.health_check"), &check),
+                deregistration_delay_seconds: c.seconds(
+                    &format!("{at}.deregistration_delay"),
+                    s.deregistration_delay,
+                    30,
+                    0..=3600,
+                ),
+            })
+        }
+        (Some(_), false) => {
+            c.error(format!("{at}.path"), "set, but the stack has no load balancer: add `.load_balancer(LoadBalancer::public())` or remove the path");
+            None
+        }
+        (None, _) => {
+            if s.health_check.is_some() {
+                c.error(
+                    format!("{at}.health_check"),
+                    "a health check needs a load balancer path: add `path` or remove the health check",
+                );
+            }
+            if s.deregistration_delay.is_some() {
+                c.error(
+                    format!("{at}.deregistration_delay"),
+                    "only applies behind the load balancer: add `path` or remove it",
+                );
+            }
+            None
+        }
+    };
+
+    let log_retention_days = s.log_retention_days.unwrap_or(30);
+    if !RETENTION_DAYS.contains(&log_retention_days) {
+        c.error(
+            format!("{at}.log_retention_days"),
+            format!("{log_retention_days} is not a CloudWatch retention period; use one of {RETENTION_DAYS:?}"),
+        );
+    }
+    let min_healthy = s.min_healthy_percent.unwrap_or(50);
+    c.in_range(&format!("{at}.min_healthy_percent"), min_healthy, 0..=100, "the minimum healthy percent");
+    let max_percent = s.max_percent.unwrap_or(200);
+    c.in_range(&format!("{at}.max_percent"), max_percent, 100..=400, "the maximum percent");
+    if min_healthy == 100 && max_percent == 100 {
+        c.error(format!("{at}.max_percent"), "with min_healthy_percent 100 and max_percent 100 a deployment can neither stop nor start a task; raise max_percent (e.g. 200)");
+    }
+    let tags = c.tags(&format!("{at}.tags"), &s.tags);
+    let total = stack_tags + tags.len() + OWN_TAGS;
+    if total > MAX_TAGS {
+        c.error(
+            format!("{at}.tags"),
+            format!("{total} tags with the stack's and ecs-kit's own: AWS allows {MAX_TAGS} per resource; drop some"),
+        );
+    }
+    ServiceSpec {
+        name: s.name.clone(),
+        image: s.image.clone(),
+        port: s.port,
+        desired_count: s.count.unwrap_or(DesiredCount::Fixed(1)),
+        cpu,
+        memory,
+        routing,
+        env,
+        secrets,
+        policies: policies.into_iter().collect(),
+        inline_policies,
+        log_retention_days,
+        deployment: DeploymentSpec {
+            min_healthy_percent: min_healthy,
+            max_percent,
+            circuit_breaker: s.circuit_breaker.unwrap_or_default(),
+        },
+        tags,
+    }
+}
+
+/// Checks across services: unique names and paths, exactly one service at `/` behind a
+/// load balancer, and the listener rule priorities of the others.
+fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec], has_lb: bool) {
+    let mut names = BTreeMap::new();
+    let mut paths: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, s) in declared.iter().enumerate() {
+        if let Some(first) = names.insert(s.name.as_str(), i) {
+            c.error(
+                format!("services[{i}].name"),
+                format!("`{}` is also the name of services[{first}]; service names must be unique", s.name),
+            );
+        }
+        if let Some(path) = s.path.as_deref().filter(|_| has_lb) {
+            if let Some(first) = paths.insert(path, i) {
+                c.error(
+                    format!("services[{i}].path"),
+                    format!(
+                        "`{path}` is also the path of services[{first}] ({}); give each service its own path",
+                        declared[first].name
+                    ),
+                );
+            }
+        }
+    }
+    if has_lb {
+        let roots: Vec<usize> =
+            declared.iter().enumerate().filter(|(_, s)| s.path.as_deref() == Some("/")).map(|(i, _)| i).collect();
+        match roots.as_slice() {
+            [] => c.error("services", "the load balancer needs exactly one service at `/` (its default route); set `path: \"/\"` on one service"),
+            [_] => {}
+            [_, rest @ ..] => {
+                for i in rest {
+                    c.error(format!("services[{i}].path"), "a second service at `/`: only one service can be the load balancer's default route; give this one its own path");
+                }
+            }
+        }
+    }
+    assign_priorities(specs);
+}
+
+/// Listener rule priorities that do not depend on the other services (adding a service
+/// never renumbers the rest) and put deeper paths first: a path of depth `d` gets a
+/// priority in the band `(50 - d) * 1000 + 1 ..= (50 - d) * 1000 + 999`, chosen by a hash
+/// of the path; collisions move to the next free number of the band.
+fn assign_priorities(specs: &mut [ServiceSpec]) {
+    let mut taken = BTreeSet::new();
+    let mut order: Vec<usize> =
+        (0..specs.len()).filter(|&i| specs[i].routing.as_ref().is_some_and(|r| r.path != "/")).collect();
+    order.sort_by(|&a, &b| specs[a].routing.as_ref().map(|r| &r.path).cmp(&specs[b].routing.as_ref().map(|r| &r.path)));
+    for i in order {
+        let routing = specs[i].routing.as_mut().expect("filtered on routing");
+        let depth = u32::try_from(routing.path.matches('/').count()).unwrap_or(u32::MAX).min(49);
+        let band = (50 - depth) * 1000;
+        let digest = Sha256::digest(routing.path.as_bytes());
+        let hash = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+        let mut offset = hash % 999;
+        while !taken.insert(band + 1 + offset) {
+            offset = (offset + 1) % 999;
+        }
+        routing.priority = Some(band + 1 + offset);
+    }
+}
+
+/// Per-task sizes an instance can never hold are errors; a minimum capacity too small
+/// for the declared counts is a warning (managed scaling may add instances).
+fn fit(c: &mut Checker, cluster: &ClusterSpec, services: &[ServiceSpec]) {
+    let Some(cap) = instance_types::capacity(&cluster.instance_type) else { return };
+    let t = &cluster.instance_type;
+    for (i, s) in services.iter().enumerate() {
+        if s.memory > cap.usable_memory_mib() {
+            c.error(
+                format!("services[{i}].memory"),
+                format!(
+                    "{} MiB does not fit a {t} (about {} MiB usable by tasks); lower it or use a larger instance type",
+                    s.memory,
+                    cap.usable_memory_mib()
+                ),
+            );
+        }
+        if s.cpu > cap.cpu_units() {
+            c.error(
+                format!("services[{i}].cpu"),
+                format!(
+                    "{} units do not fit a {t} ({} units); lower it or use a larger instance type",
+                    s.cpu,
+                    cap.cpu_units()
+                ),
+            );
+        }
+    }
+    let memory: u32 = services.iter().map(|s| s.initial_count() * s.memory).sum();
+    let cpu: u32 = services.iter().map(|s| s.initial_count() * s.cpu).sum();
+    let n = cluster.min_instances;
+    if memory > n * cap.usable_memory_mib() || cpu > n * cap.cpu_units() {
+        c.warn(
+            "cluster.min_instances",
+            format!(
+                "the services' tasks need {memory} MiB and {cpu} CPU units but {n} {t} instances offer about {} MiB and {} units; \
+                 some tasks will wait for capacity (raise min_instances or use a larger type)",
+                n * cap.usable_memory_mib(),
+                n * cap.cpu_units()
+            ),
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! The seed template's two services on its network and cluster.
+//!
+//! ```text
+//! cargo run --example product-web -- synth
+//! cargo run --example product-web -- synth --json
+//! ```
+
+use ecs_kit::{Cluster, FileSystem, LoadBalancer, Network, Service, Stack};
+
+fn main() -> std::process::ExitCode {
+    let stack = Stack::builder("mcsv-poc")
+        .region("us-west-2")
+        .network(Network::new("10.10.0.0/16").availability_zones(2))
+        .cluster(Cluster::ec2("t3.small").min_instances(2).max_instances(5).desired_instances(2))
+        .load_balancer(LoadBalancer::public())
+        .file_system(FileSystem::encrypted())
+        .service(
+            Service::new("product-web", "registry.example.com/microservices/product-web:latest", 8000)
+                .count(2)
+                .path("/")
+                .health_check("/"),
+        )
+        .service(
+            Service::new("products", "registry.example.com/microservices/products:latest", 8001)
+                .count(2)
+                .path("/products")
+                .health_check("/products")
+                .policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+        );
+    ecs_kit::cli::run(stack)
+}
