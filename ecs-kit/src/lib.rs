@@ -42,6 +42,7 @@
 
 extern crate self as ecs_kit;
 
+pub mod aws;
 pub mod cli;
 pub mod dsl;
 pub mod graph;

@@ -1,0 +1,218 @@
+//! AWS errors, classified so the engine decides retry versus fail in one place.
+
+use std::fmt;
+
+/// What kind of failure an AWS call met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The object does not exist (or is not visible yet).
+    NotFound,
+    /// An object with this identity exists already.
+    AlreadyExists,
+    /// Too many requests: retry later.
+    Throttled,
+    /// The object is in use or in a state that forbids the call (dependency violation,
+    /// resource in use, delete conflict): retry once what holds it is gone.
+    Conflict,
+    /// The credentials may not make this call.
+    AccessDenied,
+    /// The request is invalid: retrying does not help.
+    Invalid,
+    /// AWS or the network failed (5xx, timeout, connection refused): retry.
+    Unavailable,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// Whether a retry of the same call may succeed.
+    #[must_use]
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Unavailable)
+    }
+
+    /// The kind of an AWS error from its code and HTTP status.
+    ///
+    /// ```
+    /// use ecs_kit::aws::ErrorKind;
+    /// assert_eq!(ErrorKind::classify(Some("InvalidVpcID.NotFound"), Some(400)), ErrorKind::NotFound);
+    /// assert_eq!(ErrorKind::classify(Some("DependencyViolation"), Some(400)), ErrorKind::Conflict);
+    /// assert_eq!(ErrorKind::classify(None, Some(503)), ErrorKind::Unavailable);
+    /// ```
+    #[must_use]
+    pub fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
+        let code = code.unwrap_or_default();
+        let has = |needles: &[&str]| needles.iter().any(|n| code.contains(n));
+        if has(&["Throttl", "RequestLimitExceeded", "TooManyRequests", "SlowDown"]) || status == Some(429) {
+            ErrorKind::Throttled
+        } else if has(&["NotFound", "NoSuchEntity", "NotFoundException"]) {
+            ErrorKind::NotFound
+        } else if has(&["AlreadyExists", "Duplicate", "EntityAlreadyExists", "RouteAlreadyExists"]) {
+            ErrorKind::AlreadyExists
+        } else if has(&[
+            "DependencyViolation",
+            "ResourceInUse",
+            "DeleteConflict",
+            "InUse",
+            "ClusterContains",
+            "ScalingActivityInProgress",
+            "IncorrectState",
+            "ConcurrentModification",
+            "IdempotentParameterMismatch",
+            "Conflict",
+            "UpdateInProgress",
+        ]) || status == Some(409)
+        {
+            ErrorKind::Conflict
+        } else if has(&[
+            "AccessDenied",
+            "UnauthorizedOperation",
+            "AuthFailure",
+            "InvalidClientTokenId",
+            "UnrecognizedClient",
+            "ExpiredToken",
+            "SignatureDoesNotMatch",
+            "MissingAuthenticationToken",
+        ]) || status == Some(403)
+        {
+            ErrorKind::AccessDenied
+        } else if has(&["ServiceUnavailable", "InternalError", "InternalFailure", "ServerException", "Unavailable"])
+            || status.is_some_and(|s| s >= 500)
+        {
+            ErrorKind::Unavailable
+        } else if has(&["Invalid", "Validation", "Malformed", "MissingParameter", "ClientException", "BadRequest"])
+            || status == Some(400)
+        {
+            ErrorKind::Invalid
+        } else if status == Some(404) {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Other
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::NotFound => "not found",
+            ErrorKind::AlreadyExists => "already exists",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::AccessDenied => "access denied",
+            ErrorKind::Invalid => "invalid request",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Other => "error",
+        })
+    }
+}
+
+/// A failed AWS call: its kind, where it happened, and AWS's own code and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service} {operation}: {kind}{}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(), message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+pub struct AwsError {
+    /// The class of failure.
+    pub kind: ErrorKind,
+    /// The AWS service, e.g. `ec2`.
+    pub service: String,
+    /// The operation, e.g. `CreateVpc`.
+    pub operation: String,
+    /// AWS's error code, when it sent one.
+    pub code: Option<String>,
+    /// AWS's message, when it sent one.
+    pub message: Option<String>,
+}
+
+impl AwsError {
+    /// An error of `kind` from `service`'s `operation`.
+    #[must_use]
+    pub fn new(kind: ErrorKind, service: &str, operation: &str, message: impl Into<String>) -> Self {
+        AwsError {
+            kind,
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            code: None,
+            message: Some(message.into()),
+        }
+    }
+
+    /// The same error with AWS's code.
+    #[must_use]
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Whether the object was not found.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+/// The result of an AWS call.
+pub type AwsResult<T> = Result<T, AwsError>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind::{self, *};
+
+    #[test]
+    fn classification_table() {
+        let cases: &[(Option<&str>, Option<u16>, ErrorKind)] = &[
+            (Some("InvalidSubnetID.NotFound"), Some(400), NotFound),
+            (Some("NoSuchEntity"), Some(404), NotFound),
+            (Some("ClusterNotFoundException"), Some(400), NotFound),
+            (Some("ResourceNotFoundException"), Some(400), NotFound),
+            (Some("LoadBalancerNotFound"), Some(400), NotFound),
+            (Some("FileSystemNotFound"), Some(404), NotFound),
+            (Some("EntityAlreadyExists"), Some(409), AlreadyExists),
+            (Some("InvalidGroup.Duplicate"), Some(400), AlreadyExists),
+            (Some("DuplicateTargetGroupName"), Some(400), AlreadyExists),
+            (Some("ResourceAlreadyExistsException"), Some(400), AlreadyExists),
+            (Some("FileSystemAlreadyExists"), Some(409), AlreadyExists),
+            (Some("AlreadyExists"), Some(400), AlreadyExists),
+            (Some("Throttling"), Some(400), Throttled),
+            (Some("ThrottlingException"), Some(400), Throttled),
+            (Some("RequestLimitExceeded"), Some(503), Throttled),
+            (None, Some(429), Throttled),
+            (Some("DependencyViolation"), Some(400), Conflict),
+            (Some("ResourceInUse"), Some(400), Conflict),
+            (Some("DeleteConflict"), Some(409), Conflict),
+            (Some("FileSystemInUse"), Some(409), Conflict),
+            (Some("ClusterContainsServicesException"), Some(400), Conflict),
+            (Some("ScalingActivityInProgress"), Some(400), Conflict),
+            (Some("PriorityInUse"), Some(400), Conflict),
+            (Some("IdempotentParameterMismatch"), Some(400), Conflict),
+            (Some("AccessDenied"), Some(403), AccessDenied),
+            (Some("UnauthorizedOperation"), Some(403), AccessDenied),
+            (Some("InvalidClientTokenId"), Some(403), AccessDenied),
+            (Some("ValidationError"), Some(400), Invalid),
+            (Some("InvalidParameterValue"), Some(400), Invalid),
+            (Some("InvalidParameterException"), Some(400), Invalid),
+            (Some("MalformedPolicyDocument"), Some(400), Invalid),
+            (Some("ClientException"), Some(400), Invalid),
+            (Some("InternalError"), Some(500), Unavailable),
+            (Some("ServiceUnavailable"), Some(503), Unavailable),
+            (None, Some(502), Unavailable),
+            (None, None, Other),
+            (Some("Weird"), Some(418), Other),
+        ];
+        for (code, status, kind) in cases {
+            assert_eq!(ErrorKind::classify(*code, *status), *kind, "{code:?} {status:?}");
+        }
+    }
+
+    #[test]
+    fn transient_kinds() {
+        assert!(Throttled.is_transient() && Unavailable.is_transient());
+        assert!(!Invalid.is_transient() && !Conflict.is_transient() && !NotFound.is_transient());
+    }
+
+    #[test]
+    fn display_keeps_code_and_message() {
+        let e = super::AwsError::new(Conflict, "ec2", "DeleteVpc", "has dependencies").with_code("DependencyViolation");
+        assert_eq!(e.to_string(), "ec2 DeleteVpc: conflict (DependencyViolation): has dependencies");
+    }
+}
