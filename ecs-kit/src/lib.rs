@@ -13,6 +13,8 @@
 //! | [`dsl`] | the builders a user writes, and the [`service!`] macro |
 //! | [`model`] | the validated [`Stack`]: plain data, every default filled in |
 //! | [`graph`] | every desired AWS resource, with stable logical ids and dependencies |
+//! | [`aws`] | one mockable async trait per AWS service, and the real SDK adapters |
+//! | [`observe`] | the live resources a stack owns, in the graph's shape |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
 //!
 //! ```
@@ -47,6 +49,7 @@ pub mod cli;
 pub mod dsl;
 pub mod graph;
 pub mod model;
+pub mod observe;
 
 pub use dsl::{
     AmiPolicy, CircuitBreaker, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, NatGateways, Network,

@@ -206,7 +206,7 @@ pub struct TargetHealth {
 }
 
 /// EC2: VPC, subnets, gateways, addresses, route tables, security groups, launch templates.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Ec2Api: Send + Sync {
     /// Names of the region's available zones, sorted.
@@ -325,7 +325,7 @@ pub trait Ec2Api: Send + Sync {
 }
 
 /// SSM Parameter Store: the public ECS-optimized AMI parameters.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SsmApi: Send + Sync {
     /// The value of parameter `name`, `None` if it does not exist.
@@ -333,13 +333,14 @@ pub trait SsmApi: Send + Sync {
 }
 
 /// IAM: roles with their policies, and instance profiles.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IamApi: Send + Sync {
-    /// The roles named `names` that exist, with trust policy, inline and attached
-    /// policies and tags, in as few calls as IAM allows; attribute `instance_profiles`
-    /// lists the profiles holding each role, comma-separated.
-    async fn get_roles(&self, names: Vec<String>) -> AwsResult<Vec<Found<RoleProps>>>;
+    /// The roles named `names`, and those whose name starts with `prefix`, that exist,
+    /// with trust policy, description, inline and attached policies and tags, in as few
+    /// calls as IAM allows (account-wide listings, not calls per role); attribute
+    /// `instance_profiles` lists the profiles holding each role, comma-separated.
+    async fn get_roles(&self, names: Vec<String>, prefix: Option<String>) -> AwsResult<Vec<Found<RoleProps>>>;
     /// Creates a role with its trust policy, description, path and tags; returns its ARN.
     async fn create_role(&self, props: RoleProps, tags: Tags) -> AwsResult<String>;
     /// Replaces the trust policy.
@@ -379,12 +380,13 @@ pub trait IamApi: Send + Sync {
 }
 
 /// EC2 Auto Scaling.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AutoScalingApi: Send + Sync {
     /// The groups named `names` that exist (id = name), with the attribute `instances`.
     async fn describe_auto_scaling_groups(&self, names: Vec<String>) -> AwsResult<Vec<Found<AutoScalingGroupProps>>>;
-    /// Creates a group; its tags propagate to instances only when `propagate` holds the key.
+    /// Creates a group with tags that do not propagate (instances get theirs from the
+    /// launch template).
     async fn create_auto_scaling_group(&self, props: AutoScalingGroupProps, tags: Tags) -> AwsResult<()>;
     /// Updates sizes, template and subnets; the desired capacity only when `set_desired`.
     async fn update_auto_scaling_group(&self, props: AutoScalingGroupProps, set_desired: bool) -> AwsResult<()>;
@@ -397,7 +399,7 @@ pub trait AutoScalingApi: Send + Sync {
 }
 
 /// ECS: capacity providers, clusters, task definitions, services.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EcsApi: Send + Sync {
     /// The capacity providers named `names` (state = status), with tags.
@@ -431,8 +433,12 @@ pub trait EcsApi: Send + Sync {
     async fn describe_task_definition(&self, task_definition: String) -> AwsResult<Option<Found<TaskDefinitionProps>>>;
     /// Registers a new revision; returns its ARN.
     async fn register_task_definition(&self, props: TaskDefinitionProps, tags: Tags) -> AwsResult<String>;
-    /// ARNs of the revisions of `family` with `status` (`ACTIVE` or `INACTIVE`).
+    /// ARNs of the revisions of `family` (the whole family name) with `status`
+    /// (`ACTIVE` or `INACTIVE`).
     async fn list_task_definitions(&self, family: String, status: String) -> AwsResult<Vec<String>>;
+    /// Task definition families whose name starts with `prefix` and that have a
+    /// revision with `status` (`ACTIVE` or `INACTIVE`).
+    async fn list_task_definition_families(&self, prefix: String, status: String) -> AwsResult<Vec<String>>;
     /// Deregisters a revision (INACTIVE).
     async fn deregister_task_definition(&self, arn: String) -> AwsResult<()>;
     /// Deletes INACTIVE revisions (at most 10).
@@ -457,7 +463,7 @@ pub trait EcsApi: Send + Sync {
 }
 
 /// Elastic Load Balancing v2: load balancers, target groups, listeners, rules.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ElbApi: Send + Sync {
     /// The load balancers named `names` (id = arn), with idle timeout, tags and the
@@ -515,7 +521,7 @@ pub trait ElbApi: Send + Sync {
 }
 
 /// EFS: file systems, mount targets, access points.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EfsApi: Send + Sync {
     /// The file systems with `creation_token` (state = life cycle state), with tags.
@@ -553,7 +559,7 @@ pub trait EfsApi: Send + Sync {
 }
 
 /// CloudWatch Logs: log groups.
-#[cfg_attr(feature = "mocks", mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LogsApi: Send + Sync {
     /// Log groups whose name starts with `prefix` (id = name; a group without retention

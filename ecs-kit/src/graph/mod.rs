@@ -210,7 +210,7 @@ impl From<&str> for LogicalId {
 }
 
 /// One desired AWS resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resource {
     /// Stable logical id.
     pub id: LogicalId,

@@ -695,8 +695,9 @@ pub struct ServiceProps {
     pub enable_ecs_managed_tags: bool,
 }
 
-/// The properties of a resource, one variant per type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The properties of a resource, one variant per type (serialized as the variant's own
+/// object; read back with [`Properties::from_json`], which is told the type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)]
 pub enum Properties {
@@ -746,4 +747,43 @@ pub enum Properties {
     TaskDefinition(TaskDefinitionProps),
     /// `ecs:service`
     Service(ServiceProps),
+}
+
+impl Properties {
+    /// The properties of a resource of type `resource_type` from their JSON form.
+    ///
+    /// # Errors
+    /// When `value` does not have the shape of that type's properties.
+    pub fn from_json(
+        resource_type: super::ResourceType,
+        value: serde_json::Value,
+    ) -> Result<Properties, serde_json::Error> {
+        use super::ResourceType as T;
+        use serde_json::from_value as from;
+        Ok(match resource_type {
+            T::Vpc => Properties::Vpc(from(value)?),
+            T::InternetGateway => Properties::InternetGateway(from(value)?),
+            T::Subnet => Properties::Subnet(from(value)?),
+            T::Eip => Properties::Eip(from(value)?),
+            T::NatGateway => Properties::NatGateway(from(value)?),
+            T::RouteTable => Properties::RouteTable(from(value)?),
+            T::SecurityGroup => Properties::SecurityGroup(from(value)?),
+            T::LaunchTemplate => Properties::LaunchTemplate(from(value)?),
+            T::IamRole => Properties::Role(from(value)?),
+            T::InstanceProfile => Properties::InstanceProfile(from(value)?),
+            T::AutoScalingGroup => Properties::AutoScalingGroup(from(value)?),
+            T::CapacityProvider => Properties::CapacityProvider(from(value)?),
+            T::Cluster => Properties::Cluster(from(value)?),
+            T::FileSystem => Properties::FileSystem(from(value)?),
+            T::MountTarget => Properties::MountTarget(from(value)?),
+            T::AccessPoint => Properties::AccessPoint(from(value)?),
+            T::LoadBalancer => Properties::LoadBalancer(from(value)?),
+            T::TargetGroup => Properties::TargetGroup(from(value)?),
+            T::Listener => Properties::Listener(from(value)?),
+            T::ListenerRule => Properties::ListenerRule(from(value)?),
+            T::LogGroup => Properties::LogGroup(from(value)?),
+            T::TaskDefinition => Properties::TaskDefinition(from(value)?),
+            T::EcsService => Properties::Service(from(value)?),
+        })
+    }
 }

@@ -459,3 +459,17 @@ proptest! {
         prop_assert_eq!(g.count_by_type().get(&ResourceType::EcsService).copied().unwrap_or(0), stack.services.len());
     }
 }
+
+#[test]
+fn properties_read_back_from_their_json() {
+    let g = graph(
+        seed()
+            .cluster(Cluster::ec2("t3.small").key_name("k").admin_cidr("198.51.100.1/32"))
+            .service(Service::new("w", "busybox", 1).secret("S", Secret::ssm("/s"))),
+    );
+    for r in g.resources() {
+        let json = serde_json::to_value(&r.properties).unwrap();
+        let back = Properties::from_json(r.resource_type, json.clone());
+        assert_eq!(back.as_ref().ok(), Some(&r.properties), "{}: {back:?}\n{json}", r.id);
+    }
+}

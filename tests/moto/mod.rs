@@ -1,0 +1,5 @@
+//! The moto server harness and the tests that use it.
+
+mod create;
+mod harness;
+mod observe;
