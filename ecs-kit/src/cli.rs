@@ -4,9 +4,11 @@
 //! | verb | flags |
 //! |---|---|
 //! | `synth` | `--json` |
+//! | `plan` | `--json`, `--detailed-exitcode` |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
-//! variables). Exit codes: 0 success, 1 any error (usage errors included).
+//! variables). Exit codes: 0 success, 1 any error (usage errors included), 2 changes
+//! present under `plan --detailed-exitcode`.
 //!
 //! ```no_run
 //! use ecs_kit::{service, Stack};
@@ -26,6 +28,7 @@ use std::process::ExitCode;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand};
 
+use crate::aws::Clients;
 use crate::dsl::StackBuilder;
 use crate::graph::props::{AvailabilityZone, ImageSource, Peer};
 use crate::graph::{Graph, Properties, RefOr, Resource};
@@ -62,6 +65,18 @@ pub enum Verb<K: Args> {
         #[command(flatten)]
         knobs: K,
     },
+    /// Show what apply would change, without changing anything.
+    Plan {
+        /// One JSON object: {"stack", "changes": [...], "summary": {...}}.
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on any error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
 }
 
 impl<K: Args> Verb<K> {
@@ -69,7 +84,7 @@ impl<K: Args> Verb<K> {
     #[must_use]
     pub fn knobs(&self) -> &K {
         match self {
-            Verb::Synth { knobs, .. } => knobs,
+            Verb::Synth { knobs, .. } | Verb::Plan { knobs, .. } => knobs,
         }
     }
 }
@@ -106,6 +121,18 @@ pub enum CliError {
     /// Writing the output failed.
     #[error("cannot write the output")]
     Io(#[from] std::io::Error),
+    /// Planning failed.
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    /// Foreign resources hold names the stack needs.
+    #[error("{0} conflict(s) with resources this stack does not own: see above")]
+    Conflicts(usize),
+    /// A verb needs AWS but ecs-kit was built without its `aws` feature.
+    #[error("this verb talks to AWS: build ecs-kit with its default `aws` feature")]
+    NoAws,
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
 }
 
 /// Runs the command line of the process on `stack`, printing to stdout and stderr.
@@ -172,13 +199,30 @@ where
     Cli::<K>::from_arg_matches(&matches)
 }
 
-/// Executes a parsed command line on `stack`.
+/// Executes a parsed command line on `stack`, with AWS clients from the environment
+/// (and `--profile`, `--endpoint-url`) for the verbs that need them.
 ///
 /// # Errors
-/// [`CliError`]: an invalid declaration, a region mismatch, an output failure.
+/// [`CliError`]: an invalid declaration, a region mismatch, an AWS failure, an output
+/// failure.
 pub fn execute<K: Args>(
     cli: &Cli<K>,
     stack: StackBuilder,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, CliError> {
+    execute_with(cli, stack, None, out, err)
+}
+
+/// [`execute`] with the AWS clients given (mocks, a fake, an emulator): `None` builds
+/// them from the environment when a verb needs them.
+///
+/// # Errors
+/// As [`execute`].
+pub fn execute_with<K: Args>(
+    cli: &Cli<K>,
+    stack: StackBuilder,
+    clients: Option<Clients>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
@@ -200,7 +244,44 @@ pub fn execute<K: Args>(
             }
             Ok(0)
         }
+        Verb::Plan { json, detailed_exitcode, .. } => {
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
+            let plan = runtime.block_on(async {
+                let clients = match clients {
+                    Some(c) => c,
+                    None => connect(&cli.global, &stack).await?,
+                };
+                Ok::<_, CliError>(stack.plan(&clients).await?)
+            })?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &plan).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(plan.render().as_bytes())?;
+            }
+            if !plan.conflicts.is_empty() {
+                return Err(CliError::Conflicts(plan.conflicts.len()));
+            }
+            Ok(if *detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+        }
     }
+}
+
+/// The real AWS clients for `stack`'s region, as the global flags say.
+#[cfg(feature = "aws")]
+async fn connect(global: &Global, stack: &Stack) -> Result<Clients, CliError> {
+    let options = crate::aws::sdk::ConnectOptions {
+        region: stack.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    Ok(Clients::from_env(&options).await)
+}
+
+#[cfg(not(feature = "aws"))]
+async fn connect(_global: &Global, _stack: &Stack) -> Result<Clients, CliError> {
+    Err(CliError::NoAws)
 }
 
 fn text(value: &RefOr<String>) -> String {

@@ -15,6 +15,8 @@
 //! | [`graph`] | every desired AWS resource, with stable logical ids and dependencies |
 //! | [`aws`] | one mockable async trait per AWS service, and the real SDK adapters |
 //! | [`observe`] | the live resources a stack owns, in the graph's shape |
+//! | [`diff`] | desired versus live: no-op, create, update, replace or delete, per field |
+//! | [`plan`] | the ordered, explained changes, in human and JSON form |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
 //!
 //! ```
@@ -46,10 +48,12 @@ extern crate self as ecs_kit;
 
 pub mod aws;
 pub mod cli;
+pub mod diff;
 pub mod dsl;
 pub mod graph;
 pub mod model;
 pub mod observe;
+pub mod plan;
 
 pub use dsl::{
     AmiPolicy, CircuitBreaker, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, NatGateways, Network,

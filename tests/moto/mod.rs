@@ -3,3 +3,4 @@
 mod create;
 mod harness;
 mod observe;
+mod plan;

@@ -396,3 +396,23 @@ pub(crate) fn seed() -> StackBuilder {
                 .policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
         )
 }
+
+/// The seed stack with one service's image replaced, for tests.
+#[cfg(test)]
+pub(crate) fn seed_with_image(service: &str, image: &str) -> StackBuilder {
+    let mut b = seed();
+    for s in &mut b.services {
+        if s.name == service {
+            s.image = image.to_owned();
+        }
+    }
+    b
+}
+
+/// The seed stack without one service, for tests.
+#[cfg(test)]
+pub(crate) fn seed_without(service: &str) -> StackBuilder {
+    let mut b = seed();
+    b.services.retain(|s| s.name != service);
+    b
+}

@@ -1,0 +1,254 @@
+//! Plans: the changes that would converge AWS to a stack, explained.
+//!
+//! [`plan`] observes the live stack, diffs it with the desired graph and returns a
+//! [`Plan`]: every resource's [`Change`] in dependency order (deletions last, dependents
+//! first), a summary, and the conflicts that block an apply. Its human form is
+//! [`Plan::render`]; its JSON form (`serde_json::to_string(&plan)`) is the contract other
+//! tools read:
+//! `{"stack", "changes": [{"id", "type", "action", "reason", "fields": [{"path", "old", "new"}]}], "summary": {"add", "change", "replace", "destroy"}, "conflicts": [...]}`.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::aws::{AwsError, Clients};
+use crate::diff::{diff, Action, Change, Context};
+use crate::graph::{Graph, GraphError, ResourceType};
+use crate::model::{AmiPolicy, Stack, Zones};
+use crate::observe::{observe, Conflict, ObserveError};
+
+/// Counts of a plan's changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Resources to create.
+    pub add: usize,
+    /// Resources to update in place.
+    pub change: usize,
+    /// Resources to replace.
+    pub replace: usize,
+    /// Resources to delete.
+    pub destroy: usize,
+}
+
+/// The changes that would converge AWS to a stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Stack name.
+    pub stack: String,
+    /// One change per resource, no-ops included, in execution order.
+    pub changes: Vec<Change>,
+    /// Counts.
+    pub summary: Summary,
+    /// Foreign resources holding names the stack needs: an apply would fail.
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Plan {
+    /// A plan of `changes`, counted.
+    #[must_use]
+    pub fn new(stack: String, changes: Vec<Change>, conflicts: Vec<Conflict>) -> Plan {
+        let mut summary = Summary::default();
+        for c in &changes {
+            match c.action {
+                Action::Create => summary.add += 1,
+                Action::Update => summary.change += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Delete => summary.destroy += 1,
+                Action::NoOp => {}
+            }
+        }
+        Plan { stack, changes, summary, conflicts }
+    }
+
+    /// Whether applying would change anything.
+    #[must_use]
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Changes that destroy data (the file system or log groups replaced or deleted):
+    /// applying them needs `--delete-data`.
+    pub fn data_loss(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| {
+            matches!(c.resource_type, ResourceType::FileSystem | ResourceType::LogGroup)
+                && matches!(c.action, Action::Replace | Action::Delete)
+        })
+    }
+
+    /// The human form: one line per change with its glyph, id, type and reason, the
+    /// changed fields as `old -> new`, and the summary line.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let changes: Vec<&Change> = self.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+        if changes.is_empty() {
+            let _ = writeln!(out, "No changes: stack {} matches its declaration.", self.stack);
+        } else {
+            let _ = writeln!(out, "Stack {}:\n", self.stack);
+        }
+        for c in changes {
+            let line =
+                format!("{:>3} {:<30} {:<22} {}", c.action.glyph(), c.id.as_str(), c.resource_type.as_str(), c.reason);
+            let _ = writeln!(out, "{}", line.trim_end());
+            for f in &c.fields {
+                let _ = writeln!(out, "        {}: {} -> {}", f.path, short(&f.old), short(&f.new));
+            }
+        }
+        for c in &self.conflicts {
+            let _ = writeln!(out, "\nconflict: {} ({}): {}", c.id, c.resource_type, c.reason);
+        }
+        let loss: Vec<String> = self.data_loss().map(|c| c.id.to_string()).collect();
+        if !loss.is_empty() {
+            let _ = writeln!(out, "\nThis plan destroys data ({}): apply needs --delete-data.", loss.join(", "));
+        }
+        let s = self.summary;
+        let _ = writeln!(
+            out,
+            "\nPlan: {} to add, {} to change, {} to replace, {} to destroy.",
+            s.add, s.change, s.replace, s.destroy
+        );
+        out
+    }
+}
+
+/// A JSON value in a plan line: strings bare, references as `(known after apply)`.
+fn short(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "(none)".into(),
+        serde_json::Value::String(s) => format!("{s:?}"),
+        v if v.get("ref").is_some() => format!(
+            "(known after apply: {}.{})",
+            v["ref"].as_str().unwrap_or_default(),
+            v["attr"].as_str().unwrap_or_default()
+        ),
+        v => v.to_string(),
+    }
+}
+
+/// Errors of [`plan`].
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Reading the live stack failed.
+    #[error(transparent)]
+    Observe(#[from] ObserveError),
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The stack's graph is inconsistent.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+/// Observes `stack`'s live resources through `clients` and plans the changes that
+/// converge them to the declaration.
+///
+/// # Errors
+/// [`PlanError`] when an AWS call fails.
+pub async fn plan(stack: &Stack, clients: &Clients) -> Result<Plan, PlanError> {
+    let graph = Graph::from_stack(stack)?;
+    let live = observe(stack, clients).await?;
+    let mut ctx = Context::default();
+    if matches!(stack.network.zones, Zones::Count(_)) {
+        ctx.zones = clients.ec2.describe_availability_zones().await?;
+    }
+    if stack.cluster.ami == AmiPolicy::Latest {
+        ctx.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
+    }
+    Ok(Plan::new(stack.name.clone(), diff(&graph, &live, &ctx), live.conflicts))
+}
+
+impl Stack {
+    /// The plan that would converge AWS to this stack (see [`plan`]).
+    ///
+    /// # Errors
+    /// [`PlanError`] when an AWS call fails.
+    pub async fn plan(&self, clients: &Clients) -> Result<Plan, PlanError> {
+        plan(self, clients).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::FieldChange;
+    use crate::graph::LogicalId;
+
+    fn change(id: &str, t: ResourceType, action: Action, reason: &str, fields: Vec<FieldChange>) -> Change {
+        Change { id: LogicalId::new(id), resource_type: t, action, reason: reason.into(), fields }
+    }
+
+    #[test]
+    fn summary_and_human_form() {
+        let plan = Plan::new(
+            "shop".into(),
+            vec![
+                change("vpc", ResourceType::Vpc, Action::NoOp, "", vec![]),
+                change("log-group/web", ResourceType::LogGroup, Action::Create, "not found in AWS", vec![]),
+                change(
+                    "task-definition/web",
+                    ResourceType::TaskDefinition,
+                    Action::Update,
+                    "image changed",
+                    vec![FieldChange {
+                        path: "container_definitions[0].image".into(),
+                        old: "web:1".into(),
+                        new: "web:2".into(),
+                    }],
+                ),
+                change(
+                    "service/web",
+                    ResourceType::EcsService,
+                    Action::Update,
+                    "task definition changed",
+                    vec![FieldChange {
+                        path: "task_definition".into(),
+                        old: "(current)".into(),
+                        new: serde_json::json!({"ref": "task-definition/web", "attr": "arn"}),
+                    }],
+                ),
+                change(
+                    "target-group/web",
+                    ResourceType::TargetGroup,
+                    Action::Replace,
+                    "port cannot change in place",
+                    vec![],
+                ),
+                change("file-system", ResourceType::FileSystem, Action::Delete, "no longer declared", vec![]),
+            ],
+            vec![],
+        );
+        assert_eq!(plan.summary, Summary { add: 1, change: 2, replace: 1, destroy: 1 });
+        assert!(plan.has_changes());
+        let text = plan.render();
+        assert!(text.contains("  + log-group/web "), "{text}");
+        assert!(text.contains("  ~ task-definition/web            ecs:task-definition    image changed\n"), "{text}");
+        assert!(text.contains("        container_definitions[0].image: \"web:1\" -> \"web:2\"\n"), "{text}");
+        assert!(
+            text.contains("task_definition: \"(current)\" -> (known after apply: task-definition/web.arn)"),
+            "{text}"
+        );
+        assert!(text.contains("-/+ target-group/web"), "{text}");
+        assert!(text.contains("  - file-system"), "{text}");
+        assert!(text.contains("apply needs --delete-data"), "{text}");
+        assert!(text.ends_with("Plan: 1 to add, 2 to change, 1 to replace, 1 to destroy.\n"), "{text}");
+        assert!(!text.contains(" vpc "), "no-ops are not listed: {text}");
+
+        let json: serde_json::Value = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["summary"], serde_json::json!({"add": 1, "change": 2, "replace": 1, "destroy": 1}));
+        assert_eq!(
+            json["changes"][0],
+            serde_json::json!({"id": "vpc", "type": "ec2:vpc", "action": "no-op", "reason": "", "fields": []})
+        );
+        assert_eq!(
+            json["changes"][2]["fields"][0],
+            serde_json::json!({"path": "container_definitions[0].image", "old": "web:1", "new": "web:2"})
+        );
+    }
+
+    #[test]
+    fn an_empty_plan_says_so() {
+        let plan = Plan::new("shop".into(), vec![change("vpc", ResourceType::Vpc, Action::NoOp, "", vec![])], vec![]);
+        assert!(!plan.has_changes());
+        assert_eq!(plan.render(), "No changes: stack shop matches its declaration.\n\nPlan: 0 to add, 0 to change, 0 to replace, 0 to destroy.\n");
+    }
+}

@@ -1,0 +1,75 @@
+//! plan against moto: through the command line, as a user runs it.
+
+use ecs_kit::cli::{self, NoKnobs};
+use ecs_kit::graph::Graph;
+use ecs_kit::{service, Cluster, FileSystem, LoadBalancer, Network, Stack, StackBuilder};
+
+use super::create::create_all;
+use super::harness::{clients, unique_stack};
+
+fn seed(name: &str, products_image: &str) -> StackBuilder {
+    Stack::builder(name)
+        .region("us-west-2")
+        .network(Network::new("10.10.0.0/16").availability_zones(2))
+        .cluster(Cluster::ec2("t3.small").min_instances(2).max_instances(5))
+        .load_balancer(LoadBalancer::public())
+        .file_system(FileSystem::encrypted())
+        .service(service! { name: "product-web", image: "registry.example.com/microservices/product-web:latest", port: 8000, count: 2, path: "/" })
+        .service(service! { name: "products", image: products_image, port: 8001, count: 2, path: "/products",
+            policies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] })
+}
+
+/// Runs the command line `args` on `stack` against moto: exit code and stdout.
+fn run(args: &[&str], stack: StackBuilder) -> (u8, String, String) {
+    let parsed = cli::parse::<NoKnobs, _, _>(std::iter::once("product-web").chain(args.iter().copied()))
+        .expect("valid arguments");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::execute_with(&parsed, stack, Some(clients()), &mut out, &mut err).unwrap_or_else(|e| {
+        err.extend(format!("error: {e}").bytes());
+        1
+    });
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+#[test]
+fn a_new_stack_plans_every_resource_as_create() {
+    let (code, out, err) = run(
+        &["plan", "--detailed-exitcode"],
+        seed(&unique_stack("plan-new"), "registry.example.com/microservices/products:latest"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.ends_with("Plan: 41 to add, 0 to change, 0 to replace, 0 to destroy.\n"), "{out}");
+}
+
+#[test]
+fn an_unchanged_stack_plans_no_changes_and_an_image_change_two_updates() {
+    let name = unique_stack("plan-same");
+    let image = "registry.example.com/microservices/products:latest";
+    let stack = seed(&name, image).build().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(create_all(&Graph::from_stack(&stack).unwrap(), &clients()));
+
+    let (code, out, err) = run(&["plan", "--detailed-exitcode"], seed(&name, image));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("No changes"), "{out}");
+
+    let (code, out, err) =
+        run(&["plan", "--json", "--detailed-exitcode"], seed(&name, "registry.example.com/microservices/products:2.0"));
+    assert_eq!(code, 2, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["summary"], serde_json::json!({"add": 0, "change": 2, "replace": 0, "destroy": 0}));
+    let changed: Vec<(&str, &str, &str)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| (c["id"].as_str().unwrap(), c["action"].as_str().unwrap(), c["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("task-definition/products", "update", "image changed"),
+            ("service/products", "update", "task definition changed")
+        ]
+    );
+}
