@@ -17,9 +17,9 @@ $(MOTO):
 test: $(MOTO)
 	ECS_KIT_MOTO_SERVER=$(abspath $(MOTO)) $(CARGO) test --workspace
 
-## The product-web example.
-demo:
-	$(CARGO) run --example product-web -- synth
+## The product-web example against a local AWS emulator: synth, then plan.
+demo: $(MOTO)
+	bash scripts/demo.sh
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
