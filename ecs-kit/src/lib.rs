@@ -17,6 +17,7 @@
 //! | [`observe`] | the live resources a stack owns, in the graph's shape |
 //! | [`diff`] | desired versus live: no-op, create, update, replace or delete, per field |
 //! | [`plan`] | the ordered, explained changes, in human and JSON form |
+//! | [`walk`] | the executor's core: a DAG of steps run concurrently, with retries |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
 //!
 //! ```
@@ -54,6 +55,7 @@ pub mod graph;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub mod walk;
 
 pub use dsl::{
     AmiPolicy, CircuitBreaker, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, NatGateways, Network,
