@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `synth` | `--json` |
 //! | `plan` | `--json`, `--detailed-exitcode` |
+//! | `apply` | `--auto-approve`, `--parallelism N` (10) |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
 //! variables). Exit codes: 0 success, 1 any error (usage errors included), 2 changes
@@ -77,6 +78,18 @@ pub enum Verb<K: Args> {
         #[command(flatten)]
         knobs: K,
     },
+    /// Change AWS to match the declaration (creates and rolling deployments so far).
+    Apply {
+        /// Apply without asking; required without a terminal.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Steps running at once.
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
 }
 
 impl<K: Args> Verb<K> {
@@ -84,7 +97,7 @@ impl<K: Args> Verb<K> {
     #[must_use]
     pub fn knobs(&self) -> &K {
         match self {
-            Verb::Synth { knobs, .. } | Verb::Plan { knobs, .. } => knobs,
+            Verb::Synth { knobs, .. } | Verb::Plan { knobs, .. } | Verb::Apply { knobs, .. } => knobs,
         }
     }
 }
@@ -127,6 +140,20 @@ pub enum CliError {
     /// Foreign resources hold names the stack needs.
     #[error("{0} conflict(s) with resources this stack does not own: see above")]
     Conflicts(usize),
+    /// Applying failed before changing anything.
+    #[error(transparent)]
+    Apply(#[from] crate::apply::ApplyError),
+    /// apply without a terminal to confirm on and without `--auto-approve`.
+    #[error("apply needs confirmation: run it on a terminal, or pass --auto-approve; nothing was changed")]
+    NotApproved,
+    /// Some steps of an apply failed.
+    #[error("apply failed: {failed} failed, {skipped} skipped (see above)")]
+    Failed {
+        /// Steps that failed.
+        failed: usize,
+        /// Steps skipped because a dependency failed.
+        skipped: usize,
+    },
     /// A verb needs AWS but ecs-kit was built without its `aws` feature.
     #[error("this verb talks to AWS: build ecs-kit with its default `aws` feature")]
     NoAws,
@@ -149,8 +176,8 @@ where
     K: Args,
     F: FnOnce(&K) -> StackBuilder,
 {
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
+    // Not locked for the whole run: progress lines come from other threads.
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
     ExitCode::from(run_from(std::env::args_os(), build, &mut stdout, &mut stderr))
 }
 
@@ -265,6 +292,78 @@ pub fn execute_with<K: Args>(
             }
             Ok(if *detailed_exitcode && plan.has_changes() { 2 } else { 0 })
         }
+        Verb::Apply { auto_approve, parallelism, .. } => {
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
+            let clients = match clients {
+                Some(c) => c,
+                None => runtime.block_on(connect(&cli.global, &stack))?,
+            };
+            let plan = runtime.block_on(stack.plan(&clients))?;
+            out.write_all(plan.render().as_bytes())?;
+            if !plan.conflicts.is_empty() {
+                return Err(CliError::Conflicts(plan.conflicts.len()));
+            }
+            if !plan.has_changes() {
+                return Ok(0);
+            }
+            if !auto_approve && !confirm(err)? {
+                return Err(CliError::NotApproved);
+            }
+            let options = crate::apply::ApplyOptions { parallelism: *parallelism, ..Default::default() };
+            let applied =
+                runtime.block_on(crate::apply::apply(&stack, &clients, options, Some(&plan), &LineLog::start()))?;
+            let outcomes = &applied.report.outcomes;
+            let count = |f: fn(&crate::walk::Outcome) -> bool| outcomes.values().filter(|o| f(o)).count();
+            let done = count(|o| matches!(o, crate::walk::Outcome::Done { .. }));
+            let failed = count(|o| matches!(o, crate::walk::Outcome::Failed { .. }));
+            let skipped = count(|o| matches!(o, crate::walk::Outcome::Skipped { .. }));
+            writeln!(out, "\nApply: {done} done, {failed} failed, {skipped} skipped.")?;
+            if failed + skipped > 0 {
+                return Err(CliError::Failed { failed, skipped });
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Asks on the terminal; without one, the answer is no.
+fn confirm(err: &mut dyn Write) -> Result<bool, CliError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    write!(err, "\nApply these changes? Only 'yes' is accepted: ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Progress as plain timestamped lines on stderr.
+#[derive(Clone)]
+struct LineLog(std::time::Instant);
+
+impl LineLog {
+    fn start() -> Self {
+        LineLog(std::time::Instant::now())
+    }
+}
+
+impl crate::walk::Observer for LineLog {
+    fn event(&self, event: &crate::walk::Event) {
+        use crate::walk::Event;
+        let t = self.0.elapsed().as_secs_f64();
+        let line = match event {
+            Event::Started { id } => format!("{id}: started"),
+            Event::Retrying { id, attempt, error, wait_ms } => {
+                format!("{id}: attempt {attempt} failed ({error}); retrying in {:.1}s", *wait_ms as f64 / 1000.0)
+            }
+            Event::Done { id, elapsed_ms } => format!("{id}: done in {:.1}s", *elapsed_ms as f64 / 1000.0),
+            Event::Failed { id, error } => format!("{id}: FAILED: {error}"),
+            Event::Skipped { id, because } => format!("{id}: skipped ({because} failed)"),
+        };
+        eprintln!("[{t:7.1}s] {line}");
     }
 }
 

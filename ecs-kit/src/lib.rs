@@ -18,6 +18,7 @@
 //! | [`diff`] | desired versus live: no-op, create, update, replace or delete, per field |
 //! | [`plan`] | the ordered, explained changes, in human and JSON form |
 //! | [`walk`] | the executor's core: a DAG of steps run concurrently, with retries |
+//! | [`apply`] | executing a plan (creates and rolling deployments so far) |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
 //!
 //! ```
@@ -47,6 +48,7 @@
 
 extern crate self as ecs_kit;
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod diff;

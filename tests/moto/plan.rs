@@ -73,3 +73,28 @@ fn an_unchanged_stack_plans_no_changes_and_an_image_change_two_updates() {
         ]
     );
 }
+
+#[test]
+fn the_example_stack_applies_from_empty_then_plans_no_changes_and_rolls_out_an_image() {
+    let name = unique_stack("apply");
+    let first = "registry.example.com/microservices/products:latest";
+    let (code, out, err) = run(&["apply", "--auto-approve"], seed(&name, first));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Plan: 41 to add, 0 to change, 0 to replace, 0 to destroy."), "{out}");
+    assert!(out.ends_with("Apply: 41 done, 0 failed, 0 skipped.\n"), "{out}");
+
+    let (code, out, err) = run(&["plan", "--detailed-exitcode"], seed(&name, first));
+    assert_eq!(code, 0, "an apply must leave nothing to change:\n{out}{err}");
+
+    let second = "registry.example.com/microservices/products:2.0";
+    let (code, out, err) = run(&["apply", "--auto-approve"], seed(&name, second));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy."), "{out}");
+    let (code, out, _) = run(&["plan", "--detailed-exitcode"], seed(&name, second));
+    assert_eq!(code, 0, "{out}");
+
+    // Applying again changes nothing.
+    let (code, out, _) = run(&["apply", "--auto-approve"], seed(&name, second));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("No changes"), "{out}");
+}

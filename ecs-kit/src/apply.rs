@@ -1,0 +1,628 @@
+//! Executing a plan: the steps of [`crate::plan`] run through [`crate::walk`].
+//!
+//! What is written so far: creating every resource type (with the waits AWS needs:
+//! NAT gateways and file systems available, load balancers active, services stable),
+//! and the in-place updates of a rolling deployment (a new task definition revision,
+//! the service moved to it, log retention). Replacements, deletions and the other
+//! in-place updates are refused with an error naming the resource, before anything
+//! runs, until they are written.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::aws::{literal, AwsError, Clients, ErrorKind, Filter, ServiceUpdate};
+use crate::diff::{diff, Action, Change, Context};
+use crate::graph::props::{AvailabilityZone, CountOwner, ImageSource, Peer, SecurityGroupRule};
+use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resource, ResourceType};
+use crate::model::{AmiPolicy, Stack, Zones};
+use crate::observe::{observe, LiveStack, ObserveError};
+use crate::plan::Plan;
+use crate::walk::{walk, Observer, Report, RetryPolicy, Step, StepError, WalkOptions};
+
+/// What a resource is known by in AWS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Physical {
+    /// AWS id.
+    pub id: String,
+    /// ARN.
+    pub arn: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// DNS name (load balancers).
+    pub dns_name: Option<String>,
+}
+
+/// Physical identities by logical id.
+pub type Known = BTreeMap<LogicalId, Physical>;
+
+/// The physical identities of the live resources of `graph`'s stack.
+#[must_use]
+pub fn known_from(live: &LiveStack, graph: &Graph) -> Known {
+    live.resources
+        .iter()
+        .map(|r| {
+            let name = graph.get(r.id.as_str()).map(|g| g.name.clone());
+            (
+                r.id.clone(),
+                Physical { id: r.aws_id.clone(), arn: r.arn.clone(), name, dns_name: r.attrs.get("dns_name").cloned() },
+            )
+        })
+        .collect()
+}
+
+fn resolve_value(value: &mut serde_json::Value, known: &Known) -> Result<(), String> {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) if map.len() == 2 && map.contains_key("ref") && map.contains_key("attr") => {
+            let r: Ref = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+            let p = known.get(&r.id).ok_or_else(|| format!("{} does not exist yet", r.id))?;
+            let text = match r.attr {
+                Attr::Id => Some(p.id.clone()),
+                Attr::Arn => p.arn.clone(),
+                Attr::Name => p.name.clone(),
+                Attr::DnsName => p.dns_name.clone(),
+            };
+            *value = Value::String(text.ok_or_else(|| format!("{} has no {:?}", r.id, r.attr))?);
+            Ok(())
+        }
+        Value::Object(map) => map.values_mut().try_for_each(|v| resolve_value(v, known)),
+        Value::Array(items) => items.iter_mut().try_for_each(|v| resolve_value(v, known)),
+        _ => Ok(()),
+    }
+}
+
+/// `resource`'s properties with every reference replaced by its physical value.
+///
+/// # Errors
+/// When a referenced resource is not in `known` or lacks the attribute.
+pub fn resolve(resource: &Resource, known: &Known) -> Result<Properties, String> {
+    let mut json = serde_json::to_value(&resource.properties).map_err(|e| e.to_string())?;
+    resolve_value(&mut json, known)?;
+    Properties::from_json(resource.resource_type, json).map_err(|e| e.to_string())
+}
+
+/// Whether another attempt may succeed: throttling and outages; AWS's eventual
+/// consistency (a new object not visible yet, a new role or instance profile not yet
+/// usable); dependencies still draining.
+fn step_error(e: AwsError) -> StepError {
+    let text = e.to_string();
+    let propagating = text.contains("instance profile") || text.contains("Instance Profile") || text.contains("assume");
+    match e.kind {
+        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::NotFound | ErrorKind::Conflict => {
+            StepError::Retryable(text)
+        }
+        ErrorKind::Invalid if propagating => StepError::Retryable(text),
+        _ => StepError::Fatal(text),
+    }
+}
+
+fn lit(v: &crate::graph::RefOr<String>) -> Result<String, StepError> {
+    literal(v, "ecs-kit", "apply").map(str::to_owned).map_err(|e| StepError::Fatal(e.to_string()))
+}
+
+/// Polls `check` every `every` until it says done (`Ok(true)`), for at most `limit`.
+async fn wait_until<F, Fut>(what: &str, every: Duration, limit: Duration, mut check: F) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, StepError>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if check().await? {
+            return Ok(());
+        }
+        if start.elapsed() >= limit {
+            return Err(StepError::Fatal(format!("timed out after {limit:?} waiting for {what}")));
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// How long and how often apply waits for AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// Poll interval.
+    pub every: Duration,
+    /// Longest wait for one resource (ECS services: for a deployment to be stable).
+    pub timeout: Duration,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits { every: Duration::from_secs(5), timeout: Duration::from_secs(15 * 60) }
+    }
+}
+
+/// Creates `resource` through `clients`, resolving its references with `known`, and
+/// waits until AWS reports it usable; `zones` resolves zones given by index.
+///
+/// # Errors
+/// A [`StepError`]: retryable for throttling, consistency delays and draining
+/// dependencies, fatal otherwise.
+pub async fn create_resource(
+    resource: &Resource,
+    stack: &str,
+    known: &Known,
+    clients: &Clients,
+    zones: &[String],
+    waits: Waits,
+) -> Result<Physical, StepError> {
+    let props = resolve(resource, known).map_err(StepError::Retryable)?;
+    let tags = resource.tags.clone();
+    let name = Some(resource.name.clone());
+    // Deterministic client tokens make a retried create idempotent where AWS has them.
+    let token = format!("{stack}-{}", resource.id).replace('/', "-");
+    let physical = match props {
+        Properties::Vpc(p) => {
+            let id = clients.ec2.create_vpc(p.clone(), tags).await.map_err(step_error)?;
+            clients
+                .ec2
+                .modify_vpc_dns(id.clone(), p.enable_dns_support, p.enable_dns_hostnames)
+                .await
+                .map_err(step_error)?;
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::InternetGateway(p) => {
+            let id = clients.ec2.create_internet_gateway(tags).await.map_err(step_error)?;
+            clients.ec2.attach_internet_gateway(id.clone(), lit(&p.vpc_id)?).await.map_err(step_error)?;
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::Subnet(mut p) => {
+            if let AvailabilityZone::Index { zone_index } = p.availability_zone {
+                let zone = zones.get(usize::from(zone_index)).ok_or_else(|| {
+                    StepError::Fatal(format!(
+                        "the region has {} available zones; zone #{zone_index} was asked for",
+                        zones.len()
+                    ))
+                })?;
+                p.availability_zone = AvailabilityZone::Name(zone.clone());
+            }
+            let public = p.map_public_ip_on_launch;
+            let id = clients.ec2.create_subnet(p, tags).await.map_err(step_error)?;
+            if public {
+                clients.ec2.modify_subnet_public_ip(id.clone(), true).await.map_err(step_error)?;
+            }
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::Eip(_) => {
+            Physical { id: clients.ec2.allocate_address(tags).await.map_err(step_error)?, name, ..Physical::default() }
+        }
+        Properties::NatGateway(p) => {
+            let id = clients.ec2.create_nat_gateway(p, token, tags).await.map_err(step_error)?;
+            let filter = vec![Filter::new("nat-gateway-id", [id.clone()])];
+            wait_until(&format!("NAT gateway {id} to be available"), waits.every, waits.timeout, || async {
+                let found = clients.ec2.describe_nat_gateways(filter.clone()).await.map_err(step_error)?;
+                match found.first().and_then(|n| n.state.as_deref()) {
+                    Some("available") => Ok(true),
+                    Some("failed") => Err(StepError::Fatal(format!(
+                        "NAT gateway {id} failed: {:?}",
+                        found[0].attrs.get("failure_message")
+                    ))),
+                    _ => Ok(false),
+                }
+            })
+            .await?;
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::RouteTable(p) => {
+            let id = clients.ec2.create_route_table(lit(&p.vpc_id)?, token, tags).await.map_err(step_error)?;
+            for route in p.routes {
+                clients.ec2.create_route(id.clone(), route).await.map_err(step_error)?;
+            }
+            for subnet in &p.subnet_ids {
+                clients.ec2.associate_route_table(id.clone(), lit(subnet)?).await.map_err(step_error)?;
+            }
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::SecurityGroup(p) => {
+            let id = clients
+                .ec2
+                .create_security_group(p.group_name, p.description, lit(&p.vpc_id)?, tags)
+                .await
+                .map_err(step_error)?;
+            if !p.ingress.is_empty() {
+                clients.ec2.authorize_ingress(id.clone(), p.ingress).await.map_err(step_error)?;
+            }
+            // AWS gives a new group an allow-all egress rule without a description:
+            // replace it with the declared rules.
+            let default = SecurityGroupRule {
+                ip_protocol: "-1".into(),
+                from_port: -1,
+                to_port: -1,
+                peer: Peer::CidrIpv4("0.0.0.0/0".into()),
+                description: String::new(),
+            };
+            clients.ec2.revoke_egress(id.clone(), vec![default]).await.map_err(step_error)?;
+            if !p.egress.is_empty() {
+                clients.ec2.authorize_egress(id.clone(), p.egress).await.map_err(step_error)?;
+            }
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::LaunchTemplate(p) => {
+            let image_id = match &p.image {
+                ImageSource::ImageId(id) => id.clone(),
+                ImageSource::SsmParameter { name, .. } => {
+                    clients.ssm.get_parameter(name.clone()).await.map_err(step_error)?.ok_or_else(|| {
+                        StepError::Fatal(format!(
+                            "the SSM parameter {name} naming the AMI does not exist in this region"
+                        ))
+                    })?
+                }
+            };
+            let id = clients.ec2.create_launch_template(p, image_id, token, tags).await.map_err(step_error)?;
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::Role(p) => {
+            let role = p.role_name.clone();
+            let arn = clients.iam.create_role(p.clone(), tags).await.map_err(step_error)?;
+            for (policy, doc) in p.inline_policies {
+                clients.iam.put_role_policy(role.clone(), policy, doc).await.map_err(step_error)?;
+            }
+            for policy in p.managed_policy_arns {
+                clients.iam.attach_role_policy(role.clone(), policy).await.map_err(step_error)?;
+            }
+            Physical { id: role.clone(), arn: Some(arn), name: Some(role), dns_name: None }
+        }
+        Properties::InstanceProfile(p) => {
+            let arn = clients
+                .iam
+                .create_instance_profile(p.instance_profile_name.clone(), p.path, tags)
+                .await
+                .map_err(step_error)?;
+            clients
+                .iam
+                .add_role_to_instance_profile(p.instance_profile_name.clone(), lit(&p.role_name)?)
+                .await
+                .map_err(step_error)?;
+            Physical { id: p.instance_profile_name.clone(), arn: Some(arn), name, dns_name: None }
+        }
+        Properties::AutoScalingGroup(p) => {
+            let group = p.auto_scaling_group_name.clone();
+            clients.autoscaling.create_auto_scaling_group(p.clone(), tags).await.map_err(step_error)?;
+            // Some implementations (moto) ignore a grace period of 0 on create.
+            clients.autoscaling.update_auto_scaling_group(p, false).await.map_err(step_error)?;
+            let found =
+                clients.autoscaling.describe_auto_scaling_groups(vec![group.clone()]).await.map_err(step_error)?;
+            let arn = found
+                .first()
+                .and_then(|g| g.arn.clone())
+                .ok_or_else(|| StepError::Retryable(format!("group {group} not visible yet")))?;
+            Physical { id: group.clone(), arn: Some(arn), name: Some(group), dns_name: None }
+        }
+        Properties::CapacityProvider(p) => {
+            let provider = p.name.clone();
+            let arn = clients.ecs.create_capacity_provider(p, tags).await.map_err(step_error)?;
+            Physical { id: provider.clone(), arn: Some(arn), name: Some(provider), dns_name: None }
+        }
+        Properties::Cluster(p) => {
+            let cluster = p.cluster_name.clone();
+            let arn = clients.ecs.create_cluster(p.clone(), tags).await.map_err(step_error)?;
+            let providers = p.capacity_providers.iter().map(lit).collect::<Result<Vec<_>, _>>()?;
+            clients
+                .ecs
+                .put_cluster_capacity_providers(cluster.clone(), providers, p.default_capacity_provider_strategy)
+                .await
+                .map_err(step_error)?;
+            Physical { id: cluster.clone(), arn: Some(arn), name: Some(cluster), dns_name: None }
+        }
+        Properties::FileSystem(p) => {
+            let creation_token = p.creation_token.clone();
+            let id = clients.efs.create_file_system(p, tags).await.map_err(step_error)?;
+            wait_until(&format!("file system {id} to be available"), waits.every, waits.timeout, || async {
+                let found = clients.efs.describe_file_systems(creation_token.clone()).await.map_err(step_error)?;
+                Ok(found.iter().find(|f| f.id == id).and_then(|f| f.state.as_deref()) == Some("available"))
+            })
+            .await?;
+            let found = clients.efs.describe_file_systems(creation_token).await.map_err(step_error)?;
+            let arn = found.into_iter().find(|f| f.id == id).and_then(|f| f.arn);
+            Physical { id, arn, name, dns_name: None }
+        }
+        Properties::MountTarget(p) => {
+            let fs = lit(&p.file_system_id)?;
+            let id = clients.efs.create_mount_target(p).await.map_err(step_error)?;
+            wait_until(&format!("mount target {id} to be available"), waits.every, waits.timeout, || async {
+                let found = clients.efs.describe_mount_targets(fs.clone()).await.map_err(step_error)?;
+                Ok(found.iter().find(|m| m.id == id).and_then(|m| m.state.as_deref()) == Some("available"))
+            })
+            .await?;
+            Physical { id, name, ..Physical::default() }
+        }
+        Properties::AccessPoint(p) => {
+            let (id, arn) = clients.efs.create_access_point(p, tags).await.map_err(step_error)?;
+            Physical { id, arn: Some(arn), name, dns_name: None }
+        }
+        Properties::LoadBalancer(p) => {
+            let lb_name = p.name.clone();
+            let idle = p.idle_timeout_seconds;
+            let (arn, dns) = clients.elb.create_load_balancer(p, tags).await.map_err(step_error)?;
+            clients.elb.set_idle_timeout(arn.clone(), idle).await.map_err(step_error)?;
+            wait_until(&format!("load balancer {lb_name} to be active"), waits.every, waits.timeout, || async {
+                let found = clients.elb.describe_load_balancers(vec![lb_name.clone()]).await.map_err(step_error)?;
+                Ok(found.first().and_then(|l| l.state.as_deref()) == Some("active"))
+            })
+            .await?;
+            Physical { id: arn.clone(), arn: Some(arn), name, dns_name: Some(dns) }
+        }
+        Properties::TargetGroup(p) => {
+            let delay = p.deregistration_delay_seconds;
+            let arn = clients.elb.create_target_group(p, tags).await.map_err(step_error)?;
+            clients.elb.set_deregistration_delay(arn.clone(), delay).await.map_err(step_error)?;
+            Physical { id: arn.clone(), arn: Some(arn), name, dns_name: None }
+        }
+        Properties::Listener(p) => {
+            let arn = clients.elb.create_listener(p, tags).await.map_err(step_error)?;
+            Physical { id: arn.clone(), arn: Some(arn), name, dns_name: None }
+        }
+        Properties::ListenerRule(p) => {
+            let arn = clients.elb.create_rule(p, tags).await.map_err(step_error)?;
+            Physical { id: arn.clone(), arn: Some(arn), name, dns_name: None }
+        }
+        Properties::LogGroup(p) => {
+            let group = p.log_group_name.clone();
+            match clients.logs.create_log_group(group.clone(), tags).await {
+                // A retry after a lost answer; the group is ours only if it carries the tags.
+                Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                    let found = clients.logs.describe_log_groups(group.clone()).await.map_err(step_error)?;
+                    let ours = found.iter().any(|g| {
+                        g.id == group && g.tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(stack)
+                    });
+                    if !ours {
+                        return Err(StepError::Fatal(format!("log group {group} exists and is not this stack's")));
+                    }
+                }
+                other => other.map_err(step_error)?,
+            }
+            clients.logs.put_retention_policy(group.clone(), p.retention_in_days).await.map_err(step_error)?;
+            Physical { id: group.clone(), arn: None, name: Some(group), dns_name: None }
+        }
+        Properties::TaskDefinition(p) => {
+            let arn = clients.ecs.register_task_definition(p, tags).await.map_err(step_error)?;
+            Physical { id: arn.clone(), arn: Some(arn), name, dns_name: None }
+        }
+        Properties::Service(p) => {
+            let client_token: String = token.chars().filter(char::is_ascii_alphanumeric).take(36).collect();
+            let arn = clients.ecs.create_service(p.clone(), client_token, tags).await.map_err(step_error)?;
+            // Some implementations (moto) drop these on create; UpdateService sets them.
+            update_service(clients, &p, Some(p.desired_count)).await?;
+            wait_stable(clients, &lit(&p.cluster)?, &p.service_name, &lit(&p.task_definition)?, waits).await?;
+            Physical { id: arn.clone(), arn: Some(arn), name, dns_name: None }
+        }
+    };
+    Ok(physical)
+}
+
+async fn update_service(
+    clients: &Clients,
+    p: &crate::graph::props::ServiceProps,
+    desired_count: Option<u32>,
+) -> Result<(), StepError> {
+    let update = ServiceUpdate {
+        cluster: lit(&p.cluster)?,
+        service: p.service_name.clone(),
+        task_definition: Some(lit(&p.task_definition)?),
+        desired_count,
+        deployment_configuration: Some(p.deployment_configuration),
+        capacity_provider_strategy: Some(
+            p.capacity_provider_strategy
+                .iter()
+                .map(|s| {
+                    Ok(crate::graph::props::StrategyItem {
+                        capacity_provider: crate::graph::RefOr::Value(lit(&s.capacity_provider)?),
+                        weight: s.weight,
+                        base: s.base,
+                    })
+                })
+                .collect::<Result<Vec<_>, StepError>>()?,
+        ),
+        health_check_grace_period_seconds: p.health_check_grace_period_seconds,
+        placement_strategy: Some(p.placement_strategy.clone()),
+        enable_ecs_managed_tags: Some(p.enable_ecs_managed_tags),
+        ..ServiceUpdate::default()
+    };
+    clients.ecs.update_service(update).await.map_err(step_error)
+}
+
+/// Waits until the service is stable as AWS's services-stable waiter defines it (one
+/// deployment, running == desired), failing on a circuit-breaker rollback (rollout
+/// FAILED, or the service moved off the task definition deployed), with its events.
+async fn wait_stable(
+    clients: &Clients,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    waits: Waits,
+) -> Result<(), StepError> {
+    wait_until(&format!("service {service} to be stable"), waits.every, waits.timeout, || async {
+        let found =
+            clients.ecs.describe_services(cluster.to_owned(), vec![service.to_owned()]).await.map_err(step_error)?;
+        let Some(live) = found.first() else { return Ok(false) };
+        let s = &live.status;
+        let events = || s.events.iter().take(5).map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+        if let Some(failed) = s.deployments.iter().find(|d| d.rollout_state.as_deref() == Some("FAILED")) {
+            return Err(StepError::Fatal(format!(
+                "deployment of {service} failed ({}): {}",
+                failed.rollout_reason.clone().unwrap_or_default(),
+                events()
+            )));
+        }
+        // After a circuit-breaker rollback the service runs the previous revision.
+        if let crate::graph::RefOr::Value(current) = &live.found.props.task_definition {
+            if current != task_definition {
+                return Err(StepError::Fatal(format!("{service} was rolled back to {current}: {}", events())));
+            }
+        }
+        Ok(s.deployments.len() == 1 && s.running == s.desired)
+    })
+    .await
+}
+
+/// Applies an in-place update of `resource` (the parts written so far).
+async fn update_resource(
+    resource: &Resource,
+    known: &Known,
+    clients: &Clients,
+    waits: Waits,
+) -> Result<Option<Physical>, StepError> {
+    let props = resolve(resource, known).map_err(StepError::Retryable)?;
+    match props {
+        Properties::TaskDefinition(p) => {
+            let arn = clients.ecs.register_task_definition(p, resource.tags.clone()).await.map_err(step_error)?;
+            Ok(Some(Physical { id: arn.clone(), arn: Some(arn), name: Some(resource.name.clone()), dns_name: None }))
+        }
+        Properties::Service(p) => {
+            let count = (p.desired_count_owner == CountOwner::Stack).then_some(p.desired_count);
+            update_service(clients, &p, count).await?;
+            wait_stable(clients, &lit(&p.cluster)?, &p.service_name, &lit(&p.task_definition)?, waits).await?;
+            Ok(None)
+        }
+        Properties::LogGroup(p) => {
+            clients.logs.put_retention_policy(p.log_group_name, p.retention_in_days).await.map_err(step_error)?;
+            Ok(None)
+        }
+        _ => Err(StepError::Fatal(format!("updating a {} in place is not written yet", resource.resource_type))),
+    }
+}
+
+/// Whether apply can carry out `change` yet.
+fn supported(change: &Change) -> bool {
+    match change.action {
+        Action::NoOp | Action::Create => true,
+        Action::Update => {
+            matches!(
+                change.resource_type,
+                ResourceType::TaskDefinition | ResourceType::EcsService | ResourceType::LogGroup
+            ) && (change.resource_type != ResourceType::LogGroup
+                || change.fields.iter().all(|f| f.path == "retention_in_days"))
+                && change.fields.iter().all(|f| !f.path.starts_with("tags"))
+        }
+        Action::Replace | Action::Delete => false,
+    }
+}
+
+/// Options of [`apply`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Steps at once (0 means the default, 10).
+    pub parallelism: usize,
+    /// Retries of retryable AWS failures.
+    pub retry: RetryPolicy,
+    /// Waits for AWS.
+    pub waits: Waits,
+}
+
+/// Errors that stop an apply before it changes anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Reading the live stack failed.
+    #[error(transparent)]
+    Observe(#[from] ObserveError),
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The stack's graph is inconsistent.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// Foreign resources hold names the stack needs.
+    #[error("{0} conflict(s) with resources this stack does not own; nothing was changed")]
+    Conflicts(usize),
+    /// The plan has changes apply cannot make yet.
+    #[error("apply cannot yet {}; nothing was changed", .0.join(", "))]
+    Unsupported(Vec<String>),
+    /// AWS changed since the plan the caller approved.
+    #[error("AWS changed since the plan was made; nothing was changed: plan again")]
+    Stale,
+}
+
+/// The plan that was applied and how each step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// The plan executed.
+    pub plan: Plan,
+    /// Outcome per changed resource.
+    pub report: Report,
+}
+
+/// Plans `stack` and executes the plan, reporting progress to `observer`. With
+/// `approved`, the fresh plan must have the same changes as that one (the plan a user
+/// reviewed), else nothing is done.
+///
+/// # Errors
+/// [`ApplyError`] when planning fails or the plan cannot be executed (conflicts,
+/// changes not written yet, AWS changed since the approved plan); then nothing was
+/// changed. Failures of single steps are in the returned report.
+pub async fn apply<O: Observer + Clone + 'static>(
+    stack: &Stack,
+    clients: &Clients,
+    options: ApplyOptions,
+    approved: Option<&Plan>,
+    observer: &O,
+) -> Result<ApplyReport, ApplyError> {
+    let graph = Graph::from_stack(stack)?;
+    let live = observe(stack, clients).await?;
+    let mut ctx = Context::default();
+    if matches!(stack.network.zones, Zones::Count(_)) {
+        ctx.zones = clients.ec2.describe_availability_zones().await?;
+    }
+    if stack.cluster.ami == AmiPolicy::Latest {
+        ctx.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
+    }
+    let changes = diff(&graph, &live, &ctx);
+    let plan = Plan::new(stack.name.clone(), changes, live.conflicts.clone());
+    if approved.is_some_and(|a| a.changes != plan.changes) {
+        return Err(ApplyError::Stale);
+    }
+    if !plan.conflicts.is_empty() {
+        return Err(ApplyError::Conflicts(plan.conflicts.len()));
+    }
+    let unsupported: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| !supported(c))
+        .map(|c| format!("{:?} {}", c.action, c.id).to_lowercase())
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(ApplyError::Unsupported(unsupported));
+    }
+    let changed: BTreeMap<LogicalId, Change> =
+        plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.clone(), c.clone())).collect();
+    let steps: Vec<Step<(Resource, Action)>> = graph
+        .resources()
+        .iter()
+        .filter_map(|r| {
+            let change = changed.get(&r.id)?;
+            Some(Step {
+                id: r.id.clone(),
+                deps: r.depends_on.iter().filter(|d| changed.contains_key(*d)).cloned().collect(),
+                payload: (r.clone(), change.action),
+            })
+        })
+        .collect();
+    let known = Arc::new(Mutex::new(known_from(&live, &graph)));
+    let shared = Arc::new((clients.clone(), ctx.zones.clone(), stack.name.clone(), options.waits));
+    let walk_options = WalkOptions {
+        parallelism: if options.parallelism == 0 { 10 } else { options.parallelism },
+        retry: options.retry,
+        stop_after: None,
+    };
+    let report = walk(steps, &walk_options, observer, move |step: &Step<(Resource, Action)>| {
+        let (known, shared) = (Arc::clone(&known), Arc::clone(&shared));
+        let (resource, action) = step.payload.clone();
+        async move {
+            let (clients, zones, stack, waits) = &*shared;
+            let snapshot = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            let physical = match action {
+                Action::Create => Some(create_resource(&resource, stack, &snapshot, clients, zones, *waits).await?),
+                _ => update_resource(&resource, &snapshot, clients, *waits).await?,
+            };
+            if let Some(p) = physical {
+                known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(resource.id.clone(), p);
+            }
+            Ok(())
+        }
+    })
+    .await;
+    Ok(ApplyReport { plan, report })
+}
