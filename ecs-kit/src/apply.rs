@@ -14,11 +14,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::aws::{literal, AwsError, Clients, ErrorKind, Filter, ServiceUpdate};
-use crate::diff::{diff, Action, Change, Context};
+use crate::diff::{Action, Change};
 use crate::graph::props::{AvailabilityZone, CountOwner, ImageSource, Peer, SecurityGroupRule};
-use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resource, ResourceType};
-use crate::model::{AmiPolicy, Stack, Zones};
-use crate::observe::{observe, LiveStack, ObserveError};
+use crate::graph::{Attr, Graph, LogicalId, Properties, Ref, Resource, ResourceType};
+use crate::model::Stack;
+use crate::observe::LiveStack;
 use crate::plan::Plan;
 use crate::walk::{walk, Observer, Report, RetryPolicy, Step, StepError, WalkOptions};
 
@@ -516,15 +516,9 @@ pub struct ApplyOptions {
 /// Errors that stop an apply before it changes anything.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    /// Reading the live stack failed.
+    /// Planning failed.
     #[error(transparent)]
-    Observe(#[from] ObserveError),
-    /// An AWS call failed.
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    /// The stack's graph is inconsistent.
-    #[error(transparent)]
-    Graph(#[from] GraphError),
+    Plan(#[from] crate::plan::PlanError),
     /// Foreign resources hold names the stack needs.
     #[error("{0} conflict(s) with resources this stack does not own; nothing was changed")]
     Conflicts(usize),
@@ -560,17 +554,7 @@ pub async fn apply<O: Observer + Clone + 'static>(
     approved: Option<&Plan>,
     observer: &O,
 ) -> Result<ApplyReport, ApplyError> {
-    let graph = Graph::from_stack(stack)?;
-    let live = observe(stack, clients).await?;
-    let mut ctx = Context::default();
-    if matches!(stack.network.zones, Zones::Count(_)) {
-        ctx.zones = clients.ec2.describe_availability_zones().await?;
-    }
-    if stack.cluster.ami == AmiPolicy::Latest {
-        ctx.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
-    }
-    let changes = diff(&graph, &live, &ctx);
-    let plan = Plan::new(stack.name.clone(), changes, live.conflicts.clone());
+    let crate::plan::Prepared { graph, live, context: ctx, plan } = crate::plan::prepare(stack, clients).await?;
     if approved.is_some_and(|a| a.changes != plan.changes) {
         return Err(ApplyError::Stale);
     }

@@ -145,16 +145,34 @@ pub enum PlanError {
 /// # Errors
 /// [`PlanError`] when an AWS call fails.
 pub async fn plan(stack: &Stack, clients: &Clients) -> Result<Plan, PlanError> {
+    Ok(prepare(stack, clients).await?.plan)
+}
+
+/// A plan with what it was computed from, for the executor.
+pub(crate) struct Prepared {
+    /// The desired resources.
+    pub graph: Graph,
+    /// The live resources.
+    pub live: crate::observe::LiveStack,
+    /// Zones and AMI resolved in AWS.
+    pub context: Context,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Observes, resolves the apply-time values the diff needs, and diffs.
+pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared, PlanError> {
     let graph = Graph::from_stack(stack)?;
     let live = observe(stack, clients).await?;
-    let mut ctx = Context::default();
+    let mut context = Context::default();
     if matches!(stack.network.zones, Zones::Count(_)) {
-        ctx.zones = clients.ec2.describe_availability_zones().await?;
+        context.zones = clients.ec2.describe_availability_zones().await?;
     }
     if stack.cluster.ami == AmiPolicy::Latest {
-        ctx.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
+        context.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
     }
-    Ok(Plan::new(stack.name.clone(), diff(&graph, &live, &ctx), live.conflicts))
+    let plan = Plan::new(stack.name.clone(), diff(&graph, &live, &context), live.conflicts.clone());
+    Ok(Prepared { graph, live, context, plan })
 }
 
 impl Stack {
