@@ -112,6 +112,10 @@ pub struct Cli<K: Args> {
     /// The verb.
     #[command(subcommand)]
     pub verb: Verb<K>,
+    /// Whether confirmations can be asked: `None` asks when standard input is a
+    /// terminal. Embedding tools and tests set it.
+    #[arg(skip)]
+    pub interactive: Option<bool>,
 }
 
 /// Errors of the command line.
@@ -307,7 +311,7 @@ pub fn execute_with<K: Args>(
             if !plan.has_changes() {
                 return Ok(0);
             }
-            if !auto_approve && !confirm(err)? {
+            if !auto_approve && !confirm(cli.interactive, err)? {
                 return Err(CliError::NotApproved);
             }
             let options = crate::apply::ApplyOptions { parallelism: *parallelism, ..Default::default() };
@@ -328,9 +332,9 @@ pub fn execute_with<K: Args>(
 }
 
 /// Asks on the terminal; without one, the answer is no.
-fn confirm(err: &mut dyn Write) -> Result<bool, CliError> {
+fn confirm(interactive: Option<bool>, err: &mut dyn Write) -> Result<bool, CliError> {
     use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() {
+    if !interactive.unwrap_or_else(|| std::io::stdin().is_terminal()) {
         return Ok(false);
     }
     write!(err, "\nApply these changes? Only 'yes' is accepted: ")?;

@@ -98,3 +98,19 @@ fn the_example_stack_applies_from_empty_then_plans_no_changes_and_rolls_out_an_i
     assert_eq!(code, 0);
     assert!(out.starts_with("No changes"), "{out}");
 }
+
+#[test]
+fn apply_without_a_terminal_and_without_auto_approve_changes_nothing() {
+    let name = unique_stack("refuse");
+    let image = "registry.example.com/microservices/products:latest";
+    let (code, out, err) = run(&["apply"], seed(&name, image));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("apply needs confirmation: run it on a terminal, or pass --auto-approve; nothing was changed"),
+        "{err}"
+    );
+    assert!(out.contains("Plan: 41 to add"), "the plan is shown first: {out}");
+    let (code, out, _) = run(&["plan", "--detailed-exitcode"], seed(&name, image));
+    assert_eq!(code, 2);
+    assert!(out.ends_with("Plan: 41 to add, 0 to change, 0 to replace, 0 to destroy.\n"), "nothing was created: {out}");
+}
