@@ -17,7 +17,7 @@ $(MOTO):
 test: $(MOTO)
 	ECS_KIT_MOTO_SERVER=$(abspath $(MOTO)) $(CARGO) test --workspace
 
-## The product-web example against a local AWS emulator: synth, plan, apply, plan.
+## The product-web example against a local AWS emulator: synth, plan, apply, plan, destroy.
 demo: $(MOTO)
 	bash scripts/demo.sh
 

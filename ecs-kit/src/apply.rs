@@ -53,7 +53,8 @@ pub fn known_from(live: &LiveStack, graph: &Graph) -> Known {
         .collect()
 }
 
-fn resolve_value(value: &mut serde_json::Value, known: &Known) -> Result<(), String> {
+/// Replaces every reference in `value` by its physical value from `known`.
+pub(crate) fn resolve_value(value: &mut serde_json::Value, known: &Known) -> Result<(), String> {
     use serde_json::Value;
     match value {
         Value::Object(map) if map.len() == 2 && map.contains_key("ref") && map.contains_key("attr") => {

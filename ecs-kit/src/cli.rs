@@ -6,6 +6,7 @@
 //! | `synth` | `--json` |
 //! | `plan` | `--json`, `--detailed-exitcode` |
 //! | `apply` | `--auto-approve`, `--parallelism N` (10) |
+//! | `destroy` | `--auto-approve`, `--delete-data`, `--parallelism N` (10) |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
 //! variables). Exit codes: 0 success, 1 any error (usage errors included), 2 changes
@@ -32,7 +33,7 @@ use clap::{Args, FromArgMatches, Parser, Subcommand};
 use crate::aws::Clients;
 use crate::dsl::StackBuilder;
 use crate::graph::props::{AvailabilityZone, ImageSource, Peer};
-use crate::graph::{Graph, Properties, RefOr, Resource};
+use crate::graph::{Graph, LogicalId, Properties, RefOr, Resource};
 use crate::model::{Stack, ValidationErrors};
 
 /// Flags every verb takes.
@@ -90,6 +91,22 @@ pub enum Verb<K: Args> {
         #[command(flatten)]
         knobs: K,
     },
+    /// Delete every resource the stack owns; the file system and log groups are kept
+    /// unless --delete-data.
+    Destroy {
+        /// Destroy without asking; required without a terminal.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Delete the EFS file system and the log groups too.
+        #[arg(long)]
+        delete_data: bool,
+        /// Steps running at once.
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
 }
 
 impl<K: Args> Verb<K> {
@@ -97,7 +114,10 @@ impl<K: Args> Verb<K> {
     #[must_use]
     pub fn knobs(&self) -> &K {
         match self {
-            Verb::Synth { knobs, .. } | Verb::Plan { knobs, .. } | Verb::Apply { knobs, .. } => knobs,
+            Verb::Synth { knobs, .. }
+            | Verb::Plan { knobs, .. }
+            | Verb::Apply { knobs, .. }
+            | Verb::Destroy { knobs, .. } => knobs,
         }
     }
 }
@@ -150,8 +170,8 @@ pub enum CliError {
     /// apply without a terminal to confirm on and without `--auto-approve`.
     #[error("apply needs confirmation: run it on a terminal, or pass --auto-approve; nothing was changed")]
     NotApproved,
-    /// Some steps of an apply failed.
-    #[error("apply failed: {failed} failed, {skipped} skipped (see above)")]
+    /// Some steps of an apply or destroy failed.
+    #[error("{failed} step(s) failed and {skipped} were skipped (see above)")]
     Failed {
         /// Steps that failed.
         failed: usize,
@@ -323,6 +343,49 @@ pub fn execute_with<K: Args>(
             let failed = count(|o| matches!(o, crate::walk::Outcome::Failed { .. }));
             let skipped = count(|o| matches!(o, crate::walk::Outcome::Skipped { .. }));
             writeln!(out, "\nApply: {done} done, {failed} failed, {skipped} skipped.")?;
+            if failed + skipped > 0 {
+                return Err(CliError::Failed { failed, skipped });
+            }
+            Ok(0)
+        }
+        Verb::Destroy { auto_approve, delete_data, parallelism, .. } => {
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
+            let clients = match clients {
+                Some(c) => c,
+                None => runtime.block_on(connect(&cli.global, &stack))?,
+            };
+            let (doomed, kept) = runtime.block_on(crate::destroy::targets(&stack, &clients, *delete_data))?;
+            for r in &doomed {
+                writeln!(out, "  - {:<30} {}", r.id.as_str(), r.resource_type)?;
+            }
+            let kept_note = if kept.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; kept: {} (pass --delete-data to delete them)",
+                    kept.iter().map(LogicalId::as_str).collect::<Vec<_>>().join(", ")
+                )
+            };
+            writeln!(out, "\nDestroy: {} to destroy{kept_note}.", doomed.len())?;
+            if doomed.is_empty() {
+                return Ok(0);
+            }
+            if !auto_approve && !confirm(cli.interactive, err)? {
+                return Err(CliError::NotApproved);
+            }
+            let options = crate::destroy::DestroyOptions {
+                delete_data: *delete_data,
+                parallelism: *parallelism,
+                ..Default::default()
+            };
+            let destroyed = runtime.block_on(crate::destroy::destroy(&stack, &clients, options, &LineLog::start()))?;
+            let outcomes = &destroyed.report.outcomes;
+            let count = |f: fn(&crate::walk::Outcome) -> bool| outcomes.values().filter(|o| f(o)).count();
+            let done = count(|o| matches!(o, crate::walk::Outcome::Done { .. }));
+            let failed = count(|o| matches!(o, crate::walk::Outcome::Failed { .. }));
+            let skipped = count(|o| matches!(o, crate::walk::Outcome::Skipped { .. }));
+            writeln!(out, "\nDestroy: {done} deleted, {failed} failed, {skipped} skipped{kept_note}.")?;
             if failed + skipped > 0 {
                 return Err(CliError::Failed { failed, skipped });
             }

@@ -19,6 +19,7 @@
 //! | [`plan`] | the ordered, explained changes, in human and JSON form |
 //! | [`walk`] | the executor's core: a DAG of steps run concurrently, with retries |
 //! | [`apply`] | executing a plan (creates and rolling deployments so far) |
+//! | [`destroy`] | deleting what a stack owns in a safe order, keeping data unless asked |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
 //!
 //! ```
@@ -51,6 +52,7 @@ extern crate self as ecs_kit;
 pub mod apply;
 pub mod aws;
 pub mod cli;
+pub mod destroy;
 pub mod diff;
 pub mod dsl;
 pub mod graph;

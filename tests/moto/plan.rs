@@ -114,3 +114,52 @@ fn apply_without_a_terminal_and_without_auto_approve_changes_nothing() {
     assert_eq!(code, 2);
     assert!(out.ends_with("Plan: 41 to add, 0 to change, 0 to replace, 0 to destroy.\n"), "nothing was created: {out}");
 }
+
+#[test]
+fn destroy_keeps_data_unless_asked_and_never_touches_foreign_resources() {
+    use ecs_kit::aws::Tags;
+    use ecs_kit::graph::props::VpcProps;
+
+    let name = unique_stack("destroy");
+    let image = "registry.example.com/microservices/products:latest";
+    let (code, out, err) = run(&["apply", "--auto-approve"], seed(&name, image));
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Look-alikes that are not the stack's: a log group under its prefix and a VPC with
+    // its Name tag.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = clients();
+    let foreign_group = format!("/ecs/{name}/someone-elses");
+    runtime
+        .block_on(aws.logs.create_log_group(foreign_group.clone(), Tags::from([("owner".into(), "someone".into())])))
+        .unwrap();
+    let vpc = VpcProps { cidr_block: "10.99.0.0/16".into(), enable_dns_support: true, enable_dns_hostnames: true };
+    let foreign_vpc =
+        runtime.block_on(aws.ec2.create_vpc(vpc, Tags::from([("Name".into(), format!("{name}-vpc"))]))).unwrap();
+
+    let (code, out, err) = run(&["destroy", "--auto-approve"], seed(&name, image));
+    assert_eq!(code, 0, "{out}{err}");
+    let kept = "kept: file-system, log-group/product-web, log-group/products (pass --delete-data to delete them)";
+    assert!(out.contains(&format!("Destroy: 38 to destroy; {kept}.")), "{out}");
+    assert!(out.contains(&format!("Destroy: 38 deleted, 0 failed, 0 skipped; {kept}.")), "{out}");
+    let stack = seed(&name, image).build().unwrap();
+    let live = runtime.block_on(ecs_kit::observe::observe(&stack, &aws)).unwrap();
+    let left: Vec<&str> = live.resources.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(left, ["file-system", "log-group/product-web", "log-group/products"]);
+
+    let (code, out, err) = run(&["destroy", "--auto-approve", "--delete-data"], seed(&name, image));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Destroy: 3 deleted, 0 failed, 0 skipped."), "{out}");
+    let live = runtime.block_on(ecs_kit::observe::observe(&stack, &aws)).unwrap();
+    assert!(live.is_empty(), "{:#?}", live.resources);
+    let (code, out, _) = run(&["destroy", "--auto-approve", "--delete-data"], seed(&name, image));
+    assert_eq!((code, out.as_str()), (0, "\nDestroy: 0 to destroy.\n"));
+
+    // The look-alikes are still there.
+    let groups = runtime.block_on(aws.logs.describe_log_groups(format!("/ecs/{name}/"))).unwrap();
+    assert_eq!(groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), [foreign_group.as_str()]);
+    let vpcs = runtime
+        .block_on(aws.ec2.describe_vpcs(vec![ecs_kit::aws::Filter::new("vpc-id", [foreign_vpc.clone()])]))
+        .unwrap();
+    assert_eq!(vpcs.len(), 1);
+}
