@@ -296,15 +296,8 @@ pub fn execute_with<K: Args>(
             Ok(0)
         }
         Verb::Plan { json, detailed_exitcode, .. } => {
-            let runtime =
-                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
-            let plan = runtime.block_on(async {
-                let clients = match clients {
-                    Some(c) => c,
-                    None => connect(&cli.global, &stack).await?,
-                };
-                Ok::<_, CliError>(stack.plan(&clients).await?)
-            })?;
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let plan = runtime.block_on(stack.plan(&clients))?;
             if *json {
                 serde_json::to_writer_pretty(&mut *out, &plan).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -317,12 +310,7 @@ pub fn execute_with<K: Args>(
             Ok(if *detailed_exitcode && plan.has_changes() { 2 } else { 0 })
         }
         Verb::Apply { auto_approve, parallelism, .. } => {
-            let runtime =
-                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
-            let clients = match clients {
-                Some(c) => c,
-                None => runtime.block_on(connect(&cli.global, &stack))?,
-            };
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
             let plan = runtime.block_on(stack.plan(&clients))?;
             out.write_all(plan.render().as_bytes())?;
             if !plan.conflicts.is_empty() {
@@ -337,11 +325,7 @@ pub fn execute_with<K: Args>(
             let options = crate::apply::ApplyOptions { parallelism: *parallelism, ..Default::default() };
             let applied =
                 runtime.block_on(crate::apply::apply(&stack, &clients, options, Some(&plan), &LineLog::start()))?;
-            let outcomes = &applied.report.outcomes;
-            let count = |f: fn(&crate::walk::Outcome) -> bool| outcomes.values().filter(|o| f(o)).count();
-            let done = count(|o| matches!(o, crate::walk::Outcome::Done { .. }));
-            let failed = count(|o| matches!(o, crate::walk::Outcome::Failed { .. }));
-            let skipped = count(|o| matches!(o, crate::walk::Outcome::Skipped { .. }));
+            let (done, failed, skipped) = tally(&applied.report);
             writeln!(out, "\nApply: {done} done, {failed} failed, {skipped} skipped.")?;
             if failed + skipped > 0 {
                 return Err(CliError::Failed { failed, skipped });
@@ -349,12 +333,7 @@ pub fn execute_with<K: Args>(
             Ok(0)
         }
         Verb::Destroy { auto_approve, delete_data, parallelism, .. } => {
-            let runtime =
-                tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
-            let clients = match clients {
-                Some(c) => c,
-                None => runtime.block_on(connect(&cli.global, &stack))?,
-            };
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
             let (doomed, kept) = runtime.block_on(crate::destroy::targets(&stack, &clients, *delete_data))?;
             for r in &doomed {
                 writeln!(out, "  - {:<30} {}", r.id.as_str(), r.resource_type)?;
@@ -380,11 +359,7 @@ pub fn execute_with<K: Args>(
                 ..Default::default()
             };
             let destroyed = runtime.block_on(crate::destroy::destroy(&stack, &clients, options, &LineLog::start()))?;
-            let outcomes = &destroyed.report.outcomes;
-            let count = |f: fn(&crate::walk::Outcome) -> bool| outcomes.values().filter(|o| f(o)).count();
-            let done = count(|o| matches!(o, crate::walk::Outcome::Done { .. }));
-            let failed = count(|o| matches!(o, crate::walk::Outcome::Failed { .. }));
-            let skipped = count(|o| matches!(o, crate::walk::Outcome::Skipped { .. }));
+            let (done, failed, skipped) = tally(&destroyed.report);
             writeln!(out, "\nDestroy: {done} deleted, {failed} failed, {skipped} skipped{kept_note}.")?;
             if failed + skipped > 0 {
                 return Err(CliError::Failed { failed, skipped });
@@ -392,6 +367,27 @@ pub fn execute_with<K: Args>(
             Ok(0)
         }
     }
+}
+
+/// An async runtime and the AWS clients (`given`, or from the environment and flags).
+fn aws(global: &Global, stack: &Stack, given: Option<Clients>) -> Result<(tokio::runtime::Runtime, Clients), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
+    let clients = match given {
+        Some(c) => c,
+        None => runtime.block_on(connect(global, stack))?,
+    };
+    Ok((runtime, clients))
+}
+
+/// Steps done, failed and skipped.
+fn tally(report: &crate::walk::Report) -> (usize, usize, usize) {
+    use crate::walk::Outcome;
+    let count = |f: fn(&Outcome) -> bool| report.outcomes.values().filter(|o| f(o)).count();
+    (
+        count(|o| matches!(o, Outcome::Done { .. })),
+        count(|o| matches!(o, Outcome::Failed { .. })),
+        count(|o| matches!(o, Outcome::Skipped { .. })),
+    )
 }
 
 /// Asks on the terminal; without one, the answer is no.
