@@ -2,10 +2,11 @@
 //!
 //! What is written so far: creating every resource type (with the waits AWS needs:
 //! NAT gateways and file systems available, load balancers active, services stable),
-//! and the in-place updates of a rolling deployment (a new task definition revision,
-//! the service moved to it, log retention). Replacements, deletions and the other
-//! in-place updates are refused with an error naming the resource, before anything
-//! runs, until they are written.
+//! the in-place updates of a rolling deployment (a new task definition revision, the
+//! service moved to it, log retention), and deleting what is no longer declared (after
+//! everything else, dependents first; data only with `delete_data`). Replacements and
+//! the other in-place updates are refused with an error naming the resource, before
+//! anything runs, until they are written.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -487,10 +488,21 @@ async fn update_resource(
     }
 }
 
+/// One step of an apply.
+#[derive(Debug, Clone)]
+enum Work {
+    /// Create a declared resource.
+    Create(Resource),
+    /// Update a declared resource in place.
+    Update(Resource),
+    /// Delete a live resource no longer declared.
+    Delete(crate::observe::LiveResource),
+}
+
 /// Whether apply can carry out `change` yet.
 fn supported(change: &Change) -> bool {
     match change.action {
-        Action::NoOp | Action::Create => true,
+        Action::NoOp | Action::Create | Action::Delete => true,
         Action::Update => {
             matches!(
                 change.resource_type,
@@ -499,7 +511,7 @@ fn supported(change: &Change) -> bool {
                 || change.fields.iter().all(|f| f.path == "retention_in_days"))
                 && change.fields.iter().all(|f| !f.path.starts_with("tags"))
         }
-        Action::Replace | Action::Delete => false,
+        Action::Replace => false,
     }
 }
 
@@ -512,6 +524,8 @@ pub struct ApplyOptions {
     pub retry: RetryPolicy,
     /// Waits for AWS.
     pub waits: Waits,
+    /// Allow deleting or replacing the file system and log groups.
+    pub delete_data: bool,
 }
 
 /// Errors that stop an apply before it changes anything.
@@ -529,6 +543,9 @@ pub enum ApplyError {
     /// AWS changed since the plan the caller approved.
     #[error("AWS changed since the plan was made; nothing was changed: plan again")]
     Stale,
+    /// The plan deletes or replaces data and `delete_data` is not set.
+    #[error("the plan destroys data ({}): pass --delete-data to allow it; nothing was changed", .0.join(", "))]
+    DataLoss(Vec<String>),
 }
 
 /// The plan that was applied and how each step ended.
@@ -573,37 +590,69 @@ pub async fn apply<O: Observer + Clone + 'static>(
     }
     let changed: BTreeMap<LogicalId, Change> =
         plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.clone(), c.clone())).collect();
-    let steps: Vec<Step<(Resource, Action)>> = graph
+    if !options.delete_data {
+        let loss: Vec<String> = plan.data_loss().map(|c| c.id.to_string()).collect();
+        if !loss.is_empty() {
+            return Err(ApplyError::DataLoss(loss));
+        }
+    }
+    let mut steps: Vec<Step<Work>> = graph
         .resources()
         .iter()
         .filter_map(|r| {
             let change = changed.get(&r.id)?;
+            let work = match change.action {
+                Action::Create => Work::Create(r.clone()),
+                _ => Work::Update(r.clone()),
+            };
             Some(Step {
                 id: r.id.clone(),
                 deps: r.depends_on.iter().filter(|d| changed.contains_key(*d)).cloned().collect(),
-                payload: (r.clone(), change.action),
+                payload: work,
             })
         })
         .collect();
+    // Resources no longer declared go after everything else, dependents first.
+    let building: Vec<LogicalId> = steps.iter().map(|s| s.id.clone()).collect();
+    let doomed: Vec<&crate::observe::LiveResource> =
+        live.resources.iter().filter(|r| changed.get(&r.id).is_some_and(|c| c.action == Action::Delete)).collect();
+    for r in &doomed {
+        let mut deps = building.clone();
+        deps.extend(
+            doomed
+                .iter()
+                .filter(|o| crate::destroy::rank(o.resource_type) < crate::destroy::rank(r.resource_type))
+                .map(|o| o.id.clone()),
+        );
+        steps.push(Step { id: r.id.clone(), deps, payload: Work::Delete((*r).clone()) });
+    }
+    let cluster = live.get("cluster").map(|c| c.aws_id.clone());
     let known = Arc::new(Mutex::new(known_from(&live, &graph)));
-    let shared = Arc::new((clients.clone(), ctx.zones.clone(), stack.name.clone(), options.waits));
+    let shared = Arc::new((clients.clone(), ctx.zones.clone(), stack.name.clone(), options.waits, cluster));
     let walk_options = WalkOptions {
         parallelism: if options.parallelism == 0 { 10 } else { options.parallelism },
         retry: options.retry,
         stop_after: None,
     };
-    let report = walk(steps, &walk_options, observer, move |step: &Step<(Resource, Action)>| {
+    let report = walk(steps, &walk_options, observer, move |step: &Step<Work>| {
         let (known, shared) = (Arc::clone(&known), Arc::clone(&shared));
-        let (resource, action) = step.payload.clone();
+        let work = step.payload.clone();
         async move {
-            let (clients, zones, stack, waits) = &*shared;
+            let (clients, zones, stack, waits, cluster) = &*shared;
             let snapshot = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            let physical = match action {
-                Action::Create => Some(create_resource(&resource, stack, &snapshot, clients, zones, *waits).await?),
-                _ => update_resource(&resource, &snapshot, clients, *waits).await?,
+            let (id, physical) = match work {
+                Work::Create(r) => {
+                    (r.id.clone(), Some(create_resource(&r, stack, &snapshot, clients, zones, *waits).await?))
+                }
+                Work::Update(r) => (r.id.clone(), update_resource(&r, &snapshot, clients, *waits).await?),
+                Work::Delete(r) => {
+                    crate::destroy::delete_one(&r, &snapshot, cluster.as_deref(), clients, *waits).await?;
+                    known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&r.id);
+                    return Ok(());
+                }
             };
             if let Some(p) = physical {
-                known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(resource.id.clone(), p);
+                known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, p);
             }
             Ok(())
         }

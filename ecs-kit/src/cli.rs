@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `synth` | `--json` |
 //! | `plan` | `--json`, `--detailed-exitcode` |
-//! | `apply` | `--auto-approve`, `--parallelism N` (10) |
+//! | `apply` | `--auto-approve`, `--delete-data`, `--parallelism N` (10) |
 //! | `destroy` | `--auto-approve`, `--delete-data`, `--parallelism N` (10) |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
@@ -79,11 +79,14 @@ pub enum Verb<K: Args> {
         #[command(flatten)]
         knobs: K,
     },
-    /// Change AWS to match the declaration (creates and rolling deployments so far).
+    /// Change AWS to match the declaration (creates, rolling deployments and deletes so far).
     Apply {
         /// Apply without asking; required without a terminal.
         #[arg(long)]
         auto_approve: bool,
+        /// Allow the plan to delete or replace the file system or log groups.
+        #[arg(long)]
+        delete_data: bool,
         /// Steps running at once.
         #[arg(long, default_value_t = 10)]
         parallelism: usize,
@@ -309,7 +312,7 @@ pub fn execute_with<K: Args>(
             }
             Ok(if *detailed_exitcode && plan.has_changes() { 2 } else { 0 })
         }
-        Verb::Apply { auto_approve, parallelism, .. } => {
+        Verb::Apply { auto_approve, delete_data, parallelism, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
             let plan = runtime.block_on(stack.plan(&clients))?;
             out.write_all(plan.render().as_bytes())?;
@@ -322,7 +325,11 @@ pub fn execute_with<K: Args>(
             if !auto_approve && !confirm(cli.interactive, err)? {
                 return Err(CliError::NotApproved);
             }
-            let options = crate::apply::ApplyOptions { parallelism: *parallelism, ..Default::default() };
+            let options = crate::apply::ApplyOptions {
+                parallelism: *parallelism,
+                delete_data: *delete_data,
+                ..Default::default()
+            };
             let applied =
                 runtime.block_on(crate::apply::apply(&stack, &clients, options, Some(&plan), &LineLog::start()))?;
             let (done, failed, skipped) = tally(&applied.report);

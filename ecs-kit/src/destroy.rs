@@ -26,7 +26,7 @@ use crate::walk::{walk, Observer, Report, RetryPolicy, Step, StepError, WalkOpti
 
 /// The rank of a type in the destroy order: every resource of a lower rank is deleted
 /// before any of a higher one.
-fn rank(t: ResourceType) -> u8 {
+pub(crate) fn rank(t: ResourceType) -> u8 {
     use ResourceType as T;
     match t {
         T::EcsService => 0,
@@ -129,7 +129,7 @@ fn text(v: &serde_json::Value) -> Result<String, StepError> {
 }
 
 /// Deletes one live resource.
-async fn delete_one(
+pub(crate) async fn delete_one(
     r: &LiveResource,
     known: &Known,
     cluster: Option<&str>,

@@ -163,3 +163,42 @@ fn destroy_keeps_data_unless_asked_and_never_touches_foreign_resources() {
         .unwrap();
     assert_eq!(vpcs.len(), 1);
 }
+
+#[test]
+fn a_removed_service_is_deleted_and_nothing_else_with_its_logs_only_when_asked() {
+    let name = unique_stack("remove");
+    let image = "registry.example.com/microservices/products:latest";
+    let with_reviews = || {
+        seed(&name, image)
+            .service(service! { name: "reviews", image: "nginx:1.25", port: 8002, path: "/reviews", memory: 128 })
+    };
+    let (code, out, err) = run(&["apply", "--auto-approve"], with_reviews());
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Its log group holds data: without --delete-data nothing happens.
+    let (code, out, err) = run(&["apply", "--auto-approve"], seed(&name, image));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("the plan destroys data (log-group/reviews): pass --delete-data to allow it; nothing was changed"),
+        "{err}"
+    );
+    let (code, _, _) = run(&["plan", "--detailed-exitcode"], with_reviews());
+    assert_eq!(code, 0, "nothing was changed");
+
+    let (code, out, err) = run(&["apply", "--auto-approve", "--delete-data"], seed(&name, image));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Plan: 0 to add, 0 to change, 0 to replace, 7 to destroy."), "{out}");
+    for id in [
+        "service/reviews",
+        "task-definition/reviews",
+        "log-group/reviews",
+        "listener-rule/reviews",
+        "target-group/reviews",
+        "access-point/reviews",
+        "role/task/reviews",
+    ] {
+        assert!(out.contains(&format!("  - {id} ")), "{id} in:\n{out}");
+    }
+    let (code, out, _) = run(&["plan", "--detailed-exitcode"], seed(&name, image));
+    assert_eq!(code, 0, "{out}");
+}
