@@ -105,8 +105,9 @@ fn lit(v: &crate::graph::RefOr<String>) -> Result<String, StepError> {
     literal(v, "ecs-kit", "apply").map(str::to_owned).map_err(|e| StepError::Fatal(e.to_string()))
 }
 
-/// Polls `check` every `every` until it says done (`Ok(true)`), for at most `limit`.
-async fn wait_until<F, Fut>(what: &str, every: Duration, limit: Duration, mut check: F) -> Result<(), StepError>
+/// Polls `check` every `waits.every` until it says done (`Ok(true)`), for at most
+/// `waits.timeout`.
+pub(crate) async fn wait_until<F, Fut>(what: &str, waits: Waits, mut check: F) -> Result<(), StepError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool, StepError>>,
@@ -116,10 +117,10 @@ where
         if check().await? {
             return Ok(());
         }
-        if start.elapsed() >= limit {
-            return Err(StepError::Fatal(format!("timed out after {limit:?} waiting for {what}")));
+        if start.elapsed() >= waits.timeout {
+            return Err(StepError::Fatal(format!("timed out after {:?} waiting for {what}", waits.timeout)));
         }
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(waits.every).await;
     }
 }
 
@@ -195,7 +196,7 @@ pub async fn create_resource(
         Properties::NatGateway(p) => {
             let id = clients.ec2.create_nat_gateway(p, token, tags).await.map_err(step_error)?;
             let filter = vec![Filter::new("nat-gateway-id", [id.clone()])];
-            wait_until(&format!("NAT gateway {id} to be available"), waits.every, waits.timeout, || async {
+            wait_until(&format!("NAT gateway {id} to be available"), waits, || async {
                 let found = clients.ec2.describe_nat_gateways(filter.clone()).await.map_err(step_error)?;
                 match found.first().and_then(|n| n.state.as_deref()) {
                     Some("available") => Ok(true),
@@ -313,7 +314,7 @@ pub async fn create_resource(
         Properties::FileSystem(p) => {
             let creation_token = p.creation_token.clone();
             let id = clients.efs.create_file_system(p, tags).await.map_err(step_error)?;
-            wait_until(&format!("file system {id} to be available"), waits.every, waits.timeout, || async {
+            wait_until(&format!("file system {id} to be available"), waits, || async {
                 let found = clients.efs.describe_file_systems(creation_token.clone()).await.map_err(step_error)?;
                 Ok(found.iter().find(|f| f.id == id).and_then(|f| f.state.as_deref()) == Some("available"))
             })
@@ -325,7 +326,7 @@ pub async fn create_resource(
         Properties::MountTarget(p) => {
             let fs = lit(&p.file_system_id)?;
             let id = clients.efs.create_mount_target(p).await.map_err(step_error)?;
-            wait_until(&format!("mount target {id} to be available"), waits.every, waits.timeout, || async {
+            wait_until(&format!("mount target {id} to be available"), waits, || async {
                 let found = clients.efs.describe_mount_targets(fs.clone()).await.map_err(step_error)?;
                 Ok(found.iter().find(|m| m.id == id).and_then(|m| m.state.as_deref()) == Some("available"))
             })
@@ -341,7 +342,7 @@ pub async fn create_resource(
             let idle = p.idle_timeout_seconds;
             let (arn, dns) = clients.elb.create_load_balancer(p, tags).await.map_err(step_error)?;
             clients.elb.set_idle_timeout(arn.clone(), idle).await.map_err(step_error)?;
-            wait_until(&format!("load balancer {lb_name} to be active"), waits.every, waits.timeout, || async {
+            wait_until(&format!("load balancer {lb_name} to be active"), waits, || async {
                 let found = clients.elb.describe_load_balancers(vec![lb_name.clone()]).await.map_err(step_error)?;
                 Ok(found.first().and_then(|l| l.state.as_deref()) == Some("active"))
             })
@@ -437,7 +438,7 @@ async fn wait_stable(
     task_definition: &str,
     waits: Waits,
 ) -> Result<(), StepError> {
-    wait_until(&format!("service {service} to be stable"), waits.every, waits.timeout, || async {
+    wait_until(&format!("service {service} to be stable"), waits, || async {
         let found =
             clients.ecs.describe_services(cluster.to_owned(), vec![service.to_owned()]).await.map_err(step_error)?;
         let Some(live) = found.first() else { return Ok(false) };

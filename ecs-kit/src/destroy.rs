@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::apply::{known_from, resolve_value, Known, Waits};
+use crate::apply::{known_from, resolve_value, wait_until, Known, Waits};
 use crate::aws::{AwsError, Clients, ErrorKind, Filter};
 use crate::graph::{Graph, LogicalId, Properties, ResourceType};
 use crate::model::Stack;
@@ -76,6 +76,13 @@ pub struct DestroyReport {
     pub kept: Vec<LogicalId>,
 }
 
+/// The ids of the data kept (unless `delete_data`) and the resources to delete.
+fn split(resources: Vec<LiveResource>, delete_data: bool) -> (Vec<LogicalId>, Vec<LiveResource>) {
+    let (kept, doomed): (Vec<LiveResource>, Vec<LiveResource>) =
+        resources.into_iter().partition(|r| is_data(r.resource_type) && !delete_data);
+    (kept.into_iter().map(|r| r.id).collect(), doomed)
+}
+
 /// What destroy would delete and keep, without changing anything.
 ///
 /// # Errors
@@ -86,9 +93,8 @@ pub async fn targets(
     delete_data: bool,
 ) -> Result<(Vec<LiveResource>, Vec<LogicalId>), PlanError> {
     let live = observe(stack, clients).await.map_err(PlanError::from)?;
-    let (kept, doomed): (Vec<LiveResource>, Vec<LiveResource>) =
-        live.resources.into_iter().partition(|r| is_data(r.resource_type) && !delete_data);
-    Ok((doomed, kept.into_iter().map(|r| r.id).collect()))
+    let (kept, doomed) = split(live.resources, delete_data);
+    Ok((doomed, kept))
 }
 
 fn step_error(e: AwsError) -> StepError {
@@ -112,16 +118,11 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool, AwsError>>,
 {
-    let start = tokio::time::Instant::now();
-    loop {
-        if check().await.map_err(step_error)? {
-            return Ok(());
-        }
-        if start.elapsed() >= waits.timeout {
-            return Err(StepError::Fatal(format!("timed out after {:?} waiting for {what} to be gone", waits.timeout)));
-        }
-        tokio::time::sleep(waits.every).await;
-    }
+    wait_until(&format!("{what} to be gone"), waits, || {
+        let answer = check();
+        async move { answer.await.map_err(step_error) }
+    })
+    .await
 }
 
 fn text(v: &serde_json::Value) -> Result<String, StepError> {
@@ -255,8 +256,7 @@ pub async fn destroy<O: Observer + Clone + 'static>(
     let live = observe(stack, clients).await?;
     let known = known_from(&live, &graph);
     let cluster = live.get("cluster").map(|c| c.aws_id.clone());
-    let (kept, doomed): (Vec<LiveResource>, Vec<LiveResource>) =
-        live.resources.into_iter().partition(|r| is_data(r.resource_type) && !options.delete_data);
+    let (kept, doomed) = split(live.resources, options.delete_data);
     let steps: Vec<Step<LiveResource>> = doomed
         .iter()
         .map(|r| Step {
@@ -284,7 +284,7 @@ pub async fn destroy<O: Observer + Clone + 'static>(
         }
     })
     .await;
-    Ok(DestroyReport { report, kept: kept.into_iter().map(|r| r.id).collect() })
+    Ok(DestroyReport { report, kept })
 }
 
 #[cfg(test)]

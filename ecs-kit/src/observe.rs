@@ -111,10 +111,7 @@ struct Raw {
 }
 
 fn raw<P>(resource_type: ResourceType, wrap: fn(P) -> Properties, found: Vec<Found<P>>) -> impl Iterator<Item = Raw> {
-    found.into_iter().map(move |f| Raw {
-        resource_type,
-        found: Found { id: f.id, arn: f.arn, state: f.state, props: wrap(f.props), tags: f.tags, attrs: f.attrs },
-    })
+    found.into_iter().map(move |f| Raw { resource_type, found: map_found(f, wrap) })
 }
 
 /// States in which AWS still lists an object that is gone or going.
