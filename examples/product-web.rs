@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --example product-web -- synth
 //! cargo run --example product-web -- synth --json
+//! cargo run --example product-web -- plan --image products=registry.example.com/microservices/products:1.5
+//! ECS_KIT_COUNT=product-web=4 cargo run --example product-web -- plan
 //! ```
 
 use ecs_kit::{Cluster, FileSystem, LoadBalancer, Network, Service, Stack};
@@ -27,5 +29,7 @@ fn main() -> std::process::ExitCode {
                 .health_check("/products")
                 .policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
         );
-    ecs_kit::cli::run(stack)
+    // --image SERVICE=REF, --count SERVICE=N, --key-name, --admin-cidr, --internal,
+    // --instance-type, --asg-min/--asg-max/--asg-desired, or ECS_KIT_<FLAG> variables.
+    ecs_kit::cli::run_with::<ecs_kit::cli::StackKnobs, _>(|knobs| knobs.apply(stack))
 }

@@ -35,6 +35,8 @@ pub struct StackBuilder {
     pub(crate) file_system: Option<FileSystem>,
     pub(crate) services: Vec<Service>,
     pub(crate) tags: Vec<(String, String)>,
+    /// Problems found while the builder was changed (see [`StackBuilder::invalid`]).
+    pub(crate) problems: Vec<crate::model::ValidationError>,
 }
 
 impl StackBuilder {
@@ -52,6 +54,7 @@ impl StackBuilder {
             file_system: None,
             services: Vec::new(),
             tags: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -94,6 +97,54 @@ impl StackBuilder {
     #[must_use]
     pub fn service(mut self, service: Service) -> Self {
         self.services.push(service);
+        self
+    }
+
+    /// The names of the services declared so far, in order.
+    #[must_use]
+    pub fn service_names(&self) -> Vec<&str> {
+        self.services.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Changes the declared service `name` with `change`, e.g. to override its image from
+    /// a command-line flag. When no service has that name, [`StackBuilder::build`]
+    /// reports an error on `field` (the flag, say `--image`) listing the declared names.
+    #[must_use]
+    pub fn with_service(mut self, field: &str, name: &str, change: impl FnOnce(Service) -> Service) -> Self {
+        match self.services.iter().position(|s| s.name == name) {
+            Some(i) => {
+                let service = self.services.remove(i);
+                self.services.insert(i, change(service));
+            }
+            None => {
+                let names = self.service_names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                self = self.invalid(field, format!("no service is named `{name}`: the services are {names}"));
+            }
+        }
+        self
+    }
+
+    /// Changes the cluster with `change` (flags overriding the code's cluster).
+    #[must_use]
+    pub fn with_cluster(mut self, change: impl FnOnce(Cluster) -> Cluster) -> Self {
+        self.cluster = change(self.cluster);
+        self
+    }
+
+    /// Changes the load balancer with `change`; without one declared, `change` gets
+    /// [`LoadBalancer::public`].
+    #[must_use]
+    pub fn with_load_balancer(mut self, change: impl FnOnce(LoadBalancer) -> LoadBalancer) -> Self {
+        self.load_balancer = Some(change(self.load_balancer.take().unwrap_or_else(LoadBalancer::public)));
+        self
+    }
+
+    /// Records a problem with an input the program read (a flag, a file), so that
+    /// [`StackBuilder::build`] reports it as `field: message` with the declaration's own
+    /// problems. Say in `message` what to do about it.
+    #[must_use]
+    pub fn invalid(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.problems.push(crate::model::ValidationError { field: field.into(), message: message.into() });
         self
     }
 
@@ -245,6 +296,13 @@ impl Cluster {
         }
     }
 
+    /// The EC2 instance type (replaces the one given to [`Cluster::ec2`]).
+    #[must_use]
+    pub fn instance_type(mut self, instance_type: impl Into<String>) -> Self {
+        self.instance_type = instance_type.into();
+        self
+    }
+
     /// Minimum size of the Auto Scaling group (default 2).
     #[must_use]
     pub fn min_instances(mut self, n: u32) -> Self {
@@ -342,6 +400,13 @@ impl LoadBalancer {
     #[must_use]
     pub fn internal() -> Self {
         LoadBalancer { scheme: Scheme::Internal, port: None, idle_timeout: None }
+    }
+
+    /// Internet-facing or internal (replaces the constructor's choice).
+    #[must_use]
+    pub fn scheme(mut self, scheme: Scheme) -> Self {
+        self.scheme = scheme;
+        self
     }
 
     /// The HTTP listener's port (default 80).

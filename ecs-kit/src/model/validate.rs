@@ -117,7 +117,7 @@ impl Checker {
 }
 
 pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
-    let mut c = Checker::default();
+    let mut c = Checker { errors: b.problems.clone(), ..Checker::default() };
 
     if b.name.len() > 64 || !NAME.is_match(&b.name) {
         c.error(

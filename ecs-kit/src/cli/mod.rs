@@ -23,6 +23,10 @@
 //! }
 //! ```
 
+mod knobs;
+
+pub use knobs::{per_service, ServiceValue, StackKnobs};
+
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write;
