@@ -113,6 +113,7 @@ where
     Fut: std::future::Future<Output = Result<bool, StepError>>,
 {
     let start = tokio::time::Instant::now();
+    crate::walk::waiting(what);
     loop {
         if check().await? {
             return Ok(());
@@ -438,11 +439,23 @@ async fn wait_stable(
     task_definition: &str,
     waits: Waits,
 ) -> Result<(), StepError> {
+    // ECS events already there before the wait are not news.
+    let seen = Mutex::new(None::<std::collections::BTreeSet<String>>);
     wait_until(&format!("service {service} to be stable"), waits, || async {
         let found =
             clients.ecs.describe_services(cluster.to_owned(), vec![service.to_owned()]).await.map_err(step_error)?;
         let Some(live) = found.first() else { return Ok(false) };
         let s = &live.status;
+        {
+            let mut seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let first = seen.is_none();
+            let known = seen.get_or_insert_with(Default::default);
+            let mut news: Vec<_> = s.events.iter().filter(|e| known.insert(e.id.clone()) && !first).collect();
+            news.sort_by_key(|e| e.at_epoch_seconds);
+            for e in news {
+                crate::walk::note(&e.message);
+            }
+        }
         let events = || s.events.iter().take(5).map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
         if let Some(failed) = s.deployments.iter().find(|d| d.rollout_state.as_deref() == Some("FAILED")) {
             return Err(StepError::Fatal(format!(
@@ -527,6 +540,10 @@ pub struct ApplyOptions {
     pub waits: Waits,
     /// Allow deleting or replacing the file system and log groups.
     pub delete_data: bool,
+    /// Stop, as a crash would, once this many steps are done: running steps are
+    /// abandoned where they are and the rest is not started (tests of interrupted
+    /// applies; `None` runs everything).
+    pub stop_after: Option<usize>,
 }
 
 /// Errors that stop an apply before it changes anything.
@@ -541,8 +558,8 @@ pub enum ApplyError {
     /// The plan has changes apply cannot make yet.
     #[error("apply cannot yet {}; nothing was changed", .0.join(", "))]
     Unsupported(Vec<String>),
-    /// AWS changed since the plan the caller approved.
-    #[error("AWS changed since the plan was made; nothing was changed: plan again")]
+    /// AWS (or the declaration) changed since the plan the caller approved.
+    #[error("AWS or the declaration changed since the plan was made; nothing was changed: plan again")]
     Stale,
     /// The plan deletes or replaces data and `delete_data` is not set.
     #[error("the plan destroys data ({}): pass --delete-data to allow it; nothing was changed", .0.join(", "))]
@@ -574,7 +591,7 @@ pub async fn apply<O: Observer + Clone + 'static>(
     observer: &O,
 ) -> Result<ApplyReport, ApplyError> {
     let crate::plan::Prepared { graph, live, context: ctx, plan } = crate::plan::prepare(stack, clients).await?;
-    if approved.is_some_and(|a| a.changes != plan.changes) {
+    if approved.is_some_and(|a| a.changes != plan.changes || a.live_digest != plan.live_digest) {
         return Err(ApplyError::Stale);
     }
     if !plan.conflicts.is_empty() {
@@ -633,7 +650,7 @@ pub async fn apply<O: Observer + Clone + 'static>(
     let walk_options = WalkOptions {
         parallelism: if options.parallelism == 0 { 10 } else { options.parallelism },
         retry: options.retry,
-        stop_after: None,
+        stop_after: options.stop_after,
     };
     let report = walk(steps, &walk_options, observer, move |step: &Step<Work>| {
         let (known, shared) = (Arc::clone(&known), Arc::clone(&shared));

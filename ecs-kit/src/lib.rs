@@ -20,6 +20,7 @@
 //! | [`walk`] | the executor's core: a DAG of steps run concurrently, with retries |
 //! | [`apply`] | executing a plan (creates and rolling deployments so far) |
 //! | [`destroy`] | deleting what a stack owns in a safe order, keeping data unless asked |
+//! | [`status`] | what a deployed stack offers (`outputs`) and how its services are doing |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
 //!
 //! ```
@@ -59,6 +60,7 @@ pub mod graph;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub mod status;
 pub mod walk;
 
 pub use dsl::{

@@ -41,6 +41,10 @@ pub struct Plan {
     pub summary: Summary,
     /// Foreign resources holding names the stack needs: an apply would fail.
     pub conflicts: Vec<Conflict>,
+    /// SHA-256 of the live resources the plan was computed from (ids, AWS ids,
+    /// properties, tags and attributes): apply refuses an approved or saved plan when
+    /// the fresh one's differs. Empty for a plan made without reading AWS.
+    pub live_digest: String,
 }
 
 impl Plan {
@@ -57,7 +61,7 @@ impl Plan {
                 Action::NoOp => {}
             }
         }
-        Plan { stack, changes, summary, conflicts }
+        Plan { stack, changes, summary, conflicts, live_digest: String::new() }
     }
 
     /// Whether applying would change anything.
@@ -171,8 +175,35 @@ pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared
     if stack.cluster.ami == AmiPolicy::Latest {
         context.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
     }
-    let plan = Plan::new(stack.name.clone(), diff(&graph, &live, &context), live.conflicts.clone());
+    let mut plan = Plan::new(stack.name.clone(), diff(&graph, &live, &context), live.conflicts.clone());
+    plan.live_digest = digest(&live);
     Ok(Prepared { graph, live, context, plan })
+}
+
+/// SHA-256 (hex) of what `live` holds that a plan depends on, independent of the order
+/// in which AWS listed objects and list members.
+#[must_use]
+pub fn digest(live: &crate::observe::LiveStack) -> String {
+    use sha2::{Digest, Sha256};
+    fn canonical(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(canonical);
+                items.sort_by_cached_key(serde_json::Value::to_string);
+            }
+            serde_json::Value::Object(map) => map.values_mut().for_each(canonical),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::json!({
+        "resources": live.resources.iter().map(|r| serde_json::json!({
+            "id": r.id, "type": r.resource_type, "aws_id": r.aws_id, "properties": r.properties,
+            "tags": r.tags, "attrs": r.attrs,
+        })).collect::<Vec<_>>(),
+        "conflicts": live.conflicts,
+    });
+    canonical(&mut value);
+    Sha256::digest(value.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Stack {

@@ -122,6 +122,39 @@ pub enum Event {
         /// The failed step at the root of it.
         because: LogicalId,
     },
+    /// A running step waits for AWS (reported by the step through [`waiting`]).
+    Waiting {
+        /// Step.
+        id: LogicalId,
+        /// What it waits for, e.g. `service products to be stable`.
+        what: String,
+    },
+    /// A running step has news, e.g. a new ECS service event (reported through [`note`]).
+    Note {
+        /// Step.
+        id: LogicalId,
+        /// The news.
+        message: String,
+    },
+}
+
+tokio::task_local! {
+    /// The step the current task runs, and where its news go.
+    static CURRENT: (LogicalId, Arc<dyn Observer>);
+}
+
+/// Reports, from inside a running step, that it waits for `what`; outside a walk,
+/// nothing happens.
+pub fn waiting(what: &str) {
+    let _ =
+        CURRENT.try_with(|(id, observer)| observer.event(&Event::Waiting { id: id.clone(), what: what.to_owned() }));
+}
+
+/// Reports, from inside a running step, news such as an ECS service event; outside a
+/// walk, nothing happens.
+pub fn note(message: &str) {
+    let _ =
+        CURRENT.try_with(|(id, observer)| observer.event(&Event::Note { id: id.clone(), message: message.to_owned() }));
 }
 
 /// Receives the walk's events (a progress display, a JSON log, a test recorder).
@@ -290,10 +323,11 @@ where
             let step = pending.remove(&id).expect("a waiting step is pending");
             let (run, observer, retry) = (Arc::clone(&run), observer.clone(), options.retry);
             observer.event(&Event::Started { id: id.clone() });
-            running.spawn(async move {
+            let current: (LogicalId, Arc<dyn Observer>) = (id.clone(), Arc::new(observer.clone()));
+            running.spawn(CURRENT.scope(current, async move {
                 let outcome = attempt(&step, retry, &observer, run.as_ref()).await;
                 (step.id, outcome)
-            });
+            }));
         }
         let Some(joined) = running.join_next().await else { break };
         let (id, outcome) = joined.expect("steps do not panic");

@@ -1,5 +1,6 @@
 //! The moto server harness and the tests that use it.
 
+mod cli;
 mod create;
 mod harness;
 mod observe;

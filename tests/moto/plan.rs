@@ -7,7 +7,7 @@ use ecs_kit::{service, Cluster, FileSystem, LoadBalancer, Network, Stack, StackB
 use super::create::create_all;
 use super::harness::{clients, unique_stack};
 
-fn seed(name: &str, products_image: &str) -> StackBuilder {
+pub(super) fn seed(name: &str, products_image: &str) -> StackBuilder {
     Stack::builder(name)
         .region("us-west-2")
         .network(Network::new("10.10.0.0/16").availability_zones(2))
@@ -19,10 +19,13 @@ fn seed(name: &str, products_image: &str) -> StackBuilder {
             policies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] })
 }
 
-/// Runs the command line `args` on `stack` against moto: exit code and stdout.
-fn run(args: &[&str], stack: StackBuilder) -> (u8, String, String) {
-    let parsed = cli::parse::<NoKnobs, _, _>(std::iter::once("product-web").chain(args.iter().copied()))
+/// Runs the command line `args` on `stack` against moto, as a program without a person
+/// at a terminal: exit code, stdout and stderr.
+pub(super) fn run(args: &[&str], stack: StackBuilder) -> (u8, String, String) {
+    let mut parsed = cli::parse::<NoKnobs, _, _>(std::iter::once("product-web").chain(args.iter().copied()))
         .expect("valid arguments");
+    parsed.interactive = Some(false);
+    parsed.colour = Some(false);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = cli::execute_with(&parsed, stack, Some(clients()), &mut out, &mut err).unwrap_or_else(|e| {
         err.extend(format!("error: {e}").bytes());

@@ -27,9 +27,15 @@ mod knobs;
 
 pub use knobs::{per_service, ServiceValue, StackKnobs};
 
+mod progress;
+
+pub use progress::{colour_wanted, paint_plan};
+
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand};
@@ -73,18 +79,25 @@ pub enum Verb<K: Args> {
     },
     /// Show what apply would change, without changing anything.
     Plan {
-        /// One JSON object: {"stack", "changes": [...], "summary": {...}}.
+        /// One JSON object: {"stack", "changes": [...], "summary": {...}, "conflicts", "live_digest"}.
         #[arg(long)]
         json: bool,
         /// Exit 0 when there are no changes, 2 when there are, 1 on any error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also save the plan to FILE, for `apply FILE` to execute exactly it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         /// The program's own flags.
         #[command(flatten)]
         knobs: K,
     },
-    /// Change AWS to match the declaration (creates, rolling deployments and deletes so far).
+    /// Change AWS to match the declaration (or execute a saved plan).
     Apply {
+        /// A plan saved by `plan --out FILE`: executed only if AWS and the declaration
+        /// still give exactly that plan; then no confirmation is asked.
+        #[arg(value_name = "FILE")]
+        plan: Option<PathBuf>,
         /// Apply without asking; required without a terminal.
         #[arg(long)]
         auto_approve: bool,
@@ -92,8 +105,15 @@ pub enum Verb<K: Args> {
         #[arg(long)]
         delete_data: bool,
         /// Steps running at once.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_name = "N")]
         parallelism: usize,
+        /// Longest wait for AWS in one step (a service to be stable, a NAT gateway to be
+        /// available), and longest retrying of one step, e.g. `90s`, `20m`.
+        #[arg(long, default_value = "15m", value_name = "DURATION")]
+        timeout: humantime::Duration,
+        /// Machine-readable: the plan, then one JSON event per line, then the summary, on stdout.
+        #[arg(long)]
+        json: bool,
         /// The program's own flags.
         #[command(flatten)]
         knobs: K,
@@ -108,8 +128,34 @@ pub enum Verb<K: Args> {
         #[arg(long)]
         delete_data: bool,
         /// Steps running at once.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_name = "N")]
         parallelism: usize,
+        /// Longest wait for AWS in one step (a service to drain, a NAT gateway to be
+        /// gone), and longest retrying of one step, e.g. `90s`, `20m`.
+        #[arg(long, default_value = "15m", value_name = "DURATION")]
+        timeout: humantime::Duration,
+        /// Machine-readable: the targets, then one JSON event per line, then the summary, on stdout.
+        #[arg(long)]
+        json: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
+    /// Per service: desired, running and pending tasks, deployments and their rollout,
+    /// target health and the latest events.
+    Status {
+        /// One JSON object: {"stack", "services": [...]}.
+        #[arg(long)]
+        json: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
+    /// The load balancer's URL, each service's URL, the cluster, file system and log groups.
+    Outputs {
+        /// One JSON object: {"stack", "url", "dns_name", "services": [{"name", "url", "log_group"}], ...}.
+        #[arg(long)]
+        json: bool,
         /// The program's own flags.
         #[command(flatten)]
         knobs: K,
@@ -124,7 +170,9 @@ impl<K: Args> Verb<K> {
             Verb::Synth { knobs, .. }
             | Verb::Plan { knobs, .. }
             | Verb::Apply { knobs, .. }
-            | Verb::Destroy { knobs, .. } => knobs,
+            | Verb::Destroy { knobs, .. }
+            | Verb::Status { knobs, .. }
+            | Verb::Outputs { knobs, .. } => knobs,
         }
     }
 }
@@ -139,10 +187,15 @@ pub struct Cli<K: Args> {
     /// The verb.
     #[command(subcommand)]
     pub verb: Verb<K>,
-    /// Whether confirmations can be asked: `None` asks when standard input is a
-    /// terminal. Embedding tools and tests set it.
+    /// Whether a person is at a terminal: confirmations are asked and progress is
+    /// drawn as live bars. `None` decides by whether standard input and standard error
+    /// are terminals. Embedding tools and tests set it.
     #[arg(skip)]
     pub interactive: Option<bool>,
+    /// Whether to colour the output: `None` colours when standard output is a terminal
+    /// and `NO_COLOR` is not set.
+    #[arg(skip)]
+    pub colour: Option<bool>,
 }
 
 /// Errors of the command line.
@@ -185,6 +238,25 @@ pub enum CliError {
         /// Steps skipped because a dependency failed.
         skipped: usize,
     },
+    /// `status` or `outputs` failed.
+    #[error(transparent)]
+    Status(#[from] crate::status::StatusError),
+    /// A saved plan cannot be used.
+    #[error("saved plan {path}: {reason}; nothing was changed")]
+    SavedPlan {
+        /// The file.
+        path: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// AWS or the declaration changed since the plan was saved.
+    #[error("AWS or the declaration changed since {path} was saved ({}); nothing was changed: run plan --out again", .differences.join("; "))]
+    StalePlan {
+        /// The file.
+        path: String,
+        /// How the fresh plan differs.
+        differences: Vec<String>,
+    },
     /// A verb needs AWS but ecs-kit was built without its `aws` feature.
     #[error("this verb talks to AWS: build ecs-kit with its default `aws` feature")]
     NoAws,
@@ -209,11 +281,12 @@ where
 {
     // Not locked for the whole run: progress lines come from other threads.
     let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
-    ExitCode::from(run_from(std::env::args_os(), build, &mut stdout, &mut stderr))
+    ExitCode::from(run_inner(std::env::args_os(), build, &mut stdout, &mut stderr, None))
 }
 
 /// Runs the command line `args` (program name first), writing to `out` and `err`, and
-/// returns the exit code: what [`run_with`] does, for tests and embedding.
+/// returns the exit code: what [`run_with`] does, for tests and embedding, without
+/// colour and without asking (apply and destroy need `--auto-approve`).
 pub fn run_from<K, F, I, T>(args: I, build: F, out: &mut dyn Write, err: &mut dyn Write) -> u8
 where
     K: Args,
@@ -221,7 +294,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match parse::<K, _, _>(args) {
+    run_inner(args, build, out, err, Some(false))
+}
+
+fn run_inner<K, F, I, T>(args: I, build: F, out: &mut dyn Write, err: &mut dyn Write, person: Option<bool>) -> u8
+where
+    K: Args,
+    F: FnOnce(&K) -> StackBuilder,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut cli = match parse::<K, _, _>(args) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout and exit 0; usage errors exit 1.
@@ -234,6 +317,10 @@ where
             };
         }
     };
+    if person == Some(false) {
+        cli.interactive = Some(false);
+        cli.colour = Some(false);
+    }
     match execute(&cli, build(cli.verb.knobs()), out, err) {
         Ok(code) => code,
         Err(e) => {
@@ -291,64 +378,92 @@ pub fn execute_with<K: Args>(
     if let Some(given) = cli.global.region.as_deref().filter(|r| *r != stack.region) {
         return Err(CliError::RegionMismatch { given: given.to_owned(), stack: stack.region.clone() });
     }
+    use std::io::IsTerminal;
+    let colour = cli.colour.unwrap_or_else(|| colour_wanted(std::io::stdout().is_terminal()));
+    let person = cli.interactive.unwrap_or_else(|| std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
+    let show_plan = |plan: &crate::plan::Plan, out: &mut dyn Write| -> std::io::Result<()> {
+        let text = plan.render();
+        out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())
+    };
     match &cli.verb {
         Verb::Synth { json, .. } => {
             let graph = Graph::from_stack(&stack)?;
             if *json {
-                serde_json::to_writer_pretty(&mut *out, &graph).map_err(std::io::Error::from)?;
-                writeln!(out)?;
+                json_out(out, &graph)?;
             } else {
                 out.write_all(render_tree(&stack, &graph).as_bytes())?;
             }
             Ok(0)
         }
-        Verb::Plan { json, detailed_exitcode, .. } => {
+        Verb::Plan { json, detailed_exitcode, out: file, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
             let plan = runtime.block_on(stack.plan(&clients))?;
             if *json {
-                serde_json::to_writer_pretty(&mut *out, &plan).map_err(std::io::Error::from)?;
-                writeln!(out)?;
+                json_out(out, &plan)?;
             } else {
-                out.write_all(plan.render().as_bytes())?;
+                show_plan(&plan, out)?;
             }
             if !plan.conflicts.is_empty() {
                 return Err(CliError::Conflicts(plan.conflicts.len()));
             }
+            if let Some(path) = file {
+                save_plan(path, &stack, &plan)?;
+                if !*json {
+                    writeln!(
+                        out,
+                        "Saved the plan to {}: `apply {}` executes exactly it.",
+                        path.display(),
+                        path.display()
+                    )?;
+                }
+            }
             Ok(if *detailed_exitcode && plan.has_changes() { 2 } else { 0 })
         }
-        Verb::Apply { auto_approve, delete_data, parallelism, .. } => {
+        Verb::Apply { plan: file, auto_approve, delete_data, parallelism, timeout, json, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let saved = file.as_deref().map(|p| load_plan(p, &stack)).transpose()?;
             let plan = runtime.block_on(stack.plan(&clients))?;
-            out.write_all(plan.render().as_bytes())?;
+            if let (Some(path), Some(saved)) = (file, &saved) {
+                let mut differences = desired_differences(&saved["desired"], &Graph::from_stack(&stack)?);
+                differences.extend(plan_differences(&saved["plan"], &plan));
+                if !differences.is_empty() {
+                    return Err(CliError::StalePlan { path: path.display().to_string(), differences });
+                }
+            }
+            if *json {
+                writeln!(out, "{}", serde_json::json!({"event": "plan", "plan": plan}))?;
+            } else {
+                show_plan(&plan, out)?;
+            }
             if !plan.conflicts.is_empty() {
                 return Err(CliError::Conflicts(plan.conflicts.len()));
             }
             if !plan.has_changes() {
                 return Ok(0);
             }
-            if !auto_approve && !confirm(cli.interactive, err)? {
+            // A saved plan was reviewed when it was made.
+            if saved.is_none() && !auto_approve && !confirm(person, "Apply these changes?", err)? {
                 return Err(CliError::NotApproved);
             }
-            let options = crate::apply::ApplyOptions {
-                parallelism: *parallelism,
-                delete_data: *delete_data,
-                ..Default::default()
-            };
-            let applied =
-                runtime.block_on(crate::apply::apply(&stack, &clients, options, Some(&plan), &LineLog::start()))?;
-            let (done, failed, skipped) = tally(&applied.report);
-            writeln!(out, "\nApply: {done} done, {failed} failed, {skipped} skipped.")?;
-            if failed + skipped > 0 {
-                return Err(CliError::Failed { failed, skipped });
-            }
-            Ok(0)
+            let mut options = crate::apply::ApplyOptions::default();
+            options.parallelism = *parallelism;
+            options.delete_data = *delete_data;
+            options.waits.timeout = **timeout;
+            options.retry.budget = **timeout;
+            let actions = plan
+                .changes
+                .iter()
+                .filter(|c| c.action != crate::diff::Action::NoOp)
+                .map(|c| (c.id.clone(), format!("{:?}", c.action).to_lowercase()))
+                .collect();
+            let applied = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
+                crate::apply::apply(&stack, &clients, options, Some(&plan), &progress).await
+            })?;
+            finish("Apply", "done", &applied.report, "", *json, colour, out)
         }
-        Verb::Destroy { auto_approve, delete_data, parallelism, .. } => {
+        Verb::Destroy { auto_approve, delete_data, parallelism, timeout, json, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
             let (doomed, kept) = runtime.block_on(crate::destroy::targets(&stack, &clients, *delete_data))?;
-            for r in &doomed {
-                writeln!(out, "  - {:<30} {}", r.id.as_str(), r.resource_type)?;
-            }
             let kept_note = if kept.is_empty() {
                 String::new()
             } else {
@@ -357,27 +472,229 @@ pub fn execute_with<K: Args>(
                     kept.iter().map(LogicalId::as_str).collect::<Vec<_>>().join(", ")
                 )
             };
-            writeln!(out, "\nDestroy: {} to destroy{kept_note}.", doomed.len())?;
+            if *json {
+                let ids = |v: &[LiveResourceRef]| v.iter().map(|r| r.id.as_str().to_owned()).collect::<Vec<_>>();
+                writeln!(out, "{}", serde_json::json!({"event": "targets", "destroy": ids(&doomed), "keep": kept}))?;
+            } else {
+                let mut text = String::new();
+                for r in &doomed {
+                    let _ = writeln!(text, "  - {:<30} {}", r.id.as_str(), r.resource_type);
+                }
+                let _ = writeln!(text, "\nDestroy: {} to destroy{kept_note}.", doomed.len());
+                out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())?;
+            }
             if doomed.is_empty() {
                 return Ok(0);
             }
-            if !auto_approve && !confirm(cli.interactive, err)? {
+            if !auto_approve && !confirm(person, "Destroy these resources?", err)? {
                 return Err(CliError::NotApproved);
             }
             let options = crate::destroy::DestroyOptions {
                 delete_data: *delete_data,
                 parallelism: *parallelism,
-                ..Default::default()
+                waits: crate::apply::Waits { timeout: **timeout, ..Default::default() },
+                retry: crate::walk::RetryPolicy { budget: **timeout, ..Default::default() },
             };
-            let destroyed = runtime.block_on(crate::destroy::destroy(&stack, &clients, options, &LineLog::start()))?;
-            let (done, failed, skipped) = tally(&destroyed.report);
-            writeln!(out, "\nDestroy: {done} deleted, {failed} failed, {skipped} skipped{kept_note}.")?;
-            if failed + skipped > 0 {
-                return Err(CliError::Failed { failed, skipped });
+            let actions = doomed.iter().map(|r| (r.id.clone(), "delete".to_owned())).collect();
+            let destroyed = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
+                crate::destroy::destroy(&stack, &clients, options, &progress).await
+            })?;
+            finish("Destroy", "deleted", &destroyed.report, &kept_note, *json, colour, out)
+        }
+        Verb::Status { json, .. } => {
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let status = runtime.block_on(crate::status::status(&stack, &clients))?;
+            if *json {
+                json_out(out, &status)?;
+            } else {
+                out.write_all(status.render().as_bytes())?;
+            }
+            Ok(0)
+        }
+        Verb::Outputs { json, .. } => {
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let live =
+                runtime.block_on(crate::observe::observe(&stack, &clients)).map_err(crate::plan::PlanError::from)?;
+            let outputs = crate::status::outputs(&stack, &live)?;
+            if *json {
+                json_out(out, &outputs)?;
+            } else {
+                out.write_all(outputs.render().as_bytes())?;
             }
             Ok(0)
         }
     }
+}
+
+type LiveResourceRef = crate::observe::LiveResource;
+
+/// `value` as pretty JSON and a newline.
+fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Runs `work` with a progress display, writing its lines to `out` (JSON) or `err`
+/// (people) as they come.
+#[allow(clippy::too_many_arguments)]
+fn with_progress<T, E, F, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    json: bool,
+    person: bool,
+    colour: bool,
+    actions: BTreeMap<LogicalId, String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    work: F,
+) -> Result<T, CliError>
+where
+    F: FnOnce(progress::Progress) -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    CliError: From<E>,
+{
+    use progress::Line;
+    use std::io::IsTerminal;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let bars = person && std::io::stderr().is_terminal();
+    let display = progress::Progress::new(json, bars, colour, actions, tx);
+    let mut write = |line: Line| match line {
+        Line::Out(l) => writeln!(out, "{l}"),
+        Line::Err(l) => writeln!(err, "{l}"),
+    };
+    let result = runtime.block_on(async {
+        let work = work(display);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                result = &mut work => break result,
+                Some(line) = rx.recv() => write(line)?,
+            }
+        }
+        .map_or_else(|e| Ok(Err(e)), |v| Ok::<_, std::io::Error>(Ok(v)))
+    })?;
+    while let Ok(line) = rx.try_recv() {
+        write(line)?;
+    }
+    Ok(result?)
+}
+
+/// The end of an apply or destroy: the summary line (or JSON object) and the exit code.
+fn finish(
+    verb: &str,
+    done_word: &str,
+    report: &crate::walk::Report,
+    kept_note: &str,
+    json: bool,
+    colour: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let (done, failed, skipped) = tally(report);
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"event": "summary", "done": done, "failed": failed, "skipped": skipped, "outcomes": report.outcomes})
+        )?;
+    } else {
+        let text = format!("\n{verb}: {done} {done_word}, {failed} failed, {skipped} skipped{kept_note}.\n");
+        out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())?;
+    }
+    if failed + skipped > 0 {
+        return Err(CliError::Failed { failed, skipped });
+    }
+    Ok(0)
+}
+
+/// The saved-plan file: the plan and what it was made for.
+const PLAN_FORMAT: &str = "ecs-kit-plan/1";
+
+fn save_plan(path: &Path, stack: &Stack, plan: &crate::plan::Plan) -> Result<(), CliError> {
+    let desired = Graph::from_stack(stack)?;
+    let doc = serde_json::json!({
+        "format": PLAN_FORMAT, "stack": stack.name, "region": stack.region, "desired": desired, "plan": plan,
+    });
+    let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| CliError::SavedPlan { path: path.display().to_string(), reason: format!("cannot write it ({e})") })
+}
+
+fn load_plan(path: &Path, stack: &Stack) -> Result<serde_json::Value, CliError> {
+    let bad = |reason: String| CliError::SavedPlan { path: path.display().to_string(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a saved plan ({e}): make one with plan --out")))?;
+    if doc["format"] != PLAN_FORMAT {
+        return Err(bad(format!(
+            "not a saved plan of this ecs-kit (format {}): make one with plan --out",
+            doc["format"]
+        )));
+    }
+    if doc["stack"] != stack.name.as_str() || doc["region"] != stack.region.as_str() {
+        return Err(bad(format!(
+            "made for stack {} in {}, not {} in {}",
+            doc["stack"], doc["region"], stack.name, stack.region
+        )));
+    }
+    Ok(doc)
+}
+
+/// The resources whose declaration differs from the one the plan was saved with.
+fn desired_differences(saved: &serde_json::Value, desired: &Graph) -> Vec<String> {
+    let resources = |v: &serde_json::Value| -> BTreeMap<String, serde_json::Value> {
+        v["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), r.clone()))
+            .collect()
+    };
+    let (old, new) = (resources(saved), resources(&serde_json::to_value(desired).unwrap_or_default()));
+    old.keys()
+        .chain(new.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|id| old.get(*id) != new.get(*id))
+        .map(|id| match (old.contains_key(id), new.contains_key(id)) {
+            (true, true) => format!("{id}: declared differently"),
+            (true, false) => format!("{id}: no longer declared"),
+            _ => format!("{id}: newly declared"),
+        })
+        .collect()
+}
+
+/// How `fresh` differs from the `saved` plan: changed resources, or a live digest.
+fn plan_differences(saved: &serde_json::Value, fresh: &crate::plan::Plan) -> Vec<String> {
+    let fresh_json = serde_json::to_value(fresh).unwrap_or_default();
+    if &fresh_json == saved {
+        return Vec::new();
+    }
+    let by_id = |v: &serde_json::Value| -> BTreeMap<String, serde_json::Value> {
+        v["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (c["id"].as_str().unwrap_or_default().to_owned(), c.clone()))
+            .collect()
+    };
+    let (old, new) = (by_id(saved), by_id(&fresh_json));
+    let mut out: Vec<String> = old
+        .keys()
+        .chain(new.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|id| old.get(*id) != new.get(*id))
+        .map(|id| {
+            let action = |m: &BTreeMap<String, serde_json::Value>| {
+                m.get(id).map_or("absent".to_owned(), |c| c["action"].as_str().unwrap_or_default().to_owned())
+            };
+            format!("{id}: {} then, {} now", action(&old), action(&new))
+        })
+        .collect();
+    if out.is_empty() {
+        out.push("the live resources differ from those the plan was made from".to_owned());
+    }
+    out
 }
 
 /// An async runtime and the AWS clients (`given`, or from the environment and flags).
@@ -401,44 +718,16 @@ fn tally(report: &crate::walk::Report) -> (usize, usize, usize) {
     )
 }
 
-/// Asks on the terminal; without one, the answer is no.
-fn confirm(interactive: Option<bool>, err: &mut dyn Write) -> Result<bool, CliError> {
-    use std::io::IsTerminal;
-    if !interactive.unwrap_or_else(|| std::io::stdin().is_terminal()) {
+/// Asks `question` on the terminal; without a person there, the answer is no.
+fn confirm(person: bool, question: &str, err: &mut dyn Write) -> Result<bool, CliError> {
+    if !person {
         return Ok(false);
     }
-    write!(err, "\nApply these changes? Only 'yes' is accepted: ")?;
+    write!(err, "\n{question} Only 'yes' is accepted: ")?;
     err.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
-}
-
-/// Progress as plain timestamped lines on stderr.
-#[derive(Clone)]
-struct LineLog(std::time::Instant);
-
-impl LineLog {
-    fn start() -> Self {
-        LineLog(std::time::Instant::now())
-    }
-}
-
-impl crate::walk::Observer for LineLog {
-    fn event(&self, event: &crate::walk::Event) {
-        use crate::walk::Event;
-        let t = self.0.elapsed().as_secs_f64();
-        let line = match event {
-            Event::Started { id } => format!("{id}: started"),
-            Event::Retrying { id, attempt, error, wait_ms } => {
-                format!("{id}: attempt {attempt} failed ({error}); retrying in {:.1}s", *wait_ms as f64 / 1000.0)
-            }
-            Event::Done { id, elapsed_ms } => format!("{id}: done in {:.1}s", *elapsed_ms as f64 / 1000.0),
-            Event::Failed { id, error } => format!("{id}: FAILED: {error}"),
-            Event::Skipped { id, because } => format!("{id}: skipped ({because} failed)"),
-        };
-        eprintln!("[{t:7.1}s] {line}");
-    }
 }
 
 /// The real AWS clients for `stack`'s region, as the global flags say.
