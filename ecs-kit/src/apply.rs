@@ -97,7 +97,18 @@ fn step_error(e: AwsError) -> StepError {
             StepError::Retryable(text)
         }
         ErrorKind::Invalid if propagating => StepError::Retryable(text),
-        _ => StepError::Fatal(text),
+        _ => StepError::Fatal(format!("{text} (hint: {})", e.kind.hint())),
+    }
+}
+
+/// After a create answered `already_exists`: `Ok` when the object holding the name
+/// carries `stack`'s ownership tag (an earlier attempt of the same step made it), a
+/// retry while it is not visible yet, the original error when it is foreign.
+fn adopt(already_exists: AwsError, tags: Option<&crate::aws::Tags>, stack: &str) -> Result<(), StepError> {
+    match tags {
+        Some(tags) if tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(stack) => Ok(()),
+        Some(_) => Err(step_error(already_exists)),
+        None => Err(StepError::Retryable(already_exists.to_string())),
     }
 }
 
@@ -261,7 +272,16 @@ pub async fn create_resource(
         }
         Properties::Role(p) => {
             let role = p.role_name.clone();
-            let arn = clients.iam.create_role(p.clone(), tags).await.map_err(step_error)?;
+            let arn = match clients.iam.create_role(p.clone(), tags).await {
+                // A retry after the role was made (a later call of this step failed).
+                Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                    let found = clients.iam.get_roles(vec![role.clone()], None).await.map_err(step_error)?;
+                    let found = found.into_iter().find(|r| r.props.role_name == role);
+                    adopt(e, found.as_ref().map(|r| &r.tags), stack)?;
+                    found.and_then(|r| r.arn).unwrap_or_default()
+                }
+                other => other.map_err(step_error)?,
+            };
             for (policy, doc) in p.inline_policies {
                 clients.iam.put_role_policy(role.clone(), policy, doc).await.map_err(step_error)?;
             }
@@ -285,7 +305,19 @@ pub async fn create_resource(
         }
         Properties::AutoScalingGroup(p) => {
             let group = p.auto_scaling_group_name.clone();
-            clients.autoscaling.create_auto_scaling_group(p.clone(), tags).await.map_err(step_error)?;
+            match clients.autoscaling.create_auto_scaling_group(p.clone(), tags).await {
+                // A retry after the group was made (it was not visible yet, or a later
+                // call of this step failed).
+                Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                    let found = clients
+                        .autoscaling
+                        .describe_auto_scaling_groups(vec![group.clone()])
+                        .await
+                        .map_err(step_error)?;
+                    adopt(e, found.first().map(|g| &g.tags), stack)?;
+                }
+                other => other.map_err(step_error)?,
+            }
             // Some implementations (moto) ignore a grace period of 0 on create.
             clients.autoscaling.update_auto_scaling_group(p, false).await.map_err(step_error)?;
             let found =
@@ -457,7 +489,10 @@ async fn wait_stable(
             }
         }
         let events = || s.events.iter().take(5).map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-        if let Some(failed) = s.deployments.iter().find(|d| d.rollout_state.as_deref() == Some("FAILED")) {
+        // Only the deployment this apply started counts: an earlier failed rollout stays
+        // listed (ACTIVE, rollout FAILED) while it drains under a newer deployment.
+        let failed = |d: &&crate::aws::Deployment| d.rollout_state.as_deref() == Some("FAILED");
+        if let Some(failed) = s.deployments.iter().filter(|d| d.status == "PRIMARY").find(failed) {
             return Err(StepError::Fatal(format!(
                 "deployment of {service} failed ({}): {}",
                 failed.rollout_reason.clone().unwrap_or_default(),
@@ -467,7 +502,17 @@ async fn wait_stable(
         // After a circuit-breaker rollback the service runs the previous revision.
         if let crate::graph::RefOr::Value(current) = &live.found.props.task_definition {
             if current != task_definition {
-                return Err(StepError::Fatal(format!("{service} was rolled back to {current}: {}", events())));
+                let reason = s
+                    .deployments
+                    .iter()
+                    .filter(|d| d.task_definition == task_definition)
+                    .find(failed)
+                    .and_then(|d| d.rollout_reason.clone())
+                    .unwrap_or_default();
+                return Err(StepError::Fatal(format!(
+                    "deployment of {service} failed ({reason}) and was rolled back to {current}: {}",
+                    events()
+                )));
             }
         }
         Ok(s.deployments.len() == 1 && s.running == s.desired)

@@ -100,7 +100,7 @@ pub async fn targets(
 fn step_error(e: AwsError) -> StepError {
     match e.kind {
         ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict => StepError::Retryable(e.to_string()),
-        _ => StepError::Fatal(e.to_string()),
+        _ => StepError::Fatal(format!("{e} (hint: {})", e.kind.hint())),
     }
 }
 

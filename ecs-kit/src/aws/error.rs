@@ -93,6 +93,29 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// What a person can do about a failure of this kind.
+    #[must_use]
+    pub fn hint(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "a resource it needs is missing: run plan to see what apply would create",
+            ErrorKind::AlreadyExists => {
+                "an object of that name exists and is not this stack's: delete or rename it, or rename the stack"
+            }
+            ErrorKind::Throttled => "AWS is throttling the calls: run again with a lower --parallelism",
+            ErrorKind::Conflict => "something still uses the object or it is changing: run again once it settles",
+            ErrorKind::AccessDenied => {
+                "the credentials lack this permission: grant it to the role or user running ecs-kit, or use --profile"
+            }
+            ErrorKind::Invalid => "AWS refused a value: check the declared value the message names",
+            ErrorKind::Unavailable => {
+                "AWS or the network failed: check the connection (and --endpoint-url), then run again; apply resumes"
+            }
+            ErrorKind::Other => "run again; if it persists, report it with this message",
+        }
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

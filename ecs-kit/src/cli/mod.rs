@@ -4,13 +4,22 @@
 //! | verb | flags |
 //! |---|---|
 //! | `synth` | `--json` |
-//! | `plan` | `--json`, `--detailed-exitcode` |
-//! | `apply` | `--auto-approve`, `--delete-data`, `--parallelism N` (10) |
-//! | `destroy` | `--auto-approve`, `--delete-data`, `--parallelism N` (10) |
+//! | `plan` | `--json`, `--detailed-exitcode`, `--out FILE` |
+//! | `apply [FILE]` | `--auto-approve`, `--delete-data`, `--parallelism N` (10), `--timeout D` (15m), `--json` |
+//! | `destroy` | `--auto-approve`, `--delete-data`, `--parallelism N` (10), `--timeout D` (15m), `--json` |
+//! | `status` | `--json` |
+//! | `outputs` | `--json` |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
-//! variables). Exit codes: 0 success, 1 any error (usage errors included), 2 changes
-//! present under `plan --detailed-exitcode`.
+//! variables). Exit codes: 0 success, 1 any error (usage errors, refusals and failed
+//! steps included), 2 changes present under `plan --detailed-exitcode`.
+//!
+//! apply and destroy ask for confirmation on a terminal unless `--auto-approve`; without
+//! a person at a terminal they refuse and change nothing. `apply FILE` executes a plan
+//! saved by `plan --out FILE`, and refuses when the declaration or AWS changed since.
+//! Progress is live bars on a terminal, timestamped lines elsewhere, and JSON lines with
+//! `--json`; colour only on a terminal without `NO_COLOR`. [`StackKnobs`] are the seed
+//! template's CI variables as flags with `ECS_KIT_*` fallbacks.
 //!
 //! ```no_run
 //! use ecs_kit::{service, Stack};
@@ -265,6 +274,26 @@ pub enum CliError {
     Runtime(#[source] std::io::Error),
 }
 
+impl CliError {
+    /// What a person can do about an AWS failure, when the error is one.
+    #[must_use]
+    pub fn hint(&self) -> Option<&'static str> {
+        use crate::observe::ObserveError;
+        use crate::plan::PlanError;
+        let aws = match self {
+            CliError::Plan(PlanError::Aws(e) | PlanError::Observe(ObserveError::Aws(e)))
+            | CliError::Apply(crate::apply::ApplyError::Plan(
+                PlanError::Aws(e) | PlanError::Observe(ObserveError::Aws(e)),
+            ))
+            | CliError::Status(
+                crate::status::StatusError::Aws(e) | crate::status::StatusError::Observe(ObserveError::Aws(e)),
+            ) => e,
+            _ => return None,
+        };
+        Some(aws.kind.hint())
+    }
+}
+
 /// Runs the command line of the process on `stack`, printing to stdout and stderr.
 #[must_use]
 pub fn run(stack: StackBuilder) -> ExitCode {
@@ -325,6 +354,9 @@ where
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
+            if let Some(hint) = e.hint() {
+                let _ = writeln!(err, "hint: {hint}");
+            }
             1
         }
     }
@@ -597,7 +629,13 @@ fn finish(
             serde_json::json!({"event": "summary", "done": done, "failed": failed, "skipped": skipped, "outcomes": report.outcomes})
         )?;
     } else {
-        let text = format!("\n{verb}: {done} {done_word}, {failed} failed, {skipped} skipped{kept_note}.\n");
+        let mut text = String::new();
+        for (id, outcome) in &report.outcomes {
+            if let crate::walk::Outcome::Failed { error, .. } = outcome {
+                let _ = write!(text, "\nfailed: {id}: {error}");
+            }
+        }
+        let _ = writeln!(text, "\n{verb}: {done} {done_word}, {failed} failed, {skipped} skipped{kept_note}.");
         out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())?;
     }
     if failed + skipped > 0 {
@@ -968,6 +1006,30 @@ mod tests {
         /// Tasks per service.
         #[arg(long, env = "ECS_KIT_TEST_TASKS", default_value_t = 1)]
         tasks: u32,
+    }
+
+    #[test]
+    fn aws_failures_carry_a_hint() {
+        use crate::aws::{AwsError, ErrorKind};
+        let denied = AwsError::new(ErrorKind::AccessDenied, "iam", "GetRole", "no");
+        let e = CliError::Plan(crate::plan::PlanError::Aws(denied.clone()));
+        assert!(e.hint().unwrap().starts_with("the credentials lack this permission"), "{:?}", e.hint());
+        let e = CliError::Status(crate::status::StatusError::Observe(crate::observe::ObserveError::Aws(denied)));
+        assert!(e.hint().is_some());
+        assert_eq!(CliError::NotApproved.hint(), None);
+    }
+
+    #[test]
+    fn saved_plans_name_what_differs() {
+        let stack = seed().build().unwrap();
+        let graph = Graph::from_stack(&stack).unwrap();
+        let saved = serde_json::to_value(&graph).unwrap();
+        assert!(desired_differences(&saved, &graph).is_empty());
+        let other = Graph::from_stack(&crate::model::seed_with_image("products", "nginx:2").build().unwrap()).unwrap();
+        assert_eq!(desired_differences(&saved, &other), ["task-definition/products: declared differently"]);
+        let fewer = Graph::from_stack(&crate::model::seed_without("products").build().unwrap()).unwrap();
+        let d = desired_differences(&saved, &fewer);
+        assert!(d.contains(&"service/products: no longer declared".to_owned()), "{d:?}");
     }
 
     #[test]
