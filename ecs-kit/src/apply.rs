@@ -1,14 +1,17 @@
 //! Executing a plan: the steps of [`crate::plan`] run through [`crate::walk`].
 //!
-//! What is written so far: creating every resource type (with the waits AWS needs:
+//! Every action is written: creating every resource type (with the waits AWS needs:
 //! NAT gateways and file systems available, load balancers active, services stable),
-//! the in-place updates of a rolling deployment (a new task definition revision, the
-//! service moved to it, log retention), and deleting what is no longer declared (after
-//! everything else, dependents first; data only with `delete_data`). Replacements and
-//! the other in-place updates are refused with an error naming the resource, before
-//! anything runs, until they are written.
+//! in-place updates (a new task definition revision and the service moved to it as a
+//! rolling deployment; security group rules, routes, role policies, launch template
+//! versions, Auto Scaling sizes, health checks, tags, ... through the calls AWS has for
+//! each), replacements (see [`Change::delete_first`] for their order) and deleting what
+//! is no longer declared (after everything else, dependents first; data only with
+//! `delete_data`).
 
-use std::collections::BTreeMap;
+mod update;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +20,7 @@ use serde::Serialize;
 use crate::aws::{literal, AwsError, Clients, ErrorKind, Filter, ServiceUpdate};
 use crate::diff::{Action, Change};
 use crate::graph::props::{AvailabilityZone, CountOwner, ImageSource, Peer, SecurityGroupRule};
-use crate::graph::{Attr, Graph, LogicalId, Properties, Ref, Resource, ResourceType};
+use crate::graph::{Attr, Graph, LogicalId, Properties, Ref, Resource};
 use crate::model::Stack;
 use crate::observe::LiveStack;
 use crate::plan::Plan;
@@ -92,6 +95,10 @@ pub fn resolve(resource: &Resource, known: &Known) -> Result<Properties, String>
 fn step_error(e: AwsError) -> StepError {
     let text = e.to_string();
     let propagating = text.contains("instance profile") || text.contains("Instance Profile") || text.contains("assume");
+    // A client token reused with other parameters stays so: no retry helps.
+    if e.code.as_deref() == Some("IdempotentParameterMismatch") {
+        return StepError::Fatal(format!("{text} (hint: {})", ErrorKind::Invalid.hint()));
+    }
     match e.kind {
         ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::NotFound | ErrorKind::Conflict => {
             StepError::Retryable(text)
@@ -168,8 +175,11 @@ pub async fn create_resource(
     let props = resolve(resource, known).map_err(StepError::Retryable)?;
     let tags = resource.tags.clone();
     let name = Some(resource.name.clone());
-    // Deterministic client tokens make a retried create idempotent where AWS has them.
-    let token = format!("{stack}-{}", resource.id).replace('/', "-");
+    // Client tokens make a retried create idempotent where AWS has them; they carry the
+    // properties' digest, so that a replacement is a new object, not the old one again.
+    let digest = crate::model::names::digest8(&serde_json::to_string(&props).unwrap_or_default());
+    let token =
+        format!("{}-{digest}", crate::model::names::fit(&format!("{stack}-{}", resource.id), 55)).replace('/', "-");
     let physical = match props {
         Properties::Vpc(p) => {
             let id = clients.ec2.create_vpc(p.clone(), tags).await.map_err(step_error)?;
@@ -358,7 +368,15 @@ pub async fn create_resource(
         }
         Properties::MountTarget(p) => {
             let fs = lit(&p.file_system_id)?;
-            let id = clients.efs.create_mount_target(p).await.map_err(step_error)?;
+            // Mount targets have no tags and no client token: a retried step finds the
+            // one an earlier attempt made in the subnet (AWS allows one per zone).
+            let subnet = crate::graph::RefOr::Value(lit(&p.subnet_id)?);
+            let made = clients.efs.describe_mount_targets(fs.clone()).await.map_err(step_error)?;
+            let made = made.into_iter().find(|m| m.props.subnet_id == subnet && m.state.as_deref() != Some("deleting"));
+            let id = match made {
+                Some(m) => m.id,
+                None => clients.efs.create_mount_target(p).await.map_err(step_error)?,
+            };
             wait_until(&format!("mount target {id} to be available"), waits, || async {
                 let found = clients.efs.describe_mount_targets(fs.clone()).await.map_err(step_error)?;
                 Ok(found.iter().find(|m| m.id == id).and_then(|m| m.state.as_deref()) == Some("available"))
@@ -366,7 +384,9 @@ pub async fn create_resource(
             .await?;
             Physical { id, name, ..Physical::default() }
         }
-        Properties::AccessPoint(p) => {
+        Properties::AccessPoint(mut p) => {
+            // The token carries the properties' digest, as the others do (diff ignores it).
+            p.client_token = format!("{}-{digest}", crate::model::names::fit(&p.client_token, 55));
             let (id, arn) = clients.efs.create_access_point(p, tags).await.map_err(step_error)?;
             Physical { id, arn: Some(arn), name, dns_name: None }
         }
@@ -419,7 +439,8 @@ pub async fn create_resource(
             Physical { id: arn.clone(), arn: Some(arn), name, dns_name: None }
         }
         Properties::Service(p) => {
-            let client_token: String = token.chars().filter(char::is_ascii_alphanumeric).take(36).collect();
+            let prefix: String = token.chars().filter(char::is_ascii_alphanumeric).take(28).collect();
+            let client_token = format!("{prefix}{digest}");
             let arn = clients.ecs.create_service(p.clone(), client_token, tags).await.map_err(step_error)?;
             // Some implementations (moto) drop these on create; UpdateService sets them.
             update_service(clients, &p, Some(p.desired_count)).await?;
@@ -523,12 +544,15 @@ async fn wait_stable(
 /// Applies an in-place update of `resource` (the parts written so far).
 async fn update_resource(
     resource: &Resource,
+    live: &crate::observe::LiveResource,
     known: &Known,
+    original: &Known,
     clients: &Clients,
     waits: Waits,
 ) -> Result<Option<Physical>, StepError> {
     let props = resolve(resource, known).map_err(StepError::Retryable)?;
     match props {
+        // A new revision, carrying the declared tags.
         Properties::TaskDefinition(p) => {
             let arn = clients.ecs.register_task_definition(p, resource.tags.clone()).await.map_err(step_error)?;
             Ok(Some(Physical { id: arn.clone(), arn: Some(arn), name: Some(resource.name.clone()), dns_name: None }))
@@ -536,14 +560,14 @@ async fn update_resource(
         Properties::Service(p) => {
             let count = (p.desired_count_owner == CountOwner::Stack).then_some(p.desired_count);
             update_service(clients, &p, count).await?;
+            update::converge_tags(resource, live, clients).await?;
             wait_stable(clients, &lit(&p.cluster)?, &p.service_name, &lit(&p.task_definition)?, waits).await?;
             Ok(None)
         }
-        Properties::LogGroup(p) => {
-            clients.logs.put_retention_policy(p.log_group_name, p.retention_in_days).await.map_err(step_error)?;
+        _ => {
+            update::converge(resource, live, known, original, clients).await?;
             Ok(None)
         }
-        _ => Err(StepError::Fatal(format!("updating a {} in place is not written yet", resource.resource_type))),
     }
 }
 
@@ -552,26 +576,122 @@ async fn update_resource(
 enum Work {
     /// Create a declared resource.
     Create(Resource),
-    /// Update a declared resource in place.
-    Update(Resource),
-    /// Delete a live resource no longer declared.
-    Delete(crate::observe::LiveResource),
+    /// Update a declared resource in place, from what is live.
+    Update(Resource, Box<crate::observe::LiveResource>),
+    /// Delete a live object: one no longer declared, or the one a replacement replaces
+    /// (`true`: forget its AWS id, which a delete-first replacement's successor takes).
+    Delete(crate::observe::LiveResource, bool),
 }
 
 /// Whether apply can carry out `change` yet.
 fn supported(change: &Change) -> bool {
     match change.action {
-        Action::NoOp | Action::Create | Action::Delete => true,
-        Action::Update => {
-            matches!(
-                change.resource_type,
-                ResourceType::TaskDefinition | ResourceType::EcsService | ResourceType::LogGroup
-            ) && (change.resource_type != ResourceType::LogGroup
-                || change.fields.iter().all(|f| f.path == "retention_in_days"))
-                && change.fields.iter().all(|f| !f.path.starts_with("tags"))
-        }
-        Action::Replace => false,
+        Action::NoOp | Action::Create | Action::Delete | Action::Replace => true,
+        Action::Update => update::can_update(change),
     }
+}
+
+/// The step that deletes the object a replacement of `id` replaces.
+#[must_use]
+pub fn old(id: &LogicalId) -> LogicalId {
+    LogicalId::new(format!("{id} (old)"))
+}
+
+/// What each step of `plan`'s apply does, by step id: `create`, `update`, `delete`; a
+/// replacement is a `create` of the successor and a `delete` of `R (old)`.
+#[must_use]
+pub fn step_actions(plan: &Plan) -> BTreeMap<LogicalId, String> {
+    let mut actions = BTreeMap::new();
+    for c in &plan.changes {
+        let action = match c.action {
+            Action::NoOp => continue,
+            Action::Replace => {
+                actions.insert(old(&c.id), "delete".to_owned());
+                Action::Create
+            }
+            a => a,
+        };
+        actions.insert(c.id.clone(), format!("{action:?}").to_lowercase());
+    }
+    actions
+}
+
+/// The logical ids a live resource's properties refer to.
+fn live_refs(r: &crate::observe::LiveResource) -> BTreeSet<LogicalId> {
+    let mut found = BTreeSet::new();
+    crate::graph::collect_refs(&serde_json::to_value(&r.properties).unwrap_or_default(), &mut found);
+    found.into_iter().map(|r| r.id).collect()
+}
+
+/// The steps of `changed` and how they depend on each other. A create or update
+/// follows the changed resources it depends on. A replacement is two steps: the
+/// successor's create and the old object's delete (`R (old)`); the delete comes first
+/// when the change says so (then after the old objects of everything holding on to
+/// it), else after the create and after every changed resource that depends on it,
+/// directly or not, has moved to the successor. Resources no longer declared are deleted after every create
+/// and update (the new things first), dependents first; one that refers to a resource
+/// deleted before it is re-created is deleted before that one instead.
+fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>) -> Vec<Step<Work>> {
+    let is = |id: &LogicalId, action: Action| changed.get(id).is_some_and(|c| c.action == action);
+    let first = |id: &LogicalId| changed.get(id).is_some_and(|c| c.action == Action::Replace && c.delete_first);
+    let doomed: Vec<&crate::observe::LiveResource> =
+        live.resources.iter().filter(|r| is(&r.id, Action::Delete)).collect();
+    let mut steps = Vec::new();
+    for r in graph.resources() {
+        let Some(change) = changed.get(&r.id) else { continue };
+        let mut deps: Vec<LogicalId> = r.depends_on.iter().filter(|d| changed.contains_key(*d)).cloned().collect();
+        let work = match change.action {
+            Action::Create => Work::Create(r.clone()),
+            Action::Replace => {
+                let Some(current) = live.get(r.id.as_str()) else { continue };
+                let mut old_deps = Vec::new();
+                if change.delete_first {
+                    deps.push(old(&r.id));
+                    old_deps.extend(graph.dependents(&r.id).filter(|d| first(&d.id)).map(|d| old(&d.id)));
+                    old_deps.extend(doomed.iter().filter(|d| live_refs(d).contains(&r.id)).map(|d| d.id.clone()));
+                } else {
+                    // Nothing may still use it: every changed resource that depends on it,
+                    // directly or not (a service running a task definition that names an
+                    // access point), is done first.
+                    old_deps.push(r.id.clone());
+                    let mut seen: BTreeSet<&LogicalId> = BTreeSet::new();
+                    let mut queue = vec![&r.id];
+                    while let Some(id) = queue.pop() {
+                        for d in graph.dependents(id) {
+                            if seen.insert(&d.id) {
+                                queue.push(&d.id);
+                                if changed.contains_key(&d.id) {
+                                    old_deps.push(if is(&d.id, Action::Replace) { old(&d.id) } else { d.id.clone() });
+                                }
+                            }
+                        }
+                    }
+                }
+                let forget = change.delete_first;
+                steps.push(Step { id: old(&r.id), deps: old_deps, payload: Work::Delete(current.clone(), forget) });
+                Work::Create(r.clone())
+            }
+            _ => {
+                let Some(current) = live.get(r.id.as_str()) else { continue };
+                Work::Update(r.clone(), Box::new(current.clone()))
+            }
+        };
+        steps.push(Step { id: r.id.clone(), deps, payload: work });
+    }
+    let building: Vec<LogicalId> =
+        steps.iter().filter(|s| !matches!(s.payload, Work::Delete(..))).map(|s| s.id.clone()).collect();
+    for r in &doomed {
+        let refs = live_refs(r);
+        let mut deps = if refs.iter().any(|id| first(id)) { Vec::new() } else { building.clone() };
+        deps.extend(
+            doomed
+                .iter()
+                .filter(|o| crate::destroy::rank(o.resource_type) < crate::destroy::rank(r.resource_type))
+                .map(|o| o.id.clone()),
+        );
+        steps.push(Step { id: r.id.clone(), deps, payload: Work::Delete((*r).clone(), true) });
+    }
+    steps
 }
 
 /// Options of [`apply`].
@@ -620,6 +740,31 @@ pub struct ApplyReport {
     pub report: Report,
 }
 
+/// Whether `plan` can be applied (with `delete_data` or not), as [`apply`] checks it
+/// before changing anything; front ends ask it before asking for confirmation.
+///
+/// # Errors
+/// [`ApplyError::Conflicts`], [`ApplyError::Unsupported`] or [`ApplyError::DataLoss`].
+pub fn check(plan: &Plan, delete_data: bool) -> Result<(), ApplyError> {
+    if !plan.conflicts.is_empty() {
+        return Err(ApplyError::Conflicts(plan.conflicts.len()));
+    }
+    let unsupported: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| !supported(c))
+        .map(|c| format!("{:?} {}", c.action, c.id).to_lowercase())
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(ApplyError::Unsupported(unsupported));
+    }
+    let loss: Vec<String> = plan.data_loss().map(|c| c.id.to_string()).collect();
+    if !delete_data && !loss.is_empty() {
+        return Err(ApplyError::DataLoss(loss));
+    }
+    Ok(())
+}
+
 /// Plans `stack` and executes the plan, reporting progress to `observer`. With
 /// `approved`, the fresh plan must have the same changes as that one (the plan a user
 /// reviewed), else nothing is done.
@@ -639,59 +784,15 @@ pub async fn apply<O: Observer + Clone + 'static>(
     if approved.is_some_and(|a| a.changes != plan.changes || a.live_digest != plan.live_digest) {
         return Err(ApplyError::Stale);
     }
-    if !plan.conflicts.is_empty() {
-        return Err(ApplyError::Conflicts(plan.conflicts.len()));
-    }
-    let unsupported: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| !supported(c))
-        .map(|c| format!("{:?} {}", c.action, c.id).to_lowercase())
-        .collect();
-    if !unsupported.is_empty() {
-        return Err(ApplyError::Unsupported(unsupported));
-    }
+    check(&plan, options.delete_data)?;
     let changed: BTreeMap<LogicalId, Change> =
         plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.id.clone(), c.clone())).collect();
-    if !options.delete_data {
-        let loss: Vec<String> = plan.data_loss().map(|c| c.id.to_string()).collect();
-        if !loss.is_empty() {
-            return Err(ApplyError::DataLoss(loss));
-        }
-    }
-    let mut steps: Vec<Step<Work>> = graph
-        .resources()
-        .iter()
-        .filter_map(|r| {
-            let change = changed.get(&r.id)?;
-            let work = match change.action {
-                Action::Create => Work::Create(r.clone()),
-                _ => Work::Update(r.clone()),
-            };
-            Some(Step {
-                id: r.id.clone(),
-                deps: r.depends_on.iter().filter(|d| changed.contains_key(*d)).cloned().collect(),
-                payload: work,
-            })
-        })
-        .collect();
-    // Resources no longer declared go after everything else, dependents first.
-    let building: Vec<LogicalId> = steps.iter().map(|s| s.id.clone()).collect();
-    let doomed: Vec<&crate::observe::LiveResource> =
-        live.resources.iter().filter(|r| changed.get(&r.id).is_some_and(|c| c.action == Action::Delete)).collect();
-    for r in &doomed {
-        let mut deps = building.clone();
-        deps.extend(
-            doomed
-                .iter()
-                .filter(|o| crate::destroy::rank(o.resource_type) < crate::destroy::rank(r.resource_type))
-                .map(|o| o.id.clone()),
-        );
-        steps.push(Step { id: r.id.clone(), deps, payload: Work::Delete((*r).clone()) });
-    }
+    let steps = steps(&graph, &live, &changed);
     let cluster = live.get("cluster").map(|c| c.aws_id.clone());
-    let known = Arc::new(Mutex::new(known_from(&live, &graph)));
-    let shared = Arc::new((clients.clone(), ctx.zones.clone(), stack.name.clone(), options.waits, cluster));
+    // Deletes resolve the old objects' references as they were.
+    let original = known_from(&live, &graph);
+    let known = Arc::new(Mutex::new(original.clone()));
+    let shared = Arc::new((clients.clone(), ctx.zones.clone(), stack.name.clone(), options.waits, cluster, original));
     let walk_options = WalkOptions {
         parallelism: if options.parallelism == 0 { 10 } else { options.parallelism },
         retry: options.retry,
@@ -701,16 +802,20 @@ pub async fn apply<O: Observer + Clone + 'static>(
         let (known, shared) = (Arc::clone(&known), Arc::clone(&shared));
         let work = step.payload.clone();
         async move {
-            let (clients, zones, stack, waits, cluster) = &*shared;
+            let (clients, zones, stack, waits, cluster, original) = &*shared;
             let snapshot = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             let (id, physical) = match work {
                 Work::Create(r) => {
                     (r.id.clone(), Some(create_resource(&r, stack, &snapshot, clients, zones, *waits).await?))
                 }
-                Work::Update(r) => (r.id.clone(), update_resource(&r, &snapshot, clients, *waits).await?),
-                Work::Delete(r) => {
-                    crate::destroy::delete_one(&r, &snapshot, cluster.as_deref(), clients, *waits).await?;
-                    known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&r.id);
+                Work::Update(r, l) => {
+                    (r.id.clone(), update_resource(&r, &l, &snapshot, original, clients, *waits).await?)
+                }
+                Work::Delete(r, forget) => {
+                    crate::destroy::delete_one(&r, original, cluster.as_deref(), clients, *waits).await?;
+                    if forget {
+                        known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&r.id);
+                    }
                     return Ok(());
                 }
             };

@@ -312,6 +312,124 @@ mod tests {
         }
     }
 
+    /// Deletes that must let go of something first make exactly these calls, in this
+    /// order: the internet gateway detached from its VPC, the route table's
+    /// associations, the capacity provider detached from the cluster, the role out of
+    /// its instance profile, a role's policies before the role.
+    #[tokio::test(start_paused = true)]
+    async fn deletes_that_detach_first_make_their_calls_in_order() {
+        use crate::aws::{MockAutoScalingApi, MockEc2Api, MockEcsApi, MockEfsApi, MockElbApi, MockIamApi};
+        use crate::aws::{MockLogsApi, MockSsmApi};
+        use mockall::Sequence;
+
+        // A live stack, made by apply against the fake cloud, to delete pieces of.
+        let stack = crate::model::seed().build().unwrap();
+        let fake = crate::testing::FakeCloud::new("us-west-2").clients();
+        let made = crate::apply::apply(&stack, &fake, Default::default(), None, &()).await.unwrap();
+        assert!(made.report.succeeded(), "{:#?}", made.report);
+        let live = observe(&stack, &fake).await.unwrap();
+        let known = known_from(&live, &Graph::from_stack(&stack).unwrap());
+        let get = |id: &str| live.get(id).unwrap_or_else(|| panic!("{id}")).clone();
+        let aws_id = |id: &str| get(id).aws_id;
+        let owned = |v: &str| v.to_owned();
+
+        let mut seq = Sequence::new();
+        let (mut ec2, mut ecs, mut iam) = (MockEc2Api::new(), MockEcsApi::new(), MockIamApi::new());
+        let (igw, vpc) = (aws_id("internet-gateway"), aws_id("vpc"));
+        ec2.expect_detach_internet_gateway()
+            .withf(move |g, v| (g, v) == (&igw, &vpc))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        let igw = aws_id("internet-gateway");
+        ec2.expect_delete_internet_gateway()
+            .withf(move |g| g == &igw)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+        let table = get("route-table/public");
+        let associations: Vec<String> =
+            table.attrs.iter().filter(|(k, _)| k.starts_with("assoc:")).map(|(_, v)| v.clone()).collect();
+        assert_eq!(associations.len(), 2, "{table:?}");
+        for association in associations {
+            ec2.expect_disassociate_route_table()
+                .withf(move |a| a == &association)
+                .times(1)
+                .in_sequence(&mut seq)
+                .returning(|_| Ok(()));
+        }
+        let table_id = table.aws_id.clone();
+        ec2.expect_delete_route_table()
+            .withf(move |t| t == &table_id)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+        let cluster = aws_id("cluster");
+        let detached = cluster.clone();
+        ecs.expect_put_cluster_capacity_providers()
+            .withf(move |c, providers, strategy| c == &detached && providers.is_empty() && strategy.is_empty())
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(()));
+        ecs.expect_delete_capacity_provider()
+            .withf(|name| name == "cp-mcsv-poc" || name.starts_with("mcsv-poc"))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+        let Properties::InstanceProfile(profile) = get("instance-profile").properties else { panic!() };
+        let Properties::Role(instance_role) = get("role/instance").properties else { panic!() };
+        let (p1, r1) = (profile.instance_profile_name.clone(), instance_role.role_name.clone());
+        iam.expect_remove_role_from_instance_profile()
+            .withf(move |p, r| (p, r) == (&p1, &r1))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        let p2 = profile.instance_profile_name.clone();
+        iam.expect_delete_instance_profile()
+            .withf(move |p| p == &p2)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+        let Properties::Role(task_role) = get("role/task/products").properties else { panic!() };
+        assert_eq!(task_role.managed_policy_arns, [owned("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")]);
+        assert!(!task_role.inline_policies.is_empty());
+        let role = task_role.role_name.clone();
+        let r = role.clone();
+        iam.expect_detach_role_policy()
+            .withf(move |name, arn| name == &r && arn == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        for policy in task_role.inline_policies.keys().cloned() {
+            let r = role.clone();
+            iam.expect_delete_role_policy()
+                .withf(move |name, p| name == &r && p == &policy)
+                .times(1)
+                .in_sequence(&mut seq)
+                .returning(|_, _| Ok(()));
+        }
+        let r = role.clone();
+        iam.expect_delete_role().withf(move |name| name == &r).times(1).in_sequence(&mut seq).returning(|_| Ok(()));
+
+        let clients = Clients {
+            region: "us-west-2".into(),
+            ec2: Arc::new(ec2),
+            ecs: Arc::new(ecs),
+            elb: Arc::new(MockElbApi::new()),
+            efs: Arc::new(MockEfsApi::new()),
+            iam: Arc::new(iam),
+            logs: Arc::new(MockLogsApi::new()),
+            ssm: Arc::new(MockSsmApi::new()),
+            autoscaling: Arc::new(MockAutoScalingApi::new()),
+            calls: crate::aws::CallCounter::default(),
+        };
+        for id in
+            ["internet-gateway", "route-table/public", "capacity-provider", "instance-profile", "role/task/products"]
+        {
+            delete_one(&get(id), &known, Some(&cluster), &clients, Waits::default()).await.unwrap();
+        }
+    }
+
     #[test]
     fn only_the_file_system_and_log_groups_are_data() {
         let data: Vec<ResourceType> = ResourceType::ALL.into_iter().filter(|t| is_data(*t)).collect();

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::graph::props::{AvailabilityZone, CountOwner, ImageSource};
-use crate::graph::{Graph, LogicalId, Properties, Resource, ResourceType};
+use crate::graph::{Attr, Graph, LogicalId, Properties, Resource, ResourceType};
 use crate::observe::{LiveResource, LiveStack};
 
 /// What happens to one resource.
@@ -72,6 +72,12 @@ pub struct Change {
     pub reason: String,
     /// Changed fields (empty for no-op, create and delete).
     pub fields: Vec<FieldChange>,
+    /// For a replacement: the old object is deleted before its successor is created,
+    /// because AWS allows only one of them at a time (a unique name, port or zone), or
+    /// because it refers to something replaced that way. Otherwise the successor is
+    /// created first and the old object deleted once nothing uses it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delete_first: bool,
 }
 
 /// Values known only in AWS that the comparison needs.
@@ -102,7 +108,7 @@ fn immutable(t: ResourceType) -> &'static [&'static str] {
         T::FileSystem => &["creation_token", "encrypted", "kms_key_id", "performance_mode"],
         T::MountTarget => &["file_system_id", "subnet_id"],
         // Access points cannot be modified at all.
-        T::AccessPoint => &["file_system_id", "client_token", "posix_user", "root_directory"],
+        T::AccessPoint => &["file_system_id", "posix_user", "root_directory"],
         T::LoadBalancer => &["name", "scheme", "type"],
         T::TargetGroup => &["name", "protocol", "port", "vpc_id", "target_type"],
         T::Listener => &["load_balancer_arn"],
@@ -110,8 +116,17 @@ fn immutable(t: ResourceType) -> &'static [&'static str] {
         T::LogGroup => &["log_group_name"],
         T::EcsService => &["service_name", "cluster"],
         // A task definition change registers a new revision: an update.
-        T::InternetGateway | T::TaskDefinition => &[],
+        T::InternetGateway => &["vpc_id"],
+        T::TaskDefinition => &[],
     }
+}
+
+/// Whether a replacement of type `t` can exist beside the object it replaces: nothing
+/// of it is unique (a name, a listener's port, a rule's priority, a subnet's CIDR, a
+/// mount target's zone, a route table's subnet associations).
+fn coexists(t: ResourceType) -> bool {
+    use ResourceType as T;
+    matches!(t, T::Vpc | T::InternetGateway | T::Eip | T::NatGateway | T::AccessPoint)
 }
 
 /// Variable names whose values are masked in field changes.
@@ -150,15 +165,32 @@ fn normalise(desired: &Resource, live: &LiveResource, ctx: &Context) -> (serde_j
         (Properties::Service(w), Properties::Service(h)) if w.desired_count_owner == CountOwner::External => {
             w.desired_count = h.desired_count;
         }
+        // The client token apply used carries a digest of the properties.
+        (Properties::AccessPoint(w), Properties::AccessPoint(h)) => {
+            w.client_token.clone_from(&h.client_token);
+        }
+        // Encrypted without a declared key: AWS uses its default EFS key and reports it.
+        (Properties::FileSystem(w), Properties::FileSystem(h)) if w.encrypted && w.kms_key_id.is_none() => {
+            w.kms_key_id.clone_from(&h.kms_key_id);
+        }
         _ => {}
     }
     let mut want = serde_json::to_value(&want).unwrap_or_default();
     let mut have = serde_json::to_value(&have).unwrap_or_default();
     if let (Some(w), Some(h)) = (want.as_object_mut(), have.as_object_mut()) {
         w.insert("tags".into(), serde_json::to_value(&desired.tags).unwrap_or_default());
-        h.insert("tags".into(), serde_json::to_value(&live.tags).unwrap_or_default());
+        // Tags AWS services add themselves (ECS marks the Auto Scaling group its managed
+        // scaling drives) are not the stack's to diff.
+        let live_tags: BTreeMap<&String, &String> = live.tags.iter().filter(|(k, _)| !aws_added_tag(k)).collect();
+        h.insert("tags".into(), serde_json::to_value(&live_tags).unwrap_or_default());
     }
     (want, have)
+}
+
+/// Whether AWS itself puts tag `key` on resources: the reserved `aws:` prefix, and
+/// `AmazonECSManaged` on Auto Scaling groups of managed-scaling capacity providers.
+pub(crate) fn aws_added_tag(key: &str) -> bool {
+    key.starts_with("aws:") || key == "AmazonECSManaged"
 }
 
 /// Every leaf that differs between `old` and `new`, by path.
@@ -238,6 +270,7 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
     let live_by_id: BTreeMap<&LogicalId, &LiveResource> = live.resources.iter().map(|r| (&r.id, r)).collect();
     let mut changes: Vec<Change> = Vec::new();
     let mut replaced: BTreeSet<LogicalId> = BTreeSet::new();
+    let mut delete_first: BTreeSet<LogicalId> = BTreeSet::new();
     for desired in graph.resources() {
         let Some(current) = live_by_id.get(&desired.id) else {
             replaced.insert(desired.id.clone());
@@ -247,6 +280,7 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
                 action: Action::Create,
                 reason: "not found in AWS".into(),
                 fields: Vec::new(),
+                delete_first: false,
             });
             continue;
         };
@@ -267,19 +301,43 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
             }
         }
         mask(&mut fields, &want);
-        let (action, reason) = if fields.is_empty() {
+        // Holding on to something deleted before it is re-created means letting go of
+        // it first: deleted too, and re-created after it. Task definition revisions and
+        // role policies only name things (AWS deletes what they name all the same), and
+        // a DNS name is only a value.
+        let names_only = matches!(desired.resource_type, ResourceType::TaskDefinition | ResourceType::IamRole);
+        let held = (!names_only)
+            .then(|| desired.refs().into_iter().find(|r| r.attr != Attr::DnsName && delete_first.contains(&r.id)))
+            .flatten();
+        let (action, mut reason) = if fields.is_empty() {
             (Action::NoOp, String::new())
         } else if let Some(field) = touches(&fields, immutable(desired.resource_type)) {
-            replaced.insert(desired.id.clone());
             (Action::Replace, format!("{} cannot change in place", field.replace('_', " ")))
+        } else if let Some(r) = &held {
+            (Action::Replace, format!("refers to {}, which is replaced", r.id))
         } else {
             (Action::Update, reason_for_update(desired.resource_type, &fields))
         };
+        let first = action == Action::Replace && (held.is_some() || !coexists(desired.resource_type));
+        if action == Action::Replace {
+            replaced.insert(desired.id.clone());
+            reason.push_str(if first { "; the old one is deleted first" } else { "; the new one is created first" });
+        }
+        if first {
+            delete_first.insert(desired.id.clone());
+        }
         if action == Action::Update && desired.resource_type == ResourceType::TaskDefinition {
             // A new revision: what runs it points at a new ARN.
             replaced.insert(desired.id.clone());
         }
-        changes.push(Change { id: desired.id.clone(), resource_type: desired.resource_type, action, reason, fields });
+        changes.push(Change {
+            id: desired.id.clone(),
+            resource_type: desired.resource_type,
+            action,
+            reason,
+            fields,
+            delete_first: first,
+        });
     }
     let mut deletes: Vec<Change> = live
         .resources
@@ -291,6 +349,7 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
             action: Action::Delete,
             reason: "no longer declared".into(),
             fields: Vec::new(),
+            delete_first: false,
         })
         .collect();
     // Live resources have no graph order: delete dependents (later types) first.

@@ -22,6 +22,7 @@
 //! | [`destroy`] | deleting what a stack owns in a safe order, keeping data unless asked |
 //! | [`status`] | what a deployed stack offers (`outputs`) and how its services are doing |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
+//! | [`testing`] | an in-memory fake cloud implementing every AWS trait, for tests |
 //!
 //! ```
 //! use ecs_kit::{service, Cluster, FileSystem, LoadBalancer, Network, Stack};
@@ -61,6 +62,7 @@ pub mod model;
 pub mod observe;
 pub mod plan;
 pub mod status;
+pub mod testing;
 pub mod walk;
 
 pub use dsl::{

@@ -41,8 +41,8 @@ pub struct Plan {
     pub summary: Summary,
     /// Foreign resources holding names the stack needs: an apply would fail.
     pub conflicts: Vec<Conflict>,
-    /// SHA-256 of the live resources the plan was computed from (ids, AWS ids,
-    /// properties, tags and attributes): apply refuses an approved or saved plan when
+    /// SHA-256 of the live resources the plan was computed from (ids, AWS ids, tags and
+    /// stable attributes; see [`digest`]): apply refuses an approved or saved plan when
     /// the fresh one's differs. Empty for a plan made without reading AWS.
     pub live_digest: String,
 }
@@ -180,8 +180,23 @@ pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared
     Ok(Prepared { graph, live, context, plan })
 }
 
-/// SHA-256 (hex) of what `live` holds that a plan depends on, independent of the order
-/// in which AWS listed objects and list members.
+/// Attributes AWS changes on its own while a stack runs (instance and task counts, a
+/// capacity provider's last update): not part of what a plan depends on.
+const VOLATILE: [&str; 7] = [
+    "instances",
+    "registered_instances",
+    "active_services",
+    "running_tasks",
+    "update_status",
+    "update_status_reason",
+    "number_of_mount_targets",
+];
+
+/// SHA-256 (hex) of what `live` holds that a plan depends on beyond its changes (the
+/// objects' identities, tags and stable attributes), independent of the order in which
+/// AWS listed objects and list members. Properties are left out: every difference
+/// that matters is in the plan's changes, and what does not (a count an autoscaler
+/// owns, the size ECS gives an Auto Scaling group) changes all the time.
 #[must_use]
 pub fn digest(live: &crate::observe::LiveStack) -> String {
     use sha2::{Digest, Sha256};
@@ -197,8 +212,8 @@ pub fn digest(live: &crate::observe::LiveStack) -> String {
     }
     let mut value = serde_json::json!({
         "resources": live.resources.iter().map(|r| serde_json::json!({
-            "id": r.id, "type": r.resource_type, "aws_id": r.aws_id, "properties": r.properties,
-            "tags": r.tags, "attrs": r.attrs,
+            "id": r.id, "type": r.resource_type, "aws_id": r.aws_id, "tags": r.tags,
+            "attrs": r.attrs.iter().filter(|(k, _)| !VOLATILE.contains(&k.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
         })).collect::<Vec<_>>(),
         "conflicts": live.conflicts,
     });
@@ -223,7 +238,7 @@ mod tests {
     use crate::graph::LogicalId;
 
     fn change(id: &str, t: ResourceType, action: Action, reason: &str, fields: Vec<FieldChange>) -> Change {
-        Change { id: LogicalId::new(id), resource_type: t, action, reason: reason.into(), fields }
+        Change { id: LogicalId::new(id), resource_type: t, action, reason: reason.into(), fields, delete_first: false }
     }
 
     #[test]

@@ -5,3 +5,4 @@ mod create;
 mod harness;
 mod observe;
 mod plan;
+mod update;

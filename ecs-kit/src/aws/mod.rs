@@ -364,6 +364,10 @@ pub trait IamApi: Send + Sync {
     async fn tag_role(&self, role_name: String, tags: Tags) -> AwsResult<()>;
     /// Removes tags from a role.
     async fn untag_role(&self, role_name: String, keys: Vec<String>) -> AwsResult<()>;
+    /// Sets tags on an instance profile.
+    async fn tag_instance_profile(&self, profile_name: String, tags: Tags) -> AwsResult<()>;
+    /// Removes tags from an instance profile.
+    async fn untag_instance_profile(&self, profile_name: String, keys: Vec<String>) -> AwsResult<()>;
     /// Deletes a role (its policies and profiles must be gone).
     async fn delete_role(&self, role_name: String) -> AwsResult<()>;
 

@@ -125,10 +125,55 @@ fn an_immutable_field_replaces_and_cascades_to_what_refers_to_it() {
         *port = 9000;
     });
     let got = actions(&diff(&g, &live, &Context::default()));
-    assert_eq!(got[0], ("target-group/products".into(), Action::Replace, "port cannot change in place".into()));
-    let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
-    assert_eq!(ids, ["target-group/products", "listener-rule/products", "service/products"]);
-    assert!(got[1..].iter().all(|(_, a, _)| *a == Action::Update), "{got:?}");
+    // A target group's name is unique: the old one goes first, and what holds on to it
+    // (the rule forwarding to it, the service registering in it) goes before it and is
+    // re-created after it.
+    let first = "; the old one is deleted first";
+    assert_eq!(
+        got,
+        [
+            ("target-group/products".into(), Action::Replace, format!("port cannot change in place{first}")),
+            (
+                "listener-rule/products".into(),
+                Action::Replace,
+                format!("refers to target-group/products, which is replaced{first}")
+            ),
+            (
+                "service/products".into(),
+                Action::Replace,
+                format!("refers to target-group/products, which is replaced{first}")
+            ),
+        ]
+    );
+    let changes = diff(&g, &live, &Context::default());
+    assert!(changes.iter().filter(|c| c.action == Action::Replace).all(|c| c.delete_first));
+
+    // An access point can stand beside its successor: the new one is made first, and
+    // what names it (the task definition, the task role's policy) merely changes.
+    let mut live = live_of(&g);
+    edit(&mut live, "access-point/products", |p| {
+        let Properties::AccessPoint(a) = p else { panic!() };
+        a.posix_user.uid = 0;
+    });
+    let changes = diff(&g, &live, &Context::default());
+    let got: Vec<(String, Action, bool)> = changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.id.to_string(), c.action, c.delete_first))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("access-point/products".into(), Action::Replace, false),
+            ("role/task/products".into(), Action::Update, false),
+            ("task-definition/products".into(), Action::Update, false),
+            ("service/products".into(), Action::Update, false),
+        ]
+    );
+    assert_eq!(
+        changes.iter().find(|c| c.action == Action::Replace).unwrap().reason,
+        "posix user cannot change in place; the new one is created first"
+    );
 }
 
 #[test]
@@ -196,7 +241,14 @@ fn zones_by_index_and_kept_amis_compare_with_what_aws_has() {
         s.availability_zone = AvailabilityZone::Name("us-west-2c".into());
     });
     let got = actions(&diff(&g, &live, &ctx));
-    assert_eq!(got[0], ("subnet/public/0".into(), Action::Replace, "availability zone cannot change in place".into()));
+    assert_eq!(
+        got[0],
+        (
+            "subnet/public/0".into(),
+            Action::Replace,
+            "availability zone cannot change in place; the old one is deleted first".into()
+        )
+    );
 
     // Following the latest AMI makes a new launch template version.
     let latest = graph(seed().cluster(Cluster::ec2("t3.small").ami(crate::AmiPolicy::Latest)));

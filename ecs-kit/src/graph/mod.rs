@@ -237,7 +237,7 @@ impl Resource {
     }
 }
 
-fn collect_refs(value: &serde_json::Value, found: &mut BTreeSet<Ref>) {
+pub(crate) fn collect_refs(value: &serde_json::Value, found: &mut BTreeSet<Ref>) {
     match value {
         serde_json::Value::Object(map) => {
             if map.len() == 2 && map.contains_key("ref") && map.contains_key("attr") {

@@ -33,11 +33,16 @@ pub fn fit(full: &str, max: usize) -> String {
     if full.len() <= max {
         return full.to_owned();
     }
-    let digest = Sha256::digest(full.as_bytes());
-    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hash = digest8(full);
     // Names here are ASCII (validated), so byte slicing is on a char boundary.
     let prefix = full[..max - hash.len() - 1].trim_end_matches('-');
     format!("{prefix}-{hash}")
+}
+
+/// The first 8 hex digits of the SHA-256 of `text`.
+#[must_use]
+pub fn digest8(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 /// `<stack>-<suffix>`, fitted to `max`.

@@ -270,6 +270,33 @@ impl IamApi for IamSdk {
         Ok(())
     }
 
+    async fn tag_instance_profile(&self, profile_name: String, tags: Tags) -> AwsResult<()> {
+        const OP: &str = "TagInstanceProfile";
+        let Some(tags) = tags_to(&tags, OP)? else { return Ok(()) };
+        self.client
+            .tag_instance_profile()
+            .instance_profile_name(profile_name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(err(SERVICE, OP))?;
+        Ok(())
+    }
+
+    async fn untag_instance_profile(&self, profile_name: String, keys: Vec<String>) -> AwsResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .untag_instance_profile()
+            .instance_profile_name(profile_name)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .map_err(err(SERVICE, "UntagInstanceProfile"))?;
+        Ok(())
+    }
+
     async fn delete_role(&self, role_name: String) -> AwsResult<()> {
         self.client.delete_role().role_name(role_name).send().await.map_err(err(SERVICE, "DeleteRole"))?;
         Ok(())

@@ -1,0 +1,124 @@
+//! The fake's CloudWatch Logs (log groups) and SSM (parameters).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::{aws_error, merge_tags, push, remove_tags, visible, Fake, FakeResource, Meta};
+use crate::aws::{AwsResult, Found, LogsApi, SsmApi, Tags};
+use crate::graph::props::LogGroupProps;
+use crate::graph::ResourceType;
+
+const SERVICE: &str = "logs";
+
+/// The retention periods CloudWatch Logs accepts.
+const RETENTIONS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    arn: String,
+    retention: Option<u32>,
+    meta: Meta,
+}
+
+/// Log groups by name.
+#[derive(Debug, Default)]
+pub(crate) struct LogsState {
+    groups: BTreeMap<String, Group>,
+}
+
+impl LogsState {
+    pub fn snapshot(&self, out: &mut Vec<FakeResource>) {
+        for (name, g) in &self.groups {
+            push(out, ResourceType::LogGroup, name, Some(name), None, &g.meta.tags);
+        }
+    }
+
+    fn by_arn(&mut self, arn: &str) -> Option<&mut Group> {
+        self.groups.values_mut().find(|g| g.arn == arn)
+    }
+}
+
+fn err(operation: &str, code: &str, message: impl Into<String>) -> crate::aws::AwsError {
+    aws_error(SERVICE, operation, code, message)
+}
+
+fn missing(operation: &str) -> crate::aws::AwsError {
+    err(operation, "ResourceNotFoundException", "The specified log group does not exist.")
+}
+
+#[async_trait]
+impl LogsApi for Fake {
+    async fn describe_log_groups(&self, prefix: String) -> AwsResult<Vec<Found<LogGroupProps>>> {
+        let mut s = self.begin(SERVICE, "DescribeLogGroups").await?;
+        let mut out = Vec::new();
+        for (name, g) in &mut s.logs.groups {
+            if !name.starts_with(&prefix) || !visible(&mut g.meta) {
+                continue;
+            }
+            let mut f = Found::new(
+                name.clone(),
+                LogGroupProps { log_group_name: name.clone(), retention_in_days: g.retention.unwrap_or(0) },
+            );
+            f.arn = Some(g.arn.clone());
+            f.tags = g.meta.tags.clone();
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    async fn create_log_group(&self, name: String, tags: Tags) -> AwsResult<()> {
+        const OP: &str = "CreateLogGroup";
+        let mut s = self.begin(SERVICE, OP).await?;
+        if name.is_empty() || name.len() > 512 || name.starts_with("aws/") {
+            return Err(err(OP, "InvalidParameterException", format!("invalid log group name {name}")));
+        }
+        if s.logs.groups.contains_key(&name) {
+            return Err(err(OP, "ResourceAlreadyExistsException", "The specified log group already exists"));
+        }
+        let arn = self.arn("logs", &format!("log-group:{name}"));
+        let meta = s.meta(OP, tags);
+        s.logs.groups.insert(name, Group { arn, retention: None, meta });
+        Ok(())
+    }
+
+    async fn put_retention_policy(&self, name: String, days: u32) -> AwsResult<()> {
+        const OP: &str = "PutRetentionPolicy";
+        let mut s = self.begin(SERVICE, OP).await?;
+        if !RETENTIONS.contains(&days) {
+            return Err(err(OP, "InvalidParameterException", format!("{days} is not a valid retention in days")));
+        }
+        s.logs.groups.get_mut(&name).ok_or_else(|| missing(OP))?.retention = Some(days);
+        Ok(())
+    }
+
+    async fn delete_log_group(&self, name: String) -> AwsResult<()> {
+        const OP: &str = "DeleteLogGroup";
+        let mut s = self.begin(SERVICE, OP).await?;
+        s.logs.groups.remove(&name).ok_or_else(|| missing(OP))?;
+        Ok(())
+    }
+
+    async fn tag_resource(&self, arn: String, tags: Tags) -> AwsResult<()> {
+        const OP: &str = "TagResource";
+        let mut s = self.begin(SERVICE, OP).await?;
+        merge_tags(&mut s.logs.by_arn(&arn).ok_or_else(|| missing(OP))?.meta.tags, tags);
+        Ok(())
+    }
+
+    async fn untag_resource(&self, arn: String, keys: Vec<String>) -> AwsResult<()> {
+        const OP: &str = "UntagResource";
+        let mut s = self.begin(SERVICE, OP).await?;
+        remove_tags(&mut s.logs.by_arn(&arn).ok_or_else(|| missing(OP))?.meta.tags, &keys);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SsmApi for Fake {
+    async fn get_parameter(&self, name: String) -> AwsResult<Option<String>> {
+        let s = self.begin("ssm", "GetParameter").await?;
+        Ok(s.parameters.get(&name).cloned())
+    }
+}
