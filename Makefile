@@ -13,9 +13,10 @@ $(MOTO):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"
 
-## Every test: unit, property, macro UI and emulator tests.
+## Every test: unit, property, macro UI and emulator tests, and the README's examples
+## (the `mocks` one needs the feature).
 test: $(MOTO)
-	ECS_KIT_MOTO_SERVER=$(abspath $(MOTO)) $(CARGO) test --workspace
+	ECS_KIT_MOTO_SERVER=$(abspath $(MOTO)) $(CARGO) test --workspace --features ecs-kit/mocks
 
 ## The product-web example against a local AWS emulator: synth, plan, apply, plan, destroy.
 demo: $(MOTO)

@@ -14,14 +14,20 @@ MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ECS_SERVICE_RUNNING=2 "$moto" -H 127.0.
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 
+up=no
 for _ in $(seq 1 150); do
   if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" 2>/dev/null; then
+    up=yes
     break
   fi
   sleep 0.2
 done
+[ "$up" = yes ] || { echo "the emulator did not answer on 127.0.0.1:$port within 30 s; its log:" >&2; cat "$log" >&2; exit 1; }
 
 cargo build --quiet --example product-web
+# The demo shows the example as declared: knobs from the environment (ECS_KIT_COUNT,
+# ...) would change it, and the emulator's running-task count is set to its 2 per service.
+unset $(env | sed -n 's/^\(ECS_KIT_[A-Z_]*\)=.*/\1/p')
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 endpoint="http://127.0.0.1:$port"
 

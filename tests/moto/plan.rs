@@ -109,7 +109,9 @@ fn apply_without_a_terminal_and_without_auto_approve_changes_nothing() {
     let (code, out, err) = run(&["apply"], seed(&name, image));
     assert_eq!(code, 1, "{out}");
     assert!(
-        err.contains("apply needs confirmation: run it on a terminal, or pass --auto-approve; nothing was changed"),
+        err.contains(
+            "apply needs confirmation: answer `yes` on a terminal, or pass --auto-approve; nothing was changed"
+        ),
         "{err}"
     );
     assert!(out.contains("Plan: 41 to add"), "the plan is shown first: {out}");
@@ -139,6 +141,15 @@ fn destroy_keeps_data_unless_asked_and_never_touches_foreign_resources() {
     let vpc = VpcProps { cidr_block: "10.99.0.0/16".into(), enable_dns_support: true, enable_dns_hostnames: true };
     let foreign_vpc =
         runtime.block_on(aws.ec2.create_vpc(vpc, Tags::from([("Name".into(), format!("{name}-vpc"))]))).unwrap();
+
+    // Without a terminal and without --auto-approve, destroy shows what it would delete
+    // and refuses.
+    let (code, out, err) = run(&["destroy"], seed(&name, image));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("Destroy: 38 to destroy;"), "{out}");
+    assert!(err.contains("destroy needs confirmation: answer `yes` on a terminal, or pass --auto-approve"), "{err}");
+    let (code, out, _) = run(&["plan", "--detailed-exitcode"], seed(&name, image));
+    assert_eq!(code, 0, "nothing was deleted: {out}");
 
     let (code, out, err) = run(&["destroy", "--auto-approve"], seed(&name, image));
     assert_eq!(code, 0, "{out}{err}");

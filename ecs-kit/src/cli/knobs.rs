@@ -47,7 +47,11 @@ pub fn per_service<T: Clone>(
 ) -> StackBuilder {
     for (i, v) in values.iter().enumerate() {
         if values[..i].iter().any(|w| w.service == v.service) {
-            builder = builder.invalid(field, format!("service `{}` is given twice: give each service once", v.service));
+            let names = builder.service_names().join(", ");
+            builder = builder.invalid(
+                field,
+                format!("service `{}` is given twice: give each service once (services: {names})", v.service),
+            );
             continue;
         }
         builder = builder.with_service(field, &v.service, |s| set(s, v.value.clone()));
@@ -121,7 +125,9 @@ impl StackKnobs {
             }
             c
         });
-        if self.internal {
+        if self.internal && b.load_balancer.is_none() {
+            b = b.invalid("--internal", "the stack declares no load balancer: drop the flag, or declare one");
+        } else if self.internal {
             b = b.with_load_balancer(|lb| lb.scheme(Scheme::Internal));
         }
         b = per_service(b, "--image", &self.image, |s, image| s.image(image));
@@ -199,7 +205,12 @@ mod tests {
             errors.contains("--image: no service is named `web`: the services are `product-web`, `products`"),
             "{errors}"
         );
-        assert!(errors.contains("--count: service `products` is given twice: give each service once"), "{errors}");
+        assert!(
+            errors.contains(
+                "--count: service `products` is given twice: give each service once (services: product-web, products)"
+            ),
+            "{errors}"
+        );
         assert!(!errors.contains("--image: service"), "products given once to --image: {errors}");
     }
 
@@ -211,6 +222,33 @@ mod tests {
         assert!(e.contains("'--image <SERVICE=REF>'") && e.contains("is not SERVICE=VALUE"), "{e}");
         let e = knobs(&["--image", "=nginx:1"]).unwrap_err().to_string();
         assert!(e.contains("names no service"), "{e}");
+    }
+
+    #[test]
+    fn internal_without_a_load_balancer_is_an_error() {
+        let mut declared = seed();
+        declared.load_balancer = None;
+        let e = knobs(&["--internal"]).unwrap().apply(declared).build().unwrap_err().to_string();
+        assert!(e.contains("--internal: the stack declares no load balancer: drop the flag, or declare one"), "{e}");
+    }
+
+    #[test]
+    fn help_shows_every_environment_fallback() {
+        let help = crate::cli::parse::<StackKnobs, _, _>(["x", "plan", "--help"]).unwrap_err().to_string();
+        for var in [
+            "KEY_NAME",
+            "ADMIN_CIDR",
+            "INTERNAL",
+            "IMAGE",
+            "COUNT",
+            "INSTANCE_TYPE",
+            "ASG_MIN",
+            "ASG_MAX",
+            "ASG_DESIRED",
+        ] {
+            assert!(help.contains(&format!("[env: ECS_KIT_{var}")), "ECS_KIT_{var} in:\n{help}");
+        }
+        assert!(help.contains("precedence: flag, then ECS_KIT_* environment, then code"), "{help}");
     }
 
     #[test]

@@ -236,9 +236,10 @@ pub enum CliError {
     /// Applying failed before changing anything.
     #[error(transparent)]
     Apply(#[from] crate::apply::ApplyError),
-    /// apply without a terminal to confirm on and without `--auto-approve`.
-    #[error("apply needs confirmation: run it on a terminal, or pass --auto-approve; nothing was changed")]
-    NotApproved,
+    /// apply or destroy not confirmed: no terminal to ask on and no `--auto-approve`, or
+    /// an answer other than `yes`.
+    #[error("{0} needs confirmation: answer `yes` on a terminal, or pass --auto-approve; nothing was changed")]
+    NotApproved(&'static str),
     /// Some steps of an apply or destroy failed.
     #[error("{failed} step(s) failed and {skipped} were skipped (see above)")]
     Failed {
@@ -473,21 +474,18 @@ pub fn execute_with<K: Args>(
             if !plan.has_changes() {
                 return Ok(0);
             }
+            // Refusals come before the question, not after a `yes`.
+            crate::apply::check(&plan, *delete_data)?;
             // A saved plan was reviewed when it was made.
             if saved.is_none() && !auto_approve && !confirm(person, "Apply these changes?", err)? {
-                return Err(CliError::NotApproved);
+                return Err(CliError::NotApproved("apply"));
             }
             let mut options = crate::apply::ApplyOptions::default();
             options.parallelism = *parallelism;
             options.delete_data = *delete_data;
             options.waits.timeout = **timeout;
             options.retry.budget = **timeout;
-            let actions = plan
-                .changes
-                .iter()
-                .filter(|c| c.action != crate::diff::Action::NoOp)
-                .map(|c| (c.id.clone(), format!("{:?}", c.action).to_lowercase()))
-                .collect();
+            let actions = crate::apply::step_actions(&plan);
             let applied = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
                 crate::apply::apply(&stack, &clients, options, Some(&plan), &progress).await
             })?;
@@ -519,7 +517,7 @@ pub fn execute_with<K: Args>(
                 return Ok(0);
             }
             if !auto_approve && !confirm(person, "Destroy these resources?", err)? {
-                return Err(CliError::NotApproved);
+                return Err(CliError::NotApproved("destroy"));
             }
             let options = crate::destroy::DestroyOptions {
                 delete_data: *delete_data,
@@ -1016,7 +1014,7 @@ mod tests {
         assert!(e.hint().unwrap().starts_with("the credentials lack this permission"), "{:?}", e.hint());
         let e = CliError::Status(crate::status::StatusError::Observe(crate::observe::ObserveError::Aws(denied)));
         assert!(e.hint().is_some());
-        assert_eq!(CliError::NotApproved.hint(), None);
+        assert_eq!(CliError::NotApproved("apply").hint(), None);
     }
 
     #[test]
