@@ -99,12 +99,14 @@ fn step_error(e: AwsError) -> StepError {
     if e.code.as_deref() == Some("IdempotentParameterMismatch") {
         return StepError::Fatal(format!("{text} (hint: {})", ErrorKind::Invalid.hint()));
     }
+    // Retried, but the hint stays with the text: it is the message when retries run out.
+    let hinted = format!("{text} (hint: {})", e.kind.hint());
     match e.kind {
         ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::NotFound | ErrorKind::Conflict => {
-            StepError::Retryable(text)
+            StepError::Retryable(hinted)
         }
         ErrorKind::Invalid if propagating => StepError::Retryable(text),
-        _ => StepError::Fatal(format!("{text} (hint: {})", e.kind.hint())),
+        _ => StepError::Fatal(hinted),
     }
 }
 
@@ -682,7 +684,7 @@ fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>)
         steps.iter().filter(|s| !matches!(s.payload, Work::Delete(..))).map(|s| s.id.clone()).collect();
     for r in &doomed {
         let refs = live_refs(r);
-        let mut deps = if refs.iter().any(|id| first(id)) { Vec::new() } else { building.clone() };
+        let mut deps = if refs.iter().any(&first) { Vec::new() } else { building.clone() };
         deps.extend(
             doomed
                 .iter()

@@ -98,9 +98,10 @@ pub async fn targets(
 }
 
 fn step_error(e: AwsError) -> StepError {
+    let hinted = format!("{e} (hint: {})", e.kind.hint());
     match e.kind {
-        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict => StepError::Retryable(e.to_string()),
-        _ => StepError::Fatal(format!("{e} (hint: {})", e.kind.hint())),
+        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict => StepError::Retryable(hinted),
+        _ => StepError::Fatal(hinted),
     }
 }
 
@@ -240,23 +241,47 @@ pub(crate) async fn delete_one(
     }
 }
 
+/// Errors that stop a destroy before it deletes anything.
+#[derive(Debug, thiserror::Error)]
+pub enum DestroyError {
+    /// Reading the live stack failed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// What the stack owns changed since the list the caller approved.
+    #[error("what the stack owns changed since it was shown ({}); nothing was deleted: run destroy again", .0.join("; "))]
+    Stale(Vec<String>),
+}
+
 /// Deletes every resource `stack` owns (keeping its data unless
-/// `options.delete_data`), reporting progress to `observer`.
+/// `options.delete_data`), reporting progress to `observer`. With `approved` (the ids
+/// [`targets`] listed for a person to confirm), the live stack must still hold exactly
+/// those, else nothing is deleted.
 ///
 /// # Errors
-/// [`PlanError`] when reading the live stack fails; failures of single deletions are in
-/// the report.
+/// [`DestroyError::Plan`] when reading the live stack fails, [`DestroyError::Stale`]
+/// when it no longer matches `approved`; failures of single deletions are in the
+/// report.
 pub async fn destroy<O: Observer + Clone + 'static>(
     stack: &Stack,
     clients: &Clients,
     options: DestroyOptions,
+    approved: Option<&[LogicalId]>,
     observer: &O,
-) -> Result<DestroyReport, PlanError> {
-    let graph = Graph::from_stack(stack)?;
-    let live = observe(stack, clients).await?;
+) -> Result<DestroyReport, DestroyError> {
+    let graph = Graph::from_stack(stack).map_err(PlanError::from)?;
+    let live = observe(stack, clients).await.map_err(PlanError::from)?;
     let known = known_from(&live, &graph);
     let cluster = live.get("cluster").map(|c| c.aws_id.clone());
     let (kept, doomed) = split(live.resources, options.delete_data);
+    if let Some(approved) = approved {
+        let fresh: std::collections::BTreeSet<&LogicalId> = doomed.iter().map(|r| &r.id).collect();
+        let shown: std::collections::BTreeSet<&LogicalId> = approved.iter().collect();
+        let mut differences: Vec<String> = fresh.difference(&shown).map(|id| format!("{id} appeared")).collect();
+        differences.extend(shown.difference(&fresh).map(|id| format!("{id} is gone")));
+        if !differences.is_empty() {
+            return Err(DestroyError::Stale(differences));
+        }
+    }
     let steps: Vec<Step<LiveResource>> = doomed
         .iter()
         .map(|r| Step {
@@ -400,8 +425,8 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_, _| Ok(()));
-        for policy in task_role.inline_policies.keys().cloned() {
-            let r = role.clone();
+        for policy in task_role.inline_policies.keys() {
+            let (r, policy) = (role.clone(), policy.clone());
             iam.expect_delete_role_policy()
                 .withf(move |name, p| name == &r && p == &policy)
                 .times(1)

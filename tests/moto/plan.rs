@@ -141,6 +141,17 @@ fn destroy_keeps_data_unless_asked_and_never_touches_foreign_resources() {
     let vpc = VpcProps { cidr_block: "10.99.0.0/16".into(), enable_dns_support: true, enable_dns_hostnames: true };
     let foreign_vpc =
         runtime.block_on(aws.ec2.create_vpc(vpc, Tags::from([("Name".into(), format!("{name}-vpc"))]))).unwrap();
+    let foreign_role = format!("{name}-us-west-2-someone-elses");
+    let role = ecs_kit::graph::props::RoleProps {
+        role_name: foreign_role.clone(),
+        path: "/".into(),
+        description: "not the stack's".into(),
+        assume_role_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        managed_policy_arns: vec![],
+        inline_policies: Default::default(),
+    };
+    runtime.block_on(aws.iam.create_role(role, Tags::new())).unwrap();
 
     // Without a terminal and without --auto-approve, destroy shows what it would delete
     // and refuses.
@@ -176,6 +187,8 @@ fn destroy_keeps_data_unless_asked_and_never_touches_foreign_resources() {
         .block_on(aws.ec2.describe_vpcs(vec![ecs_kit::aws::Filter::new("vpc-id", [foreign_vpc.clone()])]))
         .unwrap();
     assert_eq!(vpcs.len(), 1);
+    let roles = runtime.block_on(aws.iam.get_roles(vec![foreign_role.clone()], None)).unwrap();
+    assert_eq!(roles.iter().map(|r| r.props.role_name.as_str()).collect::<Vec<_>>(), [foreign_role.as_str()]);
 }
 
 #[test]

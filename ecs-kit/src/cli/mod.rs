@@ -236,6 +236,9 @@ pub enum CliError {
     /// Applying failed before changing anything.
     #[error(transparent)]
     Apply(#[from] crate::apply::ApplyError),
+    /// Destroying failed before deleting anything.
+    #[error(transparent)]
+    Destroy(#[from] crate::destroy::DestroyError),
     /// apply or destroy not confirmed: no terminal to ask on and no `--auto-approve`, or
     /// an answer other than `yes`.
     #[error("{0} needs confirmation: answer `yes` on a terminal, or pass --auto-approve; nothing was changed")]
@@ -480,11 +483,13 @@ pub fn execute_with<K: Args>(
             if saved.is_none() && !auto_approve && !confirm(person, "Apply these changes?", err)? {
                 return Err(CliError::NotApproved("apply"));
             }
-            let mut options = crate::apply::ApplyOptions::default();
-            options.parallelism = *parallelism;
-            options.delete_data = *delete_data;
-            options.waits.timeout = **timeout;
-            options.retry.budget = **timeout;
+            let options = crate::apply::ApplyOptions {
+                parallelism: *parallelism,
+                delete_data: *delete_data,
+                waits: crate::apply::Waits { timeout: **timeout, ..Default::default() },
+                retry: crate::walk::RetryPolicy { budget: **timeout, ..Default::default() },
+                stop_after: None,
+            };
             let actions = crate::apply::step_actions(&plan);
             let applied = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
                 crate::apply::apply(&stack, &clients, options, Some(&plan), &progress).await
@@ -525,9 +530,10 @@ pub fn execute_with<K: Args>(
                 waits: crate::apply::Waits { timeout: **timeout, ..Default::default() },
                 retry: crate::walk::RetryPolicy { budget: **timeout, ..Default::default() },
             };
+            let approved: Vec<LogicalId> = doomed.iter().map(|r| r.id.clone()).collect();
             let actions = doomed.iter().map(|r| (r.id.clone(), "delete".to_owned())).collect();
             let destroyed = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
-                crate::destroy::destroy(&stack, &clients, options, &progress).await
+                crate::destroy::destroy(&stack, &clients, options, Some(&approved), &progress).await
             })?;
             finish("Destroy", "deleted", &destroyed.report, &kept_note, *json, colour, out)
         }

@@ -456,7 +456,14 @@ async fn destroy_keeps_data_unless_asked_and_never_touches_foreign_objects() {
 
     let options =
         DestroyOptions { retry: RetryPolicy { seed: 7, ..RetryPolicy::default() }, ..DestroyOptions::default() };
-    let report = destroy(&stack, &clients, options, &()).await.unwrap();
+    // A list approved before something appeared is refused, and nothing is deleted.
+    let (shown, _) = crate::destroy::targets(&stack, &clients, false).await.unwrap();
+    let mut shown: Vec<LogicalId> = shown.into_iter().map(|r| r.id).collect();
+    let unseen = shown.remove(0);
+    let stale = destroy(&stack, &clients, options, Some(&shown), &()).await.unwrap_err();
+    assert!(stale.to_string().contains(&format!("{unseen} appeared")), "{stale}");
+    assert_converged(&stack, &clients).await;
+    let report = destroy(&stack, &clients, options, None, &()).await.unwrap();
     assert!(report.report.succeeded(), "{:#?}", not_done(&report.report));
     let kept: Vec<String> = report.kept.iter().map(ToString::to_string).collect();
     assert_eq!(kept, ["file-system", "log-group/product-web", "log-group/products"]);
@@ -467,11 +474,11 @@ async fn destroy_keeps_data_unless_asked_and_never_touches_foreign_objects() {
         });
     assert_eq!(left, BTreeMap::from([(ResourceType::FileSystem, 1), (ResourceType::LogGroup, 2)]));
     // Destroying again is a no-op for what is gone.
-    let again = destroy(&stack, &clients, options, &()).await.unwrap();
+    let again = destroy(&stack, &clients, options, None, &()).await.unwrap();
     assert!(again.report.outcomes.is_empty(), "{:#?}", again.report);
 
     let options = DestroyOptions { delete_data: true, ..options };
-    let report = destroy(&stack, &clients, options, &()).await.unwrap();
+    let report = destroy(&stack, &clients, options, None, &()).await.unwrap();
     assert!(report.report.succeeded(), "{:#?}", not_done(&report.report));
     assert!(report.kept.is_empty());
     let live: Vec<FakeResource> = cloud.snapshot().resources.into_iter().filter(FakeResource::is_live).collect();
