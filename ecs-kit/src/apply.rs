@@ -636,8 +636,9 @@ fn live_refs(r: &crate::observe::LiveResource) -> BTreeSet<LogicalId> {
 fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>) -> Vec<Step<Work>> {
     let is = |id: &LogicalId, action: Action| changed.get(id).is_some_and(|c| c.action == action);
     let first = |id: &LogicalId| changed.get(id).is_some_and(|c| c.action == Action::Replace && c.delete_first);
-    let doomed: Vec<&crate::observe::LiveResource> =
-        live.resources.iter().filter(|r| is(&r.id, Action::Delete)).collect();
+    // Each undeclared live resource with the ids its properties refer to, read once.
+    let doomed: Vec<(&crate::observe::LiveResource, BTreeSet<LogicalId>)> =
+        live.resources.iter().filter(|r| is(&r.id, Action::Delete)).map(|r| (r, live_refs(r))).collect();
     let mut steps = Vec::new();
     for r in graph.resources() {
         let Some(change) = changed.get(&r.id) else { continue };
@@ -650,7 +651,7 @@ fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>)
                 if change.delete_first {
                     deps.push(old(&r.id));
                     old_deps.extend(graph.dependents(&r.id).filter(|d| first(&d.id)).map(|d| old(&d.id)));
-                    old_deps.extend(doomed.iter().filter(|d| live_refs(d).contains(&r.id)).map(|d| d.id.clone()));
+                    old_deps.extend(doomed.iter().filter(|(_, refs)| refs.contains(&r.id)).map(|(d, _)| d.id.clone()));
                 } else {
                     // Nothing may still use it: every changed resource that depends on it,
                     // directly or not (a service running a task definition that names an
@@ -682,14 +683,13 @@ fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>)
     }
     let building: Vec<LogicalId> =
         steps.iter().filter(|s| !matches!(s.payload, Work::Delete(..))).map(|s| s.id.clone()).collect();
-    for r in &doomed {
-        let refs = live_refs(r);
+    for (r, refs) in &doomed {
         let mut deps = if refs.iter().any(&first) { Vec::new() } else { building.clone() };
         deps.extend(
             doomed
                 .iter()
-                .filter(|o| crate::destroy::rank(o.resource_type) < crate::destroy::rank(r.resource_type))
-                .map(|o| o.id.clone()),
+                .filter(|(o, _)| crate::destroy::rank(o.resource_type) < crate::destroy::rank(r.resource_type))
+                .map(|(o, _)| o.id.clone()),
         );
         steps.push(Step { id: r.id.clone(), deps, payload: Work::Delete((*r).clone(), true) });
     }
