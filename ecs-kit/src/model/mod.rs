@@ -303,20 +303,7 @@ impl ServiceSpec {
     }
 }
 
-/// One problem of a declaration: where it is and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidationError {
-    /// Path of the field, e.g. `services[1].port` or `network.cidr`.
-    pub field: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl std::fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use crate::dsl::ValidationError;
 
 /// Every problem found in a declaration; nothing was sent to AWS.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

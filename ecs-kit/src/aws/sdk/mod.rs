@@ -124,11 +124,11 @@ where
 {
     let status = err.raw_response().map(|r| r.status().as_u16());
     let code = err.code().map(str::to_owned);
+    let message = err.message().map(str::to_owned).or_else(|| Some(DisplayErrorContext(&err).to_string()));
     let kind = match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
-        _ => ErrorKind::classify(code.as_deref(), status),
+        _ => ErrorKind::classify_message(code.as_deref(), status, message.as_deref().unwrap_or_default()),
     };
-    let message = err.message().map(str::to_owned).or_else(|| Some(DisplayErrorContext(&err).to_string()));
     AwsError { kind, service: service.to_owned(), operation: operation.to_owned(), code, message }
 }
 
