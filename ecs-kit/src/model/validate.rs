@@ -760,8 +760,10 @@ fn fit(c: &mut Checker, cluster: &ClusterSpec, services: &[ServiceSpec]) {
         }
     }
     // In u64: counts and sizes are the user's, and their products overflow u32.
-    let memory: u64 = services.iter().map(|s| u64::from(s.initial_count()) * u64::from(s.memory)).sum();
-    let cpu: u64 = services.iter().map(|s| u64::from(s.initial_count()) * u64::from(s.cpu)).sum();
+    let total = |size: fn(&ServiceSpec) -> u32| {
+        services.iter().fold(0u64, |sum, s| sum.saturating_add(u64::from(s.initial_count()) * u64::from(size(s))))
+    };
+    let (memory, cpu) = (total(|s| s.memory), total(|s| s.cpu));
     let n = u64::from(cluster.min_instances);
     if memory > n * u64::from(cap.usable_memory_mib()) || cpu > n * u64::from(cap.cpu_units()) {
         c.warn(
