@@ -15,12 +15,17 @@ $(MOTO):
 
 ## Every test: unit, property, macro UI and emulator tests, and the README's examples
 ## (the `mocks` one needs the feature).
-test: $(MOTO)
+## The emulator installs (network-bound) while the tests compile (CPU-bound).
+test:
+	@$(MAKE) --no-print-directory moto & install=$$!; \
+	$(CARGO) test --workspace --features ecs-kit/mocks --no-run; built=$$?; \
+	wait $$install || { echo "installing the emulator (make moto) failed" >&2; exit 1; }; \
+	[ $$built -eq 0 ] || exit $$built; \
 	ECS_KIT_MOTO_SERVER=$(abspath $(MOTO)) $(CARGO) test --workspace --features ecs-kit/mocks
 
 ## The product-web example against a local AWS emulator: synth, plan, apply, plan, destroy.
-demo: $(MOTO)
-	bash scripts/demo.sh
+demo:
+	MAKE="$(MAKE)" bash scripts/demo.sh
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -2,11 +2,18 @@
 # `make demo`: the product-web example against a local AWS emulator (moto server on
 # 127.0.0.1 and a free port): synth, plan, apply, outputs, plan again (must show no
 # changes), status, destroy.
+# The emulator's install (pip, network-bound) runs beside the first build (CPU-bound).
 # The emulator is stopped on exit whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 moto=.venv/bin/moto_server
+${MAKE:-make} --no-print-directory moto &
+install_pid=$!
+# `cargo run` finds the binary wherever the target directory is (CARGO_TARGET_DIR,
+# build.target-dir).
+cargo build --quiet --example product-web
+wait "$install_pid" || { echo "installing the emulator (make moto) failed" >&2; exit 1; }
 [ -x "$moto" ] || { echo "moto is not installed: run 'make moto'" >&2; exit 1; }
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
@@ -24,7 +31,6 @@ for _ in $(seq 1 150); do
 done
 [ "$up" = yes ] || { echo "the emulator did not answer on 127.0.0.1:$port within 30 s; its log:" >&2; cat "$log" >&2; exit 1; }
 
-cargo build --quiet --example product-web
 # The demo shows the example as declared: knobs from the environment (ECS_KIT_COUNT,
 # ...) would change it, and the emulator's running-task count is set to its 2 per service.
 unset $(env | sed -n 's/^\(ECS_KIT_[A-Z_]*\)=.*/\1/p')
@@ -33,7 +39,7 @@ endpoint="http://127.0.0.1:$port"
 
 step() {
   printf '\n\033[1m$ product-web %s\033[0m\n' "$*"
-  timeout 900 target/debug/examples/product-web "$@"
+  timeout 900 cargo run --quiet --example product-web -- "$@"
 }
 
 echo "AWS emulator (moto) on $endpoint"
