@@ -230,7 +230,12 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
             if !ZONE.is_match(zone) || !zone.starts_with(region) {
                 c.error(
                     format!("network.zones[{i}]"),
-                    format!("{} is not a zone of region `{region}`: name one such as `{region}a`", quoted(zone)),
+                    format!(
+                        "{} is not a zone of region {}: name one such as `{}a`",
+                        quoted(zone),
+                        quoted(region),
+                        if REGION.is_match(region) { region } else { "us-west-2" }
+                    ),
                 );
             }
             if !seen.insert(zone) {
