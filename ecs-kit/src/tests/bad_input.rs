@@ -22,7 +22,7 @@ use crate::testing::FakeCloud;
 /// What a case hands to ecs-kit.
 enum Input {
     /// A declaration, run as `plan`.
-    Builder(StackBuilder),
+    Builder(Box<StackBuilder>),
     /// The seed stack with these `StackKnobs` flags after `plan`.
     Knobs(Vec<String>),
     /// A whole command line (program name first) on the seed stack.
@@ -48,7 +48,7 @@ struct Case {
 }
 
 fn b(what: &'static str, input: StackBuilder, field: &'static str, message: &'static str) -> Case {
-    Case { what, input: Input::Builder(input), field, message }
+    Case { what, input: Input::Builder(Box::new(input)), field, message }
 }
 
 fn k(what: &'static str, flags: &[&str], field: &'static str, message: &'static str) -> Case {
@@ -280,7 +280,7 @@ fn run(case: &Case, dir: &std::path::Path) -> (u8, String, String, u64) {
     let cloud = FakeCloud::new("us-west-2");
     let clients = cloud.clients();
     let (args, stack): (Vec<String>, StackBuilder) = match &case.input {
-        Input::Builder(b) => (vec!["x".into(), "plan".into()], b.clone()),
+        Input::Builder(b) => (vec!["x".into(), "plan".into()], (**b).clone()),
         Input::Knobs(flags) => {
             let mut args = vec!["x".to_owned(), "plan".to_owned()];
             args.extend(flags.iter().cloned());
@@ -344,7 +344,7 @@ fn every_bad_input_is_refused_before_the_first_aws_call_naming_the_field_and_the
         }
         // A declaration's problems are also named exactly by `build()` itself.
         if let Input::Builder(b) = &case.input {
-            let e = b.clone().build().expect_err(case.what);
+            let e = (**b).clone().build().expect_err(case.what);
             if !e.errors().iter().any(|p| p.field == case.field && p.message.contains(case.message)) {
                 failures.push(format!("{}: build() has no `{}: ...{}...` in:\n{e}", case.what, case.field, case.message));
             }
