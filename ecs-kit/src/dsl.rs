@@ -118,7 +118,8 @@ impl StackBuilder {
             }
             None => {
                 let names = self.service_names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                self = self.invalid(field, format!("no service is named `{name}`: the services are {names}"));
+                let name = crate::model::image::quoted(name);
+                self = self.invalid(field, format!("no service is named {name}: the services are {names}"));
             }
         }
         self

@@ -76,6 +76,10 @@ pub use ecs_kit_macros::service;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};
 
 /// The README's examples, compiled and run as doc tests.
+/// Tests across the layers: bad input refused before AWS, security defaults.
+#[cfg(test)]
+mod tests;
+
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

@@ -5,4 +5,5 @@ mod create;
 mod harness;
 mod observe;
 mod plan;
+mod security;
 mod update;
