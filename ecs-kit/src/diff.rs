@@ -82,9 +82,9 @@ pub struct Change {
 pub use crate::resources::Context;
 
 /// Variable names whose values are masked in field changes.
+/// The same list that makes `build()` warn about a plain secret-looking variable.
 fn sensitive(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["PASSWORD", "SECRET", "TOKEN", "PRIVATE", "CREDENTIAL", "API_KEY"].iter().any(|w| upper.contains(w))
+    crate::model::looks_secret(name)
 }
 
 /// The desired properties with apply-time values resolved and declarations that hand a

@@ -18,7 +18,9 @@ const IMAGE: &str = "registry.example.com/microservices/products:1.4.2";
 
 fn declared(name: &str) -> StackBuilder {
     seed(name, IMAGE)
-        .cluster(Cluster::ec2("t3.small").min_instances(2).max_instances(5).key_name("ops").admin_cidr("203.0.113.7/32"))
+        .cluster(
+            Cluster::ec2("t3.small").min_instances(2).max_instances(5).key_name("ops").admin_cidr("203.0.113.7/32"),
+        )
         .service(service! {
             name: "worker", image: "registry.example.com/microservices/worker:1.0", port: 9000,
             secrets: {
@@ -74,11 +76,8 @@ async fn check(name: &str, graph: &Graph, aws: &Clients) {
     let subnets = aws.ec2.describe_subnets(mine()).await.unwrap();
     assert_eq!(subnets.len(), 4);
     assert!(subnets.iter().all(|s| !s.props.map_public_ip_on_launch), "{subnets:#?}");
-    let private: BTreeSet<&str> = subnets
-        .iter()
-        .filter(|s| s.tags[ID_TAG].starts_with("subnet/private/"))
-        .map(|s| s.id.as_str())
-        .collect();
+    let private: BTreeSet<&str> =
+        subnets.iter().filter(|s| s.tags[ID_TAG].starts_with("subnet/private/")).map(|s| s.id.as_str()).collect();
     let asg_name = graph.get("autoscaling-group").unwrap().name.clone();
     let asgs = aws.autoscaling.describe_auto_scaling_groups(vec![asg_name]).await.unwrap();
     let asg_subnets: BTreeSet<&str> = asgs[0].props.subnet_ids.iter().map(value).collect();
@@ -92,7 +91,10 @@ async fn check(name: &str, graph: &Graph, aws: &Clients) {
         (metadata.http_tokens.as_str(), metadata.http_put_response_hop_limit, metadata.http_endpoint.as_str()),
         ("required", 1, "enabled")
     );
-    assert_eq!(templates[0].props.security_group_ids.iter().map(value).collect::<Vec<_>>(), [group_ids["security-group/instances"].as_str()]);
+    assert_eq!(
+        templates[0].props.security_group_ids.iter().map(value).collect::<Vec<_>>(),
+        [group_ids["security-group/instances"].as_str()]
+    );
 
     // EFS: encrypted at rest; each task mounts it with TLS and IAM through its own access point.
     let token = graph.get("file-system").unwrap().name.clone();
@@ -112,7 +114,8 @@ async fn check(name: &str, graph: &Graph, aws: &Clients) {
         let role_name = graph.get(&format!("role/task/{svc}")).unwrap().name.clone();
         let role = &aws.iam.get_roles(vec![role_name], None).await.unwrap()[0].props;
         let managed: Vec<&str> = role.managed_policy_arns.iter().map(String::as_str).collect();
-        let expected: &[&str] = if svc == "products" { &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] } else { &[] };
+        let expected: &[&str] =
+            if svc == "products" { &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"] } else { &[] };
         assert_eq!(managed, expected, "{svc}");
         assert_eq!(role.inline_policies.keys().collect::<Vec<_>>(), ["ecs-kit-efs"], "{svc}");
         let statement = &role.inline_policies["ecs-kit-efs"]["Statement"][0];
@@ -133,7 +136,12 @@ async fn check(name: &str, graph: &Graph, aws: &Clients) {
         .iter()
         .flat_map(|st| {
             let action = st["Action"].as_str().unwrap().to_owned();
-            st["Resource"].as_array().unwrap().iter().map(move |r| format!("{action} {}", r.as_str().unwrap())).collect::<Vec<_>>()
+            st["Resource"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |r| format!("{action} {}", r.as_str().unwrap()))
+                .collect::<Vec<_>>()
         })
         .collect();
     assert_eq!(

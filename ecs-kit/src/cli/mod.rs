@@ -678,7 +678,9 @@ fn load_plan(path: &Path, stack: &Stack) -> Result<serde_json::Value, CliError> 
         )));
     }
     if !(doc["desired"]["resources"].is_array() && doc["plan"]["changes"].is_array()) {
-        return Err(bad("incomplete: it lacks the desired resources or the plan: make it again with plan --out".into()));
+        return Err(
+            bad("incomplete: it lacks the desired resources or the plan: make it again with plan --out".into()),
+        );
     }
     Ok(doc)
 }

@@ -32,7 +32,10 @@ pub fn problem(reference: &str) -> Option<String> {
         return Some(format!("is empty: give a full image reference `[registry/]repository:tag` or `...@sha256:<digest>`, e.g. `{EXAMPLE}`"));
     }
     if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some(format!("{} contains whitespace or control characters: remove them (e.g. `{EXAMPLE}`)", quoted(reference)));
+        return Some(format!(
+            "{} contains whitespace or control characters: remove them (e.g. `{EXAMPLE}`)",
+            quoted(reference)
+        ));
     }
     let Some(caps) = REFERENCE.captures(reference) else {
         return Some(format!(

@@ -328,14 +328,19 @@ fn quotas_a_declaration_can_break_are_checked_before_any_call() {
     let with = |n: usize| (2..n).fold(seed(), |b, i| b.service(svc(&format!("s{i}"), &format!("/s{i}"))));
     assert!(with(100).build().is_ok());
     let e = errors(with(101));
-    assert_problem(&e, "services", "101 services have a path, but one Application Load Balancer takes at most 100 target groups");
+    assert_problem(
+        &e,
+        "services",
+        "101 services have a path, but one Application Load Balancer takes at most 100 target groups",
+    );
     assert_problem(&e, "services", "100 listener rules by default (100 needed)");
     // Services without a path need no target group.
     assert!(with(100).service(Service::new("worker", "busybox:1.36", 1)).build().is_ok());
     // Inline policies of a role: 10,240 characters, white space not counted.
     let statement = |n: usize| {
         let resources: Vec<String> = (0..n).map(|i| format!("arn:aws:s3:::b/{i:04}")).collect();
-        serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}]}).to_string()
+        serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}]})
+            .to_string()
     };
     assert!(seed().service(Service::new("w", "busybox:1.36", 1).inline_policy("p", statement(400))).build().is_ok());
     let e = errors(seed().service(Service::new("w", "busybox:1.36", 1).inline_policy("p", statement(600))));

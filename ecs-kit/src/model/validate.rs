@@ -10,9 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::image::quoted;
 use super::{
-    image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec, LoadBalancerSpec, NetworkSpec,
-    RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER,
-    ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+    image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec,
+    LoadBalancerSpec, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
+    Zones, DEFAULT_AMI_PARAMETER, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
 };
 use crate::dsl::{
     AmiPolicy, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
@@ -130,7 +130,10 @@ impl Checker {
             }
             let length = value.chars().count();
             if length > 256 {
-                self.error(&at, format!("the value is {length} characters long; tag values are at most 256: shorten it"));
+                self.error(
+                    &at,
+                    format!("the value is {length} characters long; tag values are at most 256: shorten it"),
+                );
             }
             if tags.insert(key.clone(), value.clone()).is_some() {
                 self.error(&at, "tag set twice; keep one");
@@ -205,7 +208,10 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
     let fallback: Ipv4Net = "10.10.0.0/16".parse().expect("a valid CIDR");
     let cidr = match n.cidr.parse::<Ipv4Net>() {
         Err(_) => {
-            c.error("network.cidr", format!("{} is not an IPv4 CIDR block: write one such as `10.10.0.0/16`", quoted(&n.cidr)));
+            c.error(
+                "network.cidr",
+                format!("{} is not an IPv4 CIDR block: write one such as `10.10.0.0/16`", quoted(&n.cidr)),
+            );
             fallback
         }
         Ok(net) if net.addr() != net.network() => {
@@ -239,7 +245,10 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
                 );
             }
             if !seen.insert(zone) {
-                c.error(format!("network.zones[{i}]"), format!("{} is listed twice; list each zone once", quoted(zone)));
+                c.error(
+                    format!("network.zones[{i}]"),
+                    format!("{} is listed twice; list each zone once", quoted(zone)),
+                );
             }
         }
         let count = u8::try_from(n.zones.len()).unwrap_or(u8::MAX);
@@ -370,14 +379,20 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     let ami = k.ami.clone().unwrap_or_default();
     if let AmiPolicy::Pinned(id) = &ami {
         if !AMI_ID.is_match(id) {
-            c.error("cluster.ami", format!("{} is not an AMI id: write one such as `ami-0123456789abcdef0`", quoted(id)));
+            c.error(
+                "cluster.ami",
+                format!("{} is not an AMI id: write one such as `ami-0123456789abcdef0`", quoted(id)),
+            );
         }
     }
     let ami_parameter = k.ami_parameter.clone().unwrap_or_else(|| DEFAULT_AMI_PARAMETER.to_owned());
     if !ami_parameter.starts_with('/') || !SSM_NAME.is_match(&ami_parameter) {
         c.error(
             "cluster.ami_parameter",
-            format!("{} is not an SSM parameter name: use one such as `{DEFAULT_AMI_PARAMETER}`", quoted(&ami_parameter)),
+            format!(
+                "{} is not an SSM parameter name: use one such as `{DEFAULT_AMI_PARAMETER}`",
+                quoted(&ami_parameter)
+            ),
         );
     }
     ClusterSpec {
@@ -420,7 +435,10 @@ fn file_system(c: &mut Checker, fs: &FileSystem) -> FileSystemSpec {
 
 fn health_check(c: &mut Checker, at: &str, h: &HealthCheck) -> HealthCheckSpec {
     if !PATH.is_match(&h.path) {
-        c.error(format!("{at}.path"), format!("{} is not a path: it must start with `/` (e.g. `/health`)", quoted(&h.path)));
+        c.error(
+            format!("{at}.path"),
+            format!("{} is not a path: it must start with `/` (e.g. `/health`)", quoted(&h.path)),
+        );
     }
     let interval = c.seconds(&format!("{at}.interval"), h.interval, 15, 5..=300);
     let timeout = c.seconds(&format!("{at}.timeout"), h.timeout, 5, 2..=120);
@@ -440,7 +458,10 @@ fn health_check(c: &mut Checker, at: &str, h: &HealthCheck) -> HealthCheckSpec {
     if !codes_ok {
         c.error(
             format!("{at}.matcher"),
-            format!("{} is not a list of HTTP codes from 200 to 499: write one such as `200`, `200,302` or `200-299`", quoted(&matcher)),
+            format!(
+                "{} is not a list of HTTP codes from 200 to 499: write one such as `200`, `200,302` or `200-299`",
+                quoted(&matcher)
+            ),
         );
     }
     HealthCheckSpec {
@@ -459,7 +480,10 @@ fn secret(c: &mut Checker, at: &str, s: &Secret) {
         Secret::Ssm(p) if !(SSM_ARN.is_match(p) || SSM_NAME.is_match(p)) => {
             c.error(
                 at,
-                format!("{} is neither an SSM parameter name nor a parameter ARN: write one such as `/prod/db/password`", quoted(p)),
+                format!(
+                    "{} is neither an SSM parameter name nor a parameter ARN: write one such as `/prod/db/password`",
+                    quoted(p)
+                ),
             );
         }
         Secret::SecretsManager(arn) if !SECRET_ARN.is_match(arn) => {
@@ -539,7 +563,10 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
     for (name, doc) in &s.inline_policies {
         let field = format!("{at}.inline_policies[{name:?}]");
         if !POLICY_NAME.is_match(name) || name.starts_with("ecs-kit") {
-            c.error(&field, "policy names are 1 to 128 of `A-Za-z0-9+=,.@_-` and may not start with `ecs-kit`: rename it");
+            c.error(
+                &field,
+                "policy names are 1 to 128 of `A-Za-z0-9+=,.@_-` and may not start with `ecs-kit`: rename it",
+            );
         }
         // IAM takes tab, line feed, carriage return and U+0020 to U+00FF in a policy.
         // <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
@@ -670,7 +697,10 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
         if let Some(first) = names.insert(s.name.as_str(), i) {
             c.error(
                 format!("services[{i}].name"),
-                format!("{} is also the name of services[{first}]; service names must be unique: rename one", quoted(&s.name)),
+                format!(
+                    "{} is also the name of services[{first}]; service names must be unique: rename one",
+                    quoted(&s.name)
+                ),
             );
         }
         if let Some(path) = s.path.as_deref().filter(|_| has_lb) {

@@ -156,7 +156,10 @@ fn only_the_listener_port_is_open_to_the_world() {
                 }
                 Peer::CidrIpv4(cidr) => {
                     let ssh = stack.cluster.ssh.as_ref().unwrap_or_else(|| panic!("{what}: {rule:?} without SSH"));
-                    assert_eq!((cidr.as_str(), rule.from_port, rule.to_port), (ssh.admin_cidr.to_string().as_str(), 22, 22));
+                    assert_eq!(
+                        (cidr.as_str(), rule.from_port, rule.to_port),
+                        (ssh.admin_cidr.to_string().as_str(), 22, 22)
+                    );
                 }
             }
         }
@@ -195,7 +198,8 @@ fn instances_get_no_public_ip_and_imds_v2_with_a_hop_limit_of_1() {
         assert_eq!(lt.metadata_options.http_endpoint, "enabled", "{what}");
         assert_eq!(lt.security_group_ids, vec![to("security-group/instances", Attr::Id)], "{what}");
         // Each private subnet's only way out is a NAT gateway, never the internet gateway.
-        for r in of_type(&graph, ResourceType::RouteTable).filter(|r| r.id.as_str().starts_with("route-table/private/")) {
+        for r in of_type(&graph, ResourceType::RouteTable).filter(|r| r.id.as_str().starts_with("route-table/private/"))
+        {
             let Properties::RouteTable(p) = &r.properties else { panic!() };
             let json = serde_json::to_value(&p.routes).unwrap().to_string();
             assert!(json.contains("nat-gateway/") && !json.contains("internet-gateway"), "{what}: {json}");
@@ -273,7 +277,12 @@ fn each_task_role_holds_only_its_service_policies_and_its_own_access_point() {
             // Nothing of the other services: their access points, policies or secrets.
             let text = serde_json::to_string(task).unwrap();
             for other in stack.services.iter().filter(|o| o.name != s.name) {
-                assert!(!text.contains(&format!("access-point/{}\"", other.name)), "{what}: {} names {}", s.name, other.name);
+                assert!(
+                    !text.contains(&format!("access-point/{}\"", other.name)),
+                    "{what}: {} names {}",
+                    s.name,
+                    other.name
+                );
                 for p in other.policies.iter().filter(|p| !s.policies.contains(p)) {
                     assert!(!text.contains(p.as_str()), "{what}: {} holds {p}", s.name);
                 }
@@ -307,9 +316,10 @@ fn the_execution_role_may_pull_images_write_logs_and_read_exactly_the_declared_s
             for secret in s.secrets.values() {
                 let (action, arn) = match secret {
                     Secret::Ssm(p) if p.starts_with("arn:") => ("ssm:GetParameters", p.clone()),
-                    Secret::Ssm(p) => {
-                        ("ssm:GetParameters", format!("arn:aws:ssm:us-west-2:*:parameter/{}", p.trim_start_matches('/')))
-                    }
+                    Secret::Ssm(p) => (
+                        "ssm:GetParameters",
+                        format!("arn:aws:ssm:us-west-2:*:parameter/{}", p.trim_start_matches('/')),
+                    ),
                     // Without the `:json-key:stage:version` suffix.
                     Secret::SecretsManager(a) => {
                         ("secretsmanager:GetSecretValue", a.split(':').take(7).collect::<Vec<_>>().join(":"))
@@ -362,7 +372,8 @@ fn secrets_never_appear_in_synth_plan_or_apply_output() {
     const STORED: &str = "hunter2-the-stored-secret";
     let cloud = FakeCloud::new("us-west-2").with_timing(Timing::instant());
     cloud.set_parameter("/shop/db-password", STORED);
-    let declared = |token: &str| with_secrets().service(Service::new("legacy", "nginx:1.25", 80).env("API_TOKEN", token));
+    let declared =
+        |token: &str| with_secrets().service(Service::new("legacy", "nginx:1.25", 80).env("API_TOKEN", token));
     let mut seen = String::new();
     for args in [
         &["synth"][..],
