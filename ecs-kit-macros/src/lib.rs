@@ -73,7 +73,7 @@ use syn::{
 /// | `count` | `.count(value)`: tasks owned by the stack |
 /// | `external_count` | `.external_count(value)`: initial tasks, then owned outside; not with `count` |
 /// | `cpu`, `memory`, `log_retention_days`, `min_healthy_percent`, `max_percent`, `circuit_breaker` | the setter of the same name |
-/// | `path`, `health_check` | `.path(value)`, `.health_check(value)` |
+/// | `path`, `host`, `health_check` | `.path(value)`, `.host(value)`, `.health_check(value)` |
 /// | `deregistration_delay` | `.deregistration_delay(value)`; an integer literal `N` means `N` seconds |
 /// | `env: { "NAME" => value, ... }` | `.env("NAME", value)` for each entry |
 /// | `secrets: { "NAME" => value, ... }` | `.secret("NAME", value)` for each entry |
@@ -131,6 +131,7 @@ enum Key {
     MaxPercent,
     CircuitBreaker,
     Path,
+    Host,
     HealthCheck,
     DeregistrationDelay,
     Env,
@@ -153,7 +154,7 @@ enum Shape {
 
 impl Key {
     /// Every key, in the order of the documentation and of the "expected one of" list.
-    const ALL: [Key; 19] = [
+    const ALL: [Key; 20] = [
         Key::Name,
         Key::Image,
         Key::Port,
@@ -166,6 +167,7 @@ impl Key {
         Key::MaxPercent,
         Key::CircuitBreaker,
         Key::Path,
+        Key::Host,
         Key::HealthCheck,
         Key::DeregistrationDelay,
         Key::Env,
@@ -193,6 +195,7 @@ impl Key {
             Key::MaxPercent => "max_percent",
             Key::CircuitBreaker => "circuit_breaker",
             Key::Path => "path",
+            Key::Host => "host",
             Key::HealthCheck => "health_check",
             Key::DeregistrationDelay => "deregistration_delay",
             Key::Env => "env",

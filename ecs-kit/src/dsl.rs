@@ -383,24 +383,51 @@ pub enum Scheme {
 }
 
 /// The Application Load Balancer in front of the services.
+///
+/// Plain HTTP on port 80 until [`LoadBalancer::https`] is given; then the services'
+/// rules sit on an HTTPS listener on port 443 and port 80 answers 301 to HTTPS:
+///
+/// ```
+/// use ecs_kit::LoadBalancer;
+/// let lb = LoadBalancer::public()
+///     .https("arn:aws:acm:us-west-2:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666")
+///     .certificate("arn:aws:acm:us-west-2:123456789012:certificate/9f8e7d6c-1111-2222-3333-444455556666")
+///     .tls_policy("ELBSecurityPolicy-TLS13-1-2-Res-2021-06");
+/// ```
 #[derive(Debug, Clone)]
 pub struct LoadBalancer {
     pub(crate) scheme: Scheme,
     pub(crate) port: Option<u16>,
     pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) https: Option<String>,
+    pub(crate) certificates: Vec<String>,
+    pub(crate) tls_policy: Option<String>,
+    pub(crate) redirect_http: Option<bool>,
 }
 
 impl LoadBalancer {
+    fn new(scheme: Scheme) -> Self {
+        LoadBalancer {
+            scheme,
+            port: None,
+            idle_timeout: None,
+            https: None,
+            certificates: Vec::new(),
+            tls_policy: None,
+            redirect_http: None,
+        }
+    }
+
     /// An internet-facing load balancer in the public subnets.
     #[must_use]
     pub fn public() -> Self {
-        LoadBalancer { scheme: Scheme::InternetFacing, port: None, idle_timeout: None }
+        LoadBalancer::new(Scheme::InternetFacing)
     }
 
     /// An internal load balancer in the private subnets, reachable from the VPC only.
     #[must_use]
     pub fn internal() -> Self {
-        LoadBalancer { scheme: Scheme::Internal, port: None, idle_timeout: None }
+        LoadBalancer::new(Scheme::Internal)
     }
 
     /// Internet-facing or internal (replaces the constructor's choice).
@@ -410,7 +437,7 @@ impl LoadBalancer {
         self
     }
 
-    /// The HTTP listener's port (default 80).
+    /// The HTTP listener's port (default 80). With HTTPS, the port that redirects.
     #[must_use]
     pub fn port(mut self, port: u16) -> Self {
         self.port = Some(port);
@@ -421,6 +448,43 @@ impl LoadBalancer {
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Terminates TLS on port 443 with this default certificate: an ACM certificate
+    /// (`arn:aws:acm:REGION:ACCOUNT:certificate/ID`, in the stack's region) or an IAM
+    /// server certificate (`arn:aws:iam::ACCOUNT:server-certificate/NAME`). The
+    /// services' rules move to the HTTPS listener; port 80 redirects (see
+    /// [`LoadBalancer::redirect_http`]). Given twice, the last one is the default.
+    #[must_use]
+    pub fn https(mut self, certificate_arn: impl Into<String>) -> Self {
+        self.https = Some(certificate_arn.into());
+        self
+    }
+
+    /// One more certificate on the HTTPS listener, chosen by SNI for the host names it
+    /// covers (a listener certificate; needs [`LoadBalancer::https`]).
+    #[must_use]
+    pub fn certificate(mut self, certificate_arn: impl Into<String>) -> Self {
+        self.certificates.push(certificate_arn.into());
+        self
+    }
+
+    /// The HTTPS listener's security policy (default
+    /// `ELBSecurityPolicy-TLS13-1-2-2021-06`: TLS 1.3 and 1.2; needs [`LoadBalancer::https`]).
+    #[must_use]
+    pub fn tls_policy(mut self, policy: impl Into<String>) -> Self {
+        self.tls_policy = Some(policy.into());
+        self
+    }
+
+    /// Whether the HTTP port answers every request with a 301 to the same URL on
+    /// HTTPS (default `true`). With `false` there is no HTTP listener at all and the
+    /// security group opens only 443: HTTPS only, nothing served in clear text. Needs
+    /// [`LoadBalancer::https`].
+    #[must_use]
+    pub fn redirect_http(mut self, redirect: bool) -> Self {
+        self.redirect_http = Some(redirect);
         self
     }
 }
@@ -620,6 +684,7 @@ pub struct Service {
     pub(crate) cpu: Option<u32>,
     pub(crate) memory: Option<u32>,
     pub(crate) path: Option<String>,
+    pub(crate) host: Option<String>,
     pub(crate) health_check: Option<HealthCheck>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) secrets: Vec<(String, Secret)>,
@@ -646,6 +711,7 @@ impl Service {
             cpu: None,
             memory: None,
             path: None,
+            host: None,
             health_check: None,
             env: Vec::new(),
             secrets: Vec::new(),
@@ -702,6 +768,16 @@ impl Service {
     #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
+        self
+    }
+
+    /// The host name the service answers on the load balancer (`api.example.com`; ALB
+    /// wildcards `*` and `?` allowed, matched without regard to case), alone (every
+    /// path of that host) or with [`Service::path`] (that path of that host). Rules
+    /// with a host are evaluated before rules without one.
+    #[must_use]
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
         self
     }
 

@@ -87,15 +87,35 @@ pub fn outputs(stack: &Stack, live: &LiveStack) -> Result<Outputs, StatusError> 
     let scheme = lb
         .and(stack.load_balancer.as_ref())
         .map(|l| serde_json::to_value(l.scheme).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
-    let port = stack.load_balancer.as_ref().map_or(80, |l| l.port);
-    let url =
-        dns_name.as_ref().map(|d| if port == 80 { format!("http://{d}/") } else { format!("http://{d}:{port}/") });
+    // With HTTPS, the HTTPS listener's URL; the HTTP port only redirects there.
+    let (scheme_of_url, port, default_port) = match stack.load_balancer.as_ref() {
+        Some(l) => match &l.https {
+            Some(https) => ("https", https.port, 443),
+            None => ("http", l.port, 80),
+        },
+        None => ("http", 80, 80),
+    };
+    let base = |host: &str| {
+        if port == default_port {
+            format!("{scheme_of_url}://{host}/")
+        } else {
+            format!("{scheme_of_url}://{host}:{port}/")
+        }
+    };
+    let url = dns_name.as_deref().map(base);
     let services = stack
         .services
         .iter()
         .map(|s| ServiceOutput {
             name: s.name.clone(),
-            url: url.as_ref().zip(s.routing.as_ref()).map(|(u, r)| format!("{}{}", u, r.path.trim_start_matches('/'))),
+            // A service behind a host is reached by that name (a wildcard host has no one URL).
+            url: url.as_ref().zip(s.routing.as_ref()).map(|(u, r)| {
+                let root = match &r.host {
+                    Some(host) if !host.contains(['*', '?']) => base(host),
+                    _ => u.clone(),
+                };
+                format!("{root}{}", r.path.trim_start_matches('/'))
+            }),
             log_group: name(&format!("log-group/{}", s.name)),
         })
         .collect();

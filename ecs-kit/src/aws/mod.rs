@@ -25,7 +25,7 @@ pub use error::{AwsError, AwsResult, ErrorKind};
 
 use crate::graph::props::{
     AccessPointProps, AutoScalingGroupProps, CapacityProviderProps, ClusterProps, DeploymentConfiguration,
-    FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps,
+    FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps,
     LogGroupProps, MountTargetProps, NatGatewayProps, PlacementStrategy, RefOr, RoleProps, Route, RouteTableProps,
     SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps, StrategyItem, SubnetProps,
     TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
@@ -501,18 +501,32 @@ pub trait ElbApi: Send + Sync {
 
     /// The load balancer's listeners (id = arn), with tags.
     async fn describe_listeners(&self, load_balancer_arn: String) -> AwsResult<Vec<Found<ListenerProps>>>;
-    /// Creates a listener forwarding to one target group; returns its ARN.
+    /// Creates a listener (forwarding to one target group or redirecting; HTTPS with its
+    /// default certificate and security policy); returns its ARN.
     async fn create_listener(&self, props: ListenerProps, tags: Tags) -> AwsResult<String>;
-    /// Changes port and default target group.
+    /// Changes port, protocol, default action, default certificate and security policy.
     async fn modify_listener(&self, arn: String, props: ListenerProps) -> AwsResult<()>;
     /// Deletes a listener.
     async fn delete_listener(&self, arn: String) -> AwsResult<()>;
 
+    /// The listener's certificates but the default one (id = listener ARN, a space and
+    /// the certificate ARN; arn = the certificate ARN).
+    async fn describe_listener_certificates(
+        &self,
+        listener_arn: String,
+    ) -> AwsResult<Vec<Found<ListenerCertificateProps>>>;
+    /// Adds certificates to a listener's SNI list (already there: no change).
+    async fn add_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()>;
+    /// Removes certificates from a listener's SNI list.
+    async fn remove_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>)
+        -> AwsResult<()>;
+
     /// The listener's rules but the default one (id = arn), with tags.
     async fn describe_rules(&self, listener_arn: String) -> AwsResult<Vec<Found<ListenerRuleProps>>>;
-    /// Creates a path-pattern rule forwarding to one target group; returns its ARN.
+    /// Creates a rule (path-pattern and host-header conditions) forwarding to one target
+    /// group; returns its ARN.
     async fn create_rule(&self, props: ListenerRuleProps, tags: Tags) -> AwsResult<String>;
-    /// Changes a rule's path patterns and target group.
+    /// Changes a rule's conditions and target group.
     async fn modify_rule(&self, arn: String, props: ListenerRuleProps) -> AwsResult<()>;
     /// Changes rule priorities in one call.
     async fn set_rule_priorities(&self, priorities: Vec<(String, u32)>) -> AwsResult<()>;

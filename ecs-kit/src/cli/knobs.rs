@@ -104,6 +104,14 @@ pub struct StackKnobs {
     /// Desired size of the Auto Scaling group when it is created.
     #[arg(long, env = "ECS_KIT_ASG_DESIRED", value_name = "N")]
     pub asg_desired: Option<u32>,
+    /// Terminate TLS with this certificate (ACM or IAM ARN); repeatable: the first is the
+    /// default certificate, the others are served by SNI (comma-separated in the environment).
+    #[arg(long, env = "ECS_KIT_CERTIFICATE", value_name = "ARN", value_delimiter = ',')]
+    pub certificate: Vec<String>,
+    /// The host name a service answers on the load balancer (repeatable; comma-separated
+    /// in the environment).
+    #[arg(long, env = "ECS_KIT_HOST", value_name = "SERVICE=HOST", value_delimiter = ',')]
+    pub host: Vec<ServiceValue<String>>,
 }
 
 impl StackKnobs {
@@ -133,6 +141,18 @@ impl StackKnobs {
         } else if self.internal {
             b = b.with_load_balancer(|lb| lb.scheme(Scheme::Internal));
         }
+        if let Some((default, extra)) = self.certificate.split_first() {
+            if b.load_balancer.is_none() {
+                b = b.invalid("--certificate", "the stack declares no load balancer: drop the flag, or declare one");
+            } else {
+                // The flags replace the code's certificates: the first is the default.
+                b = b.with_load_balancer(|mut lb| {
+                    lb.certificates.clear();
+                    extra.iter().fold(lb.https(default), |lb, arn| lb.certificate(arn))
+                });
+            }
+        }
+        b = per_service(b, "--host", &self.host, |s, host| s.host(host));
         b = per_service(b, "--image", &self.image, |s, image| s.image(image));
         per_service(b, "--count", &self.count, |s, n| s.count(n))
     }
@@ -248,6 +268,8 @@ mod tests {
             "ASG_MIN",
             "ASG_MAX",
             "ASG_DESIRED",
+            "CERTIFICATE",
+            "HOST",
         ] {
             assert!(help.contains(&format!("[env: ECS_KIT_{var}")), "ECS_KIT_{var} in:\n{help}");
         }

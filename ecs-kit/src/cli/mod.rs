@@ -808,7 +808,7 @@ pub fn render_tree(stack: &Stack, graph: &Graph) -> String {
         T::IamRole | T::InstanceProfile => "identity",
         T::LaunchTemplate | T::AutoScalingGroup | T::CapacityProvider | T::Cluster => "compute",
         T::FileSystem | T::MountTarget | T::AccessPoint => "storage",
-        T::LoadBalancer | T::TargetGroup | T::Listener | T::ListenerRule => "load balancing",
+        T::LoadBalancer | T::TargetGroup | T::Listener | T::ListenerRule | T::ListenerCertificate => "load balancing",
         T::LogGroup | T::TaskDefinition | T::EcsService => "services",
     };
     let owner = |r: &Resource| {

@@ -10,7 +10,7 @@ use crate::model::names::{
     self, ECS_NAME_MAX, EFS_TOKEN_MAX, ELB_NAME_MAX, IAM_ROLE_NAME_MAX, LAUNCH_TEMPLATE_NAME_MAX,
 };
 use crate::model::{
-    AmiPolicy, CircuitBreaker, DesiredCount, NatGateways, Scheme, Secret, ServiceSpec, Stack, Zones, ENDPOINT_VAR,
+    AmiPolicy, CircuitBreaker, DesiredCount, LoadBalancerSpec, NatGateways, Scheme, Secret, ServiceSpec, Stack, Zones, ENDPOINT_VAR,
     ID_TAG, STACK_TAG,
 };
 
@@ -270,12 +270,24 @@ fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
             Scheme::Internal => vpc_cidr.clone(),
         };
         let port = i32::from(lb.port);
+        let ingress = match &lb.https {
+            None => vec![rule("tcp", (port, port), Peer::CidrIpv4(source), "HTTP listener")],
+            Some(https) => {
+                let tls = i32::from(https.port);
+                let mut rules = Vec::new();
+                if https.redirect_http {
+                    rules.push(rule("tcp", (port, port), Peer::CidrIpv4(source.clone()), "HTTP listener, redirecting to HTTPS"));
+                }
+                rules.push(rule("tcp", (tls, tls), Peer::CidrIpv4(source), "HTTPS listener"));
+                rules
+            }
+        };
         sg(
             b,
             "load-balancer",
             "ecs-kit: load balancer",
             &[],
-            vec![rule("tcp", (port, port), Peer::CidrIpv4(source), "HTTP listener")],
+            ingress,
             vec![rule("tcp", DYNAMIC_PORTS, Peer::CidrIpv4(vpc_cidr.clone()), "to tasks on dynamic host ports")],
         )
     });
@@ -715,28 +727,20 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
             }),
             Some(&service.tags),
         );
-        if routing.path == "/" {
+        if routing.is_default() {
             root = Some(tg);
         }
     }
     let root = root.expect("validation guarantees a service at /");
-    let listener = id("listener/http");
-    b.add(
-        &listener,
-        ResourceType::Listener,
-        b.name("http", 255),
-        &[&lb, &root],
-        Properties::Listener(ListenerProps {
-            load_balancer_arn: r(&lb, Attr::Arn),
-            protocol: "HTTP".into(),
-            port: spec.port,
-            default_target_group_arn: r(&root, Attr::Arn),
-        }),
-        None,
-    );
+    let listener = listeners(b, &spec, &lb, &root);
     for service in &stack.services {
-        let Some(routing) = service.routing.as_ref().filter(|r| r.path != "/") else { continue };
+        let Some(routing) = service.routing.as_ref().filter(|r| !r.is_default()) else { continue };
         let tg = target_group_id(&service.name);
+        let path_patterns = if routing.path == "/" {
+            Vec::new()
+        } else {
+            vec![routing.path.clone(), format!("{}/*", routing.path)]
+        };
         b.add(
             &id(format!("listener-rule/{}", service.name)),
             ResourceType::ListenerRule,
@@ -745,13 +749,95 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
             Properties::ListenerRule(ListenerRuleProps {
                 listener_arn: r(&listener, Attr::Arn),
                 priority: routing.priority.expect("validation assigns priorities"),
-                path_patterns: vec![routing.path.clone(), format!("{}/*", routing.path)],
+                path_patterns,
+                host_headers: routing.host.iter().cloned().collect(),
                 target_group_arn: r(&tg, Attr::Arn),
             }),
             Some(&service.tags),
         );
     }
     Some(Lb { load_balancer: lb, listener })
+}
+
+/// The listeners: plain HTTP forwarding to the default service; or, with HTTPS, the
+/// HTTPS listener forwarding (with its extra certificates) and, unless turned off, the
+/// HTTP one redirecting to it. Returns the listener the services' rules sit on.
+fn listeners(b: &mut Builder<'_>, spec: &LoadBalancerSpec, lb: &LogicalId, root: &LogicalId) -> LogicalId {
+    let http = id("listener/http");
+    let Some(https) = &spec.https else {
+        b.add(
+            &http,
+            ResourceType::Listener,
+            b.name("http", 255),
+            &[lb, root],
+            Properties::Listener(ListenerProps {
+                load_balancer_arn: r(lb, Attr::Arn),
+                protocol: "HTTP".into(),
+                port: spec.port,
+                default_target_group_arn: Some(r(root, Attr::Arn)),
+                redirect: None,
+                certificate_arn: None,
+                ssl_policy: None,
+            }),
+            None,
+        );
+        return http;
+    };
+    let tls = id("listener/https");
+    b.add(
+        &tls,
+        ResourceType::Listener,
+        b.name("https", 255),
+        &[lb, root],
+        Properties::Listener(ListenerProps {
+            load_balancer_arn: r(lb, Attr::Arn),
+            protocol: "HTTPS".into(),
+            port: https.port,
+            default_target_group_arn: Some(r(root, Attr::Arn)),
+            redirect: None,
+            certificate_arn: Some(https.certificate_arn.clone()),
+            ssl_policy: Some(https.tls_policy.clone()),
+        }),
+        None,
+    );
+    if https.redirect_http {
+        b.add(
+            &http,
+            ResourceType::Listener,
+            b.name("http", 255),
+            &[lb],
+            Properties::Listener(ListenerProps {
+                load_balancer_arn: r(lb, Attr::Arn),
+                protocol: "HTTP".into(),
+                port: spec.port,
+                default_target_group_arn: None,
+                redirect: Some(Redirect {
+                    protocol: "HTTPS".into(),
+                    port: https.port.to_string(),
+                    status_code: "HTTP_301".into(),
+                }),
+                certificate_arn: None,
+                ssl_policy: None,
+            }),
+            None,
+        );
+    }
+    for arn in &https.extra_certificates {
+        let cid = super::listener_certificate_id(arn);
+        let suffix = cid.as_str().trim_start_matches("listener-certificate/").replace('/', "-");
+        b.add(
+            &cid,
+            ResourceType::ListenerCertificate,
+            b.name(&format!("certificate-{suffix}"), 255),
+            &[&tls],
+            Properties::ListenerCertificate(ListenerCertificateProps {
+                listener_arn: r(&tls, Attr::Arn),
+                certificate_arn: arn.clone(),
+            }),
+            None,
+        );
+    }
+    tls
 }
 
 fn ecs_service(
@@ -862,7 +948,7 @@ fn ecs_service(
     if let (Some(lb), Some(routing)) = (lb, &service.routing) {
         deps.push(&tg);
         // The target group must be attached to the load balancer before the service.
-        deps.push(if routing.path == "/" { &lb.listener } else { &rule });
+        deps.push(if routing.is_default() { &lb.listener } else { &rule });
         load_balancers.push(ServiceLoadBalancer {
             target_group_arn: r(&tg, Attr::Arn),
             container_name: service.name.clone(),

@@ -62,11 +62,11 @@ macro_rules! resource_types {
 crate::resources::registry!(resource_types);
 
 impl ResourceType {
-    /// Whether AWS lets the resource carry tags. Untaggable resources (mount targets)
-    /// are owned through their owned parent.
+    /// Whether AWS lets the resource carry tags. Untaggable resources (mount targets,
+    /// listener certificates) are owned through their owned parent.
     #[must_use]
     pub fn taggable(self) -> bool {
-        self != ResourceType::MountTarget
+        crate::resources::schema(self).tagging != crate::resources::Tagging::None
     }
 }
 
@@ -74,6 +74,18 @@ impl fmt::Display for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The logical id of the listener certificate `arn` (`listener-certificate/<id>`: the
+/// ACM certificate's id, or the IAM server certificate's path and name), so that adding
+/// or removing one certificate never renames the others.
+#[must_use]
+pub fn listener_certificate_id(arn: &str) -> LogicalId {
+    let tail = arn
+        .split_once(":certificate/")
+        .or_else(|| arn.split_once(":server-certificate/"))
+        .map_or(arn, |(_, tail)| tail);
+    LogicalId::new(format!("listener-certificate/{tail}"))
 }
 
 /// A resource's stable, readable id within its stack (`subnet/private/1`).

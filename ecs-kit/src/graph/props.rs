@@ -470,12 +470,33 @@ pub struct TargetGroupProps {
 pub struct ListenerProps {
     /// The load balancer.
     pub load_balancer_arn: RefOr<String>,
-    /// `HTTP`.
+    /// `HTTP` or `HTTPS`.
     pub protocol: String,
     /// Port.
     pub port: u16,
-    /// Default action: forward to this target group.
-    pub default_target_group_arn: RefOr<String>,
+    /// Default action: forward to this target group (none when it redirects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_target_group_arn: Option<RefOr<String>>,
+    /// Default action: redirect (port 80 answering 301 to HTTPS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<Redirect>,
+    /// The default certificate (HTTPS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    /// The security policy (HTTPS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_policy: Option<String>,
+}
+
+/// A listener's redirect action: same host, path and query, another protocol and port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    /// `HTTPS`.
+    pub protocol: String,
+    /// The port redirected to (`443`).
+    pub port: String,
+    /// `HTTP_301`.
+    pub status_code: String,
 }
 
 /// `elbv2:listener-rule`.
@@ -485,10 +506,22 @@ pub struct ListenerRuleProps {
     pub listener_arn: RefOr<String>,
     /// Priority (lower is evaluated first).
     pub priority: u32,
-    /// `path-pattern` values.
+    /// `path-pattern` values (none: any path).
     pub path_patterns: Vec<String>,
+    /// `host-header` values (none: any host).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_headers: Vec<String>,
     /// Forward to this target group.
     pub target_group_arn: RefOr<String>,
+}
+
+/// `elbv2:listener-certificate`: a certificate served by SNI beside the listener's default one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerCertificateProps {
+    /// The HTTPS listener.
+    pub listener_arn: RefOr<String>,
+    /// The certificate (ACM or IAM server certificate ARN).
+    pub certificate_arn: String,
 }
 
 /// `logs:log-group`.

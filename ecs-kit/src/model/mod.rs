@@ -200,7 +200,29 @@ pub struct LoadBalancerSpec {
     pub port: u16,
     /// Idle timeout in seconds.
     pub idle_timeout_seconds: u32,
+    /// TLS termination, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https: Option<HttpsSpec>,
 }
+
+/// TLS termination on the load balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HttpsSpec {
+    /// The HTTPS listener's port (443).
+    pub port: u16,
+    /// The default certificate (ACM or IAM server certificate ARN).
+    pub certificate_arn: String,
+    /// More certificates, served by SNI, in declaration order.
+    pub extra_certificates: Vec<String>,
+    /// The security policy.
+    pub tls_policy: String,
+    /// Whether the HTTP port answers 301 to HTTPS (else there is no HTTP listener).
+    pub redirect_http: bool,
+}
+
+/// The security policy of an HTTPS listener unless told otherwise: TLS 1.3 and 1.2.
+pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 /// The validated file system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,14 +262,26 @@ pub struct HealthCheckSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RoutingSpec {
-    /// The path (`/` for the default service).
+    /// The path (`/` for the default service, and for a service reached by host alone).
     pub path: String,
+    /// The host name the rule matches (lowercase; `*` and `?` wildcards), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The listener rule priority (none for the default service).
     pub priority: Option<u32>,
     /// Health check of the target group.
     pub health_check: HealthCheckSpec,
     /// Seconds the load balancer drains a leaving task.
     pub deregistration_delay_seconds: u32,
+}
+
+impl RoutingSpec {
+    /// Whether the service is the load balancer's default route (path `/`, no host):
+    /// the listener forwards to it; every other routed service has a rule.
+    #[must_use]
+    pub fn is_default(&self) -> bool {
+        self.path == "/" && self.host.is_none()
+    }
 }
 
 /// Rolling deployment settings.
@@ -278,7 +312,7 @@ pub struct ServiceSpec {
     pub cpu: u32,
     /// Memory limit in MiB.
     pub memory: u32,
-    /// Load balancer routing, when the service has a path.
+    /// Load balancer routing, when the service has a path or a host.
     pub routing: Option<RoutingSpec>,
     /// User environment variables (ENDPOINT is added by the graph).
     pub env: BTreeMap<String, String>,

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::image::quoted;
 use super::{
-    image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec,
-    LoadBalancerSpec, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
+    image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec, HttpsSpec,
+    LoadBalancerSpec, DEFAULT_TLS_POLICY, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
     Zones, DEFAULT_AMI_PARAMETER, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
 };
 use crate::dsl::{
@@ -35,6 +35,9 @@ const MAX_MANAGED_POLICIES: usize = 10;
 const MAX_TARGET_GROUPS_PER_ALB: usize = 100;
 /// See [`MAX_TARGET_GROUPS_PER_ALB`].
 const MAX_RULES_PER_ALB: usize = 100;
+/// A host-header value is at most 128 characters.
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html>
+const MAX_HOST: usize = 128;
 /// A path pattern is at most 128 characters.
 /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html>
 const MAX_PATH_PATTERN: usize = 128;
@@ -69,6 +72,10 @@ re!(SSM_NAME, r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$");
 re!(SSM_ARN, r"^arn:aws(-[a-z]+)*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$");
 re!(SECRET_ARN, r"^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$");
 re!(ZONE, r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$");
+re!(ACM_ARN, r"^arn:aws(-[a-z]+)*:acm:([a-z]{2}(-[a-z]+)+-[0-9]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$");
+re!(IAM_CERT_ARN, r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:server-certificate/[\w+=,.@/-]+$");
+re!(TLS_POLICY, r"^ELBSecurityPolicy-[A-Za-z0-9-]+$");
+re!(HOST, r"^[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?(\.[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?)*$");
 
 /// Collects problems and warnings while a declaration is checked.
 #[derive(Default)]
@@ -176,7 +183,7 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
     let has_lb = b.load_balancer.is_some();
     let network = network(&mut c, &b.network, &region, has_lb);
     let cluster = cluster(&mut c, &b.cluster);
-    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb));
+    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb, &region));
     let file_system = b.file_system.as_ref().map(|fs| file_system(&mut c, fs));
     let mut services: Vec<ServiceSpec> = b
         .services
@@ -408,7 +415,7 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     }
 }
 
-fn load_balancer(c: &mut Checker, lb: &LoadBalancer) -> LoadBalancerSpec {
+fn load_balancer(c: &mut Checker, lb: &LoadBalancer, region: &str) -> LoadBalancerSpec {
     let port = lb.port.unwrap_or(80);
     if port == 0 {
         c.error("load_balancer.port", "0 is not a port: use 1 to 65535 (default 80)");
@@ -417,6 +424,81 @@ fn load_balancer(c: &mut Checker, lb: &LoadBalancer) -> LoadBalancerSpec {
         scheme: lb.scheme,
         port,
         idle_timeout_seconds: c.seconds("load_balancer.idle_timeout", lb.idle_timeout, 60, 1..=4000),
+        https: https(c, lb, port, region),
+    }
+}
+
+/// Listener certificates per HTTPS listener, the default one not counted.
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html>
+const MAX_EXTRA_CERTIFICATES: usize = 25;
+/// The HTTPS listener's port.
+const HTTPS_PORT: u16 = 443;
+
+fn https(c: &mut Checker, lb: &LoadBalancer, http_port: u16, region: &str) -> Option<HttpsSpec> {
+    let Some(default) = &lb.https else {
+        let needs = "needs HTTPS: add `.https(certificate_arn)` to the load balancer, or remove it";
+        if !lb.certificates.is_empty() {
+            c.error("load_balancer.certificates", format!("extra certificates are served by the HTTPS listener, which {needs}"));
+        }
+        if lb.tls_policy.is_some() {
+            c.error("load_balancer.tls_policy", format!("a security policy {needs}"));
+        }
+        if lb.redirect_http.is_some() {
+            c.error("load_balancer.redirect_http", format!("redirecting to HTTPS {needs}"));
+        }
+        return None;
+    };
+    certificate(c, "load_balancer.https", default, region);
+    let mut seen = BTreeSet::from([default.as_str()]);
+    for (i, arn) in lb.certificates.iter().enumerate() {
+        let field = format!("load_balancer.certificates[{i}]");
+        certificate(c, &field, arn, region);
+        if !seen.insert(arn.as_str()) {
+            c.error(field, format!("{} is given twice (the default certificate counts): give each certificate once", quoted(arn)));
+        }
+    }
+    if lb.certificates.len() > MAX_EXTRA_CERTIFICATES {
+        c.error(
+            "load_balancer.certificates",
+            format!("{} extra certificates: an HTTPS listener takes at most {MAX_EXTRA_CERTIFICATES} besides its default one; use certificates that cover several names", lb.certificates.len()),
+        );
+    }
+    let tls_policy = lb.tls_policy.clone().unwrap_or_else(|| DEFAULT_TLS_POLICY.to_owned());
+    if !TLS_POLICY.is_match(&tls_policy) {
+        c.error(
+            "load_balancer.tls_policy",
+            format!("{} is not an ELB security policy name: use one such as `{DEFAULT_TLS_POLICY}`", quoted(&tls_policy)),
+        );
+    }
+    let redirect_http = lb.redirect_http.unwrap_or(true);
+    if redirect_http && http_port == HTTPS_PORT {
+        c.error(
+            "load_balancer.port",
+            format!("{HTTPS_PORT} is the HTTPS listener's port: the redirecting HTTP listener needs another one (default 80)"),
+        );
+    }
+    Some(HttpsSpec {
+        port: HTTPS_PORT,
+        certificate_arn: default.clone(),
+        extra_certificates: lb.certificates.clone(),
+        tls_policy,
+        redirect_http,
+    })
+}
+
+/// Checks the shape of a certificate ARN: ACM (in the stack's region) or IAM.
+fn certificate(c: &mut Checker, field: &str, arn: &str, region: &str) {
+    let example = format!("`arn:aws:acm:{}:123456789012:certificate/ID` (ACM) or `arn:aws:iam::123456789012:server-certificate/NAME` (IAM)", if REGION.is_match(region) { region } else { "us-west-2" });
+    if let Some(found) = ACM_ARN.captures(arn) {
+        let in_region = &found[2];
+        if REGION.is_match(region) && in_region != region {
+            c.error(
+                field,
+                format!("{} is in region `{in_region}` but the stack lives in `{region}`: a load balancer only uses ACM certificates of its own region; request or import the certificate in `{region}`", quoted(arn)),
+            );
+        }
+    } else if !IAM_CERT_ARN.is_match(arn) {
+        c.error(field, format!("{} is not a certificate ARN: write {example}", quoted(arn)));
     }
 }
 
@@ -600,7 +682,22 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
         );
     }
 
-    let routing = match (&s.path, has_lb) {
+    let host = s.host.as_ref().map(|h| {
+        let lower = h.to_ascii_lowercase();
+        if lower.len() > MAX_HOST || !HOST.is_match(&lower) {
+            c.error(
+                format!("{at}.host"),
+                format!("{} is not a host name: use DNS labels of letters, digits and `-` separated by `.`, at most {MAX_HOST} characters, with the wildcards `*` and `?` if needed (e.g. `api.example.com` or `*.example.com`)", quoted(h)),
+            );
+        }
+        if !has_lb {
+            c.error(format!("{at}.host"), "set, but the stack has no load balancer: add `.load_balancer(LoadBalancer::public())` or remove the host");
+        }
+        lower
+    });
+    // A host alone routes every path of that host.
+    let path = s.path.clone().or_else(|| host.as_ref().map(|_| "/".to_owned()));
+    let routing = match (&path, has_lb) {
         (Some(path), true) => {
             if !PATH.is_match(path) {
                 c.error(format!("{at}.path"), format!("{} is not a load balancer path: start with `/`, no trailing `/`, no wildcards (e.g. `/products`)", quoted(path)));
@@ -613,6 +710,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
             let check = s.health_check.clone().unwrap_or_else(|| HealthCheck::new(path.clone()));
             Some(RoutingSpec {
                 path: path.clone(),
+                host: host.clone(),
                 priority: None,
                 health_check: health_check(c, &format!("{at}.health_check"), &check),
                 deregistration_delay_seconds: c.seconds(
@@ -623,6 +721,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
                 ),
             })
         }
+        (Some(_), false) if s.path.is_none() => None,
         (Some(_), false) => {
             c.error(format!("{at}.path"), "set, but the stack has no load balancer: add `.load_balancer(LoadBalancer::public())` or remove the path");
             None
@@ -688,11 +787,12 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
     }
 }
 
-/// Checks across services: unique names and paths, exactly one service at `/` behind a
-/// load balancer, and the listener rule priorities of the others.
+/// Checks across services: unique names and routes (host and path), exactly one
+/// service at `/` without a host behind a load balancer, and the listener rule
+/// priorities of the others.
 fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec], has_lb: bool) {
     let mut names = BTreeMap::new();
-    let mut paths: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut routes: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for (i, s) in declared.iter().enumerate() {
         if let Some(first) = names.insert(s.name.as_str(), i) {
             c.error(
@@ -703,36 +803,55 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
                 ),
             );
         }
-        if let Some(path) = s.path.as_deref().filter(|_| has_lb) {
-            if let Some(first) = paths.insert(path, i) {
-                c.error(
-                    format!("services[{i}].path"),
+        let Some(routing) = specs.get(i).and_then(|spec| spec.routing.as_ref()) else { continue };
+        let key = (routing.host.clone(), routing.path.clone());
+        if let Some(first) = routes.insert(key, i) {
+            let what = match &routing.host {
+                Some(host) if s.path.is_none() => format!("the host {}", quoted(host)),
+                Some(host) => format!("the host {} with the path {}", quoted(host), quoted(&routing.path)),
+                None => format!("the path {}", quoted(&routing.path)),
+            };
+            let (field, message) = match &routing.host {
+                None => (
+                    "path",
                     format!(
                         "{} is also the path of services[{first}] ({}); give each service its own path",
-                        quoted(path),
+                        quoted(&routing.path),
                         declared[first].name
                     ),
-                );
-            }
+                ),
+                Some(_) => (
+                    if s.path.is_some() { "path" } else { "host" },
+                    format!(
+                        "{what} is also the route of services[{first}] ({}); give each service its own host or path",
+                        declared[first].name
+                    ),
+                ),
+            };
+            c.error(format!("services[{i}].{field}"), message);
         }
     }
-    let routed = declared.iter().filter(|s| s.path.is_some()).count();
+    let routed = specs.iter().filter(|s| s.routing.is_some()).count();
     if has_lb && routed > MAX_TARGET_GROUPS_PER_ALB {
-        let rules = declared.iter().filter(|s| s.path.as_deref().is_some_and(|p| p != "/")).count();
+        let rules = specs.iter().filter(|s| s.routing.as_ref().is_some_and(|r| !r.is_default())).count();
         c.error(
             "services",
             format!(
-                "{routed} services have a path, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
+                "{routed} services have a path or host, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
                  (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({rules} needed): \
                  leave the path out of services that need no load balancer, or split the stack"
             ),
         );
     }
     if has_lb {
-        let roots: Vec<usize> =
-            declared.iter().enumerate().filter(|(_, s)| s.path.as_deref() == Some("/")).map(|(i, _)| i).collect();
+        let roots: Vec<usize> = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.routing.as_ref().is_some_and(RoutingSpec::is_default))
+            .map(|(i, _)| i)
+            .collect();
         match roots.as_slice() {
-            [] => c.error("services", "the load balancer needs exactly one service at `/` (its default route); set `path: \"/\"` on one service"),
+            [] => c.error("services", "the load balancer needs exactly one service at `/` without a host (its default route); set `path: \"/\"` on one service"),
             [_] => {}
             [_, rest @ ..] => {
                 for i in rest {
@@ -745,19 +864,30 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
 }
 
 /// Listener rule priorities that do not depend on the other services (adding a service
-/// never renumbers the rest) and put deeper paths first: a path of depth `d` gets a
-/// priority in the band `(50 - d) * 1000 + 1 ..= (50 - d) * 1000 + 999`, chosen by a hash
-/// of the path; collisions move to the next free number of the band.
+/// never renumbers the rest) and put more specific rules first.
+///
+/// A rule without a host, for a path of depth `d`, gets a priority in the band
+/// `(50 - d) * 1000 + 1 ..= (50 - d) * 1000 + 999`, chosen by a hash of the path. A rule
+/// with a host comes before those: its band is `(25 - d) * 1000 + ...` (`d` = 0 for a
+/// host alone, so a host's paths come before the host's catch-all), chosen by a hash of
+/// host and path. Collisions move to the next free number of the band; rules without
+/// a host are numbered first, so adding hosts never renumbers them. Paths deeper than
+/// 24 segments share the bands of host rules (still unique, no longer ordered after them).
 fn assign_priorities(specs: &mut [ServiceSpec]) {
     let mut taken = BTreeSet::new();
+    let key = |s: &ServiceSpec| s.routing.as_ref().map(|r| (r.host.is_some(), r.host.clone(), r.path.clone()));
     let mut order: Vec<usize> =
-        (0..specs.len()).filter(|&i| specs[i].routing.as_ref().is_some_and(|r| r.path != "/")).collect();
-    order.sort_by(|&a, &b| specs[a].routing.as_ref().map(|r| &r.path).cmp(&specs[b].routing.as_ref().map(|r| &r.path)));
+        (0..specs.len()).filter(|&i| specs[i].routing.as_ref().is_some_and(|r| !r.is_default())).collect();
+    order.sort_by_key(|&i| key(&specs[i]));
     for i in order {
         let routing = specs[i].routing.as_mut().expect("filtered on routing");
-        let depth = u32::try_from(routing.path.matches('/').count()).unwrap_or(u32::MAX).min(49);
-        let band = (50 - depth) * 1000;
-        let digest = Sha256::digest(routing.path.as_bytes());
+        let segments = if routing.path == "/" { 0 } else { routing.path.matches('/').count() };
+        let depth = u32::try_from(segments).unwrap_or(u32::MAX);
+        let (band, hashed) = match &routing.host {
+            None => ((50 - depth.min(49)) * 1000, routing.path.clone()),
+            Some(host) => ((25 - depth.min(24)) * 1000, format!("{host} {}", routing.path)),
+        };
+        let digest = Sha256::digest(hashed.as_bytes());
         let hash = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
         let mut offset = hash % 999;
         while !taken.insert(band + 1 + offset) {

@@ -78,6 +78,7 @@ macro_rules! registry {
             TargetGroup = "elbv2:target-group", TargetGroup(TargetGroupProps) => elbv2::target_group::TargetGroup;
             Listener = "elbv2:listener", Listener(ListenerProps) => elbv2::listener::Listener;
             ListenerRule = "elbv2:listener-rule", ListenerRule(ListenerRuleProps) => elbv2::listener_rule::ListenerRule;
+            ListenerCertificate = "elbv2:listener-certificate", ListenerCertificate(ListenerCertificateProps) => elbv2::listener_certificate::ListenerCertificate;
             LogGroup = "logs:log-group", LogGroup(LogGroupProps) => logs::log_group::LogGroup;
             TaskDefinition = "ecs:task-definition", TaskDefinition(TaskDefinitionProps) => ecs::task_definition::TaskDefinition;
             EcsService = "ecs:service", Service(ServiceProps) => ecs::service::Service;

@@ -9,7 +9,7 @@ use super::ec2::Ec2State;
 use super::{aws_error, merge_tags, push, remove_tags, visible, Fake, FakeResource, Meta, Timing};
 use crate::aws::{literal, AwsResult, ElbApi, Found, Tags, TargetHealth};
 use crate::graph::props::{
-    ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, TargetGroupProps, TargetHealthCheck,
+    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, TargetGroupProps, TargetHealthCheck,
 };
 use crate::graph::ResourceType;
 
@@ -32,6 +32,8 @@ pub(crate) struct Tg {
 #[derive(Debug, Clone)]
 pub(crate) struct Listener {
     props: ListenerProps,
+    /// Certificates served by SNI beside the default one.
+    extra_certificates: Vec<String>,
     meta: Meta,
 }
 
@@ -92,7 +94,7 @@ impl ElbState {
     pub fn load_balancers_of(&self, tg: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for l in self.listeners.values() {
-            if value(&l.props.default_target_group_arn) == tg {
+            if l.props.default_target_group_arn.as_ref().map(value).as_deref() == Some(tg) {
                 out.insert(value(&l.props.load_balancer_arn));
             }
         }
@@ -133,6 +135,9 @@ impl ElbState {
         }
         for (arn, x) in &self.listeners {
             push(out, ResourceType::Listener, arn, None, None, &x.meta.tags);
+            for cert in &x.extra_certificates {
+                push(out, ResourceType::ListenerCertificate, &format!("{arn} {cert}"), None, None, &Tags::new());
+            }
         }
         for (arn, x) in &self.rules {
             push(out, ResourceType::ListenerRule, arn, None, None, &x.meta.tags);
@@ -177,6 +182,44 @@ fn no_listener(operation: &str) -> crate::aws::AwsError {
 
 fn no_rule(operation: &str) -> crate::aws::AwsError {
     err(operation, "RuleNotFound", "One or more rules not found")
+}
+
+/// What CreateListener and ModifyListener check of a listener's settings: one default
+/// action, a target group that exists and belongs to no other load balancer, and for
+/// HTTPS a certificate and a security policy.
+fn check_listener(
+    elb: &ElbState,
+    props: &ListenerProps,
+    lb_arn: Option<&str>,
+    operation: &str,
+) -> AwsResult<()> {
+    match (&props.default_target_group_arn, &props.redirect) {
+        (Some(tg), None) => {
+            let tg = lit(tg, operation)?;
+            if !elb.tgs.contains_key(&tg) {
+                return Err(no_tg(operation));
+            }
+            if elb.load_balancers_of(&tg).iter().any(|other| Some(other.as_str()) != lb_arn) {
+                return Err(err(
+                    operation,
+                    "TargetGroupAssociationLimit",
+                    "The target group is already used by another load balancer",
+                ));
+            }
+        }
+        (None, Some(_)) => {}
+        _ => return Err(err(operation, "ValidationError", "a listener needs exactly one default action")),
+    }
+    match (props.protocol.as_str(), &props.certificate_arn, &props.ssl_policy) {
+        ("HTTPS", Some(cert), Some(_)) if cert.starts_with("arn:") => Ok(()),
+        ("HTTPS", _, _) => Err(err(
+            operation,
+            "CertificateNotFound",
+            "You must provide a list containing exactly one certificate if the listener protocol is HTTPS.",
+        )),
+        (_, Some(_), _) => Err(err(operation, "ValidationError", "certificates are for HTTPS listeners only")),
+        _ => Ok(()),
+    }
 }
 
 /// The sorted form AWS reads a load balancer back in.
@@ -458,20 +501,10 @@ impl ElbApi for Fake {
         const OP: &str = "CreateListener";
         let mut s = self.begin(SERVICE, OP).await?;
         let lb_arn = lit(&props.load_balancer_arn, OP)?;
-        let tg = lit(&props.default_target_group_arn, OP)?;
         if !s.elb.lbs.contains_key(&lb_arn) {
             return Err(no_lb(OP));
         }
-        if !s.elb.tgs.contains_key(&tg) {
-            return Err(no_tg(OP));
-        }
-        if s.elb.load_balancers_of(&tg).iter().any(|other| *other != lb_arn) {
-            return Err(err(
-                OP,
-                "TargetGroupAssociationLimit",
-                "The target group is already used by another load balancer",
-            ));
-        }
+        check_listener(&s.elb, &props, Some(&lb_arn), OP)?;
         if let Some((arn, l)) = s
             .elb
             .listeners
@@ -487,21 +520,18 @@ impl ElbApi for Fake {
         let hex = s.hex(16);
         let arn = self.arn("elasticloadbalancing", &format!("listener/{suffix}/{hex}"));
         let meta = s.meta(OP, tags);
-        s.elb.listeners.insert(arn.clone(), Listener { props, meta });
+        s.elb.listeners.insert(arn.clone(), Listener { props, extra_certificates: Vec::new(), meta });
         Ok(arn)
     }
 
     async fn modify_listener(&self, arn: String, props: ListenerProps) -> AwsResult<()> {
         const OP: &str = "ModifyListener";
         let mut s = self.begin(SERVICE, OP).await?;
-        let tg = lit(&props.default_target_group_arn, OP)?;
-        if !s.elb.tgs.contains_key(&tg) {
-            return Err(no_tg(OP));
-        }
+        let lb_arn = value(&s.elb.listeners.get(&arn).ok_or_else(|| no_listener(OP))?.props.load_balancer_arn);
+        check_listener(&s.elb, &props, Some(&lb_arn), OP)?;
         let l = s.elb.listeners.get_mut(&arn).ok_or_else(|| no_listener(OP))?;
-        l.props.port = props.port;
-        l.props.protocol = props.protocol;
-        l.props.default_target_group_arn = RefOr::Value(tg);
+        let load_balancer_arn = l.props.load_balancer_arn.clone();
+        l.props = ListenerProps { load_balancer_arn, ..props };
         Ok(())
     }
 
@@ -510,6 +540,60 @@ impl ElbApi for Fake {
         let mut s = self.begin(SERVICE, OP).await?;
         s.elb.listeners.remove(&arn).ok_or_else(|| no_listener(OP))?;
         s.elb.rules.retain(|_, r| value(&r.props.listener_arn) != arn);
+        Ok(())
+    }
+
+    async fn describe_listener_certificates(
+        &self,
+        listener_arn: String,
+    ) -> AwsResult<Vec<Found<ListenerCertificateProps>>> {
+        const OP: &str = "DescribeListenerCertificates";
+        let s = self.begin(SERVICE, OP).await?;
+        let l = s.elb.listeners.get(&listener_arn).ok_or_else(|| no_listener(OP))?;
+        Ok(l.extra_certificates
+            .iter()
+            .map(|arn| {
+                let props = ListenerCertificateProps {
+                    listener_arn: RefOr::Value(listener_arn.clone()),
+                    certificate_arn: arn.clone(),
+                };
+                let mut f = Found::new(format!("{listener_arn} {arn}"), props);
+                f.arn = Some(arn.clone());
+                f
+            })
+            .collect())
+    }
+
+    async fn add_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()> {
+        const OP: &str = "AddListenerCertificates";
+        let mut s = self.begin(SERVICE, OP).await?;
+        let l = s.elb.listeners.get_mut(&listener_arn).ok_or_else(|| no_listener(OP))?;
+        if l.props.protocol != "HTTPS" {
+            return Err(err(OP, "ValidationError", "certificates can only be added to HTTPS listeners"));
+        }
+        for arn in certificate_arns {
+            if !arn.starts_with("arn:") {
+                return Err(err(OP, "CertificateNotFound", format!("Certificate '{arn}' not found")));
+            }
+            if !l.extra_certificates.contains(&arn) {
+                l.extra_certificates.push(arn);
+            }
+        }
+        if l.extra_certificates.len() > 25 {
+            return Err(err(OP, "TooManyCertificates", "You've reached the limit on the number of certificates per load balancer"));
+        }
+        Ok(())
+    }
+
+    async fn remove_listener_certificates(
+        &self,
+        listener_arn: String,
+        certificate_arns: Vec<String>,
+    ) -> AwsResult<()> {
+        const OP: &str = "RemoveListenerCertificates";
+        let mut s = self.begin(SERVICE, OP).await?;
+        let l = s.elb.listeners.get_mut(&listener_arn).ok_or_else(|| no_listener(OP))?;
+        l.extra_certificates.retain(|c| !certificate_arns.contains(c));
         Ok(())
     }
 
@@ -573,6 +657,7 @@ impl ElbApi for Fake {
         }
         let r = s.elb.rules.get_mut(&arn).ok_or_else(|| no_rule(OP))?;
         r.props.path_patterns = props.path_patterns;
+        r.props.host_headers = props.host_headers;
         r.props.target_group_arn = RefOr::Value(tg);
         Ok(())
     }

@@ -5,7 +5,8 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, IpAddressType, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
+    Action, ActionTypeEnum, Certificate, HostHeaderConditionConfig, IpAddressType, Listener, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
     LoadBalancerTypeEnum, Matcher, PathPatternConditionConfig, ProtocolEnum, Rule, RuleCondition, RulePriorityPair,
     Tag, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
@@ -14,7 +15,8 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use super::{err, missing, tag_pairs};
 use crate::aws::{literal, AwsResult, ElbApi, Found, Tags, TargetHealth};
 use crate::graph::props::{
-    ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, TargetGroupProps, TargetHealthCheck,
+    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, Redirect, TargetGroupProps,
+    TargetHealthCheck,
 };
 
 const SERVICE: &str = "elbv2";
@@ -254,6 +256,96 @@ fn path_patterns(conditions: &[RuleCondition]) -> Vec<String> {
     patterns
 }
 
+/// A `host-header` condition.
+fn host_condition(hosts: &[String]) -> RuleCondition {
+    RuleCondition::builder()
+        .field("host-header")
+        .host_header_config(HostHeaderConditionConfig::builder().set_values(Some(hosts.to_vec())).build())
+        .build()
+}
+
+/// The host names of a rule's `host-header` condition, in order, without repeats (AWS
+/// echoes them in `HostHeaderConfig.Values` and in the legacy `Values`).
+fn host_headers(conditions: &[RuleCondition]) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for condition in conditions.iter().filter(|c| c.field() == Some("host-header")) {
+        let config = condition.host_header_config().map(HostHeaderConditionConfig::values).unwrap_or_default();
+        for value in config.iter().chain(condition.values()) {
+            if !hosts.contains(value) {
+                hosts.push(value.clone());
+            }
+        }
+    }
+    hosts
+}
+
+/// A rule's conditions: its path patterns and host names, each where given.
+fn rule_conditions(props: &ListenerRuleProps) -> Vec<RuleCondition> {
+    let mut conditions = Vec::new();
+    if !props.host_headers.is_empty() {
+        conditions.push(host_condition(&props.host_headers));
+    }
+    if !props.path_patterns.is_empty() {
+        conditions.push(path_condition(&props.path_patterns));
+    }
+    conditions
+}
+
+/// A redirect to the same host, path and query on another protocol and port.
+fn redirect(to: &Redirect) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol(&to.protocol)
+                .port(&to.port)
+                .host("#{host}")
+                .path("/#{path}")
+                .query("#{query}")
+                .status_code(RedirectActionStatusCodeEnum::from(to.status_code.as_str()))
+                .build(),
+        )
+        .build()
+}
+
+/// The redirect of a listener's default actions, if that is what they do.
+fn redirect_of(actions: &[Action]) -> Option<Redirect> {
+    let config = actions.iter().find(|a| a.r#type() == Some(&ActionTypeEnum::Redirect))?.redirect_config()?;
+    Some(Redirect {
+        protocol: config.protocol().unwrap_or_default().to_owned(),
+        port: config.port().unwrap_or_default().to_owned(),
+        status_code: config.status_code().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+    })
+}
+
+/// A listener's default action: its forward, else its redirect.
+fn default_action(props: &ListenerProps, operation: &str) -> AwsResult<Action> {
+    match (&props.default_target_group_arn, &props.redirect) {
+        (Some(tg), _) => Ok(forward(literal(tg, SERVICE, operation)?)),
+        (None, Some(to)) => Ok(redirect(to)),
+        (None, None) => Err(missing(SERVICE, operation, "DefaultActions")),
+    }
+}
+
+/// The listener's default certificate, as CreateListener and ModifyListener take it.
+fn default_certificate(props: &ListenerProps) -> Option<Vec<Certificate>> {
+    props.certificate_arn.as_ref().map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+}
+
+/// A listener in the graph's shape.
+fn listener_props(l: &Listener, load_balancer_arn: &str) -> ListenerProps {
+    ListenerProps {
+        load_balancer_arn: RefOr::Value(l.load_balancer_arn().unwrap_or(load_balancer_arn).to_owned()),
+        protocol: l.protocol().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        port: u16_of(l.port()),
+        default_target_group_arn: forward_target(l.default_actions()).map(RefOr::Value),
+        redirect: redirect_of(l.default_actions()),
+        // DescribeListeners names the default certificate only.
+        certificate_arn: l.certificates().first().and_then(Certificate::certificate_arn).map(str::to_owned),
+        ssl_policy: l.ssl_policy().map(str::to_owned),
+    }
+}
+
 fn load_balancer_props(lb: &LoadBalancer, idle_timeout_seconds: u32) -> LoadBalancerProps {
     LoadBalancerProps {
         name: lb.load_balancer_name().unwrap_or_default().to_owned(),
@@ -301,6 +393,7 @@ fn rule_props(listener_arn: &str, rule: &Rule) -> Option<ListenerRuleProps> {
         listener_arn: RefOr::Value(listener_arn.to_owned()),
         priority,
         path_patterns: path_patterns(rule.conditions()),
+        host_headers: host_headers(rule.conditions()),
         target_group_arn: RefOr::Value(forward_target(rule.actions()).unwrap_or_default()),
     })
 }
@@ -522,15 +615,7 @@ impl ElbApi for ElbSdk {
             .iter()
             .filter_map(|l| {
                 let arn = l.listener_arn()?;
-                let mut item = Found::new(
-                    arn,
-                    ListenerProps {
-                        load_balancer_arn: RefOr::Value(l.load_balancer_arn().unwrap_or(&load_balancer_arn).to_owned()),
-                        protocol: l.protocol().map(|p| p.as_str().to_owned()).unwrap_or_default(),
-                        port: u16_of(l.port()),
-                        default_target_group_arn: RefOr::Value(forward_target(l.default_actions()).unwrap_or_default()),
-                    },
-                );
+                let mut item = Found::new(arn, listener_props(l, &load_balancer_arn));
                 item.arn = Some(arn.to_owned());
                 item.tags = tags.remove(arn).unwrap_or_default();
                 Some(item)
@@ -546,7 +631,9 @@ impl ElbApi for ElbSdk {
             .load_balancer_arn(literal(&props.load_balancer_arn, SERVICE, OP)?)
             .protocol(ProtocolEnum::from(props.protocol.as_str()))
             .port(i32::from(props.port))
-            .default_actions(forward(literal(&props.default_target_group_arn, SERVICE, OP)?))
+            .default_actions(default_action(&props, OP)?)
+            .set_certificates(default_certificate(&props))
+            .set_ssl_policy(props.ssl_policy.clone())
             .set_tags(sdk_tags(&tags))
             .send()
             .await
@@ -565,7 +652,9 @@ impl ElbApi for ElbSdk {
             .listener_arn(arn)
             .protocol(ProtocolEnum::from(props.protocol.as_str()))
             .port(i32::from(props.port))
-            .default_actions(forward(literal(&props.default_target_group_arn, SERVICE, OP)?))
+            .default_actions(default_action(&props, OP)?)
+            .set_certificates(default_certificate(&props))
+            .set_ssl_policy(props.ssl_policy.clone())
             .send()
             .await
             .map_err(err(SERVICE, OP))?;
@@ -574,6 +663,74 @@ impl ElbApi for ElbSdk {
 
     async fn delete_listener(&self, arn: String) -> AwsResult<()> {
         self.client.delete_listener().listener_arn(arn).send().await.map_err(err(SERVICE, "DeleteListener"))?;
+        Ok(())
+    }
+
+    async fn describe_listener_certificates(
+        &self,
+        listener_arn: String,
+    ) -> AwsResult<Vec<Found<ListenerCertificateProps>>> {
+        const OP: &str = "DescribeListenerCertificates";
+        let mut certificates = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .client
+                .describe_listener_certificates()
+                .listener_arn(&listener_arn)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(err(SERVICE, OP))?;
+            certificates.extend(out.certificates().iter().cloned());
+            marker = out.next_marker().map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(certificates
+            .iter()
+            .filter(|c| c.is_default() != Some(true))
+            .filter_map(|c| {
+                let arn = c.certificate_arn()?;
+                let mut item = Found::new(
+                    format!("{listener_arn} {arn}"),
+                    ListenerCertificateProps {
+                        listener_arn: RefOr::Value(listener_arn.clone()),
+                        certificate_arn: arn.to_owned(),
+                    },
+                );
+                item.arn = Some(arn.to_owned());
+                Some(item)
+            })
+            .collect())
+    }
+
+    async fn add_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()> {
+        let certificates = certificate_arns.iter().map(|arn| Certificate::builder().certificate_arn(arn).build());
+        self.client
+            .add_listener_certificates()
+            .listener_arn(listener_arn)
+            .set_certificates(Some(certificates.collect()))
+            .send()
+            .await
+            .map_err(err(SERVICE, "AddListenerCertificates"))?;
+        Ok(())
+    }
+
+    async fn remove_listener_certificates(
+        &self,
+        listener_arn: String,
+        certificate_arns: Vec<String>,
+    ) -> AwsResult<()> {
+        let certificates = certificate_arns.iter().map(|arn| Certificate::builder().certificate_arn(arn).build());
+        self.client
+            .remove_listener_certificates()
+            .listener_arn(listener_arn)
+            .set_certificates(Some(certificates.collect()))
+            .send()
+            .await
+            .map_err(err(SERVICE, "RemoveListenerCertificates"))?;
         Ok(())
     }
 
@@ -609,7 +766,7 @@ impl ElbApi for ElbSdk {
             .create_rule()
             .listener_arn(literal(&props.listener_arn, SERVICE, OP)?)
             .priority(i32_of(props.priority))
-            .conditions(path_condition(&props.path_patterns))
+            .set_conditions(Some(rule_conditions(&props)))
             .actions(forward(literal(&props.target_group_arn, SERVICE, OP)?))
             .set_tags(sdk_tags(&tags))
             .send()
@@ -623,7 +780,7 @@ impl ElbApi for ElbSdk {
         self.client
             .modify_rule()
             .rule_arn(arn)
-            .conditions(path_condition(&props.path_patterns))
+            .set_conditions(Some(rule_conditions(&props)))
             .actions(forward(literal(&props.target_group_arn, SERVICE, OP)?))
             .send()
             .await
@@ -1026,7 +1183,10 @@ mod tests {
                 load_balancer_arn: value(&lb_arn("shop")),
                 protocol: "HTTP".into(),
                 port: 80,
-                default_target_group_arn: value(&tg_arn("web")),
+                default_target_group_arn: Some(value(&tg_arn("web"))),
+                redirect: None,
+                certificate_arn: None,
+                ssl_policy: None,
             },
         );
         first.arn = Some(listener_arn(80));
@@ -1037,7 +1197,10 @@ mod tests {
                 load_balancer_arn: value(&lb_arn("shop")),
                 protocol: "HTTP".into(),
                 port: 8080,
-                default_target_group_arn: value(&tg_arn("api")),
+                default_target_group_arn: Some(value(&tg_arn("api"))),
+                redirect: None,
+                certificate_arn: None,
+                ssl_policy: None,
             },
         );
         second.arn = Some(listener_arn(8080));
@@ -1118,6 +1281,7 @@ mod tests {
                 listener_arn: value(&listener_arn(80)),
                 priority: 10,
                 path_patterns: vec!["/api".into(), "/api/*".into()],
+                host_headers: Vec::new(),
                 target_group_arn: value(&tg_arn("api")),
             }
         );
@@ -1152,6 +1316,7 @@ mod tests {
             listener_arn: value(&listener_arn(80)),
             priority: 10,
             path_patterns: vec!["/api".into(), "/api/*".into()],
+            host_headers: Vec::new(),
             target_group_arn: value(&tg_arn("api")),
         };
         let arn = ElbSdk::new(client).create_rule(props, tags(&[("service", "api")])).await.unwrap();
@@ -1174,6 +1339,7 @@ mod tests {
             listener_arn: value(&listener_arn(80)),
             priority: 10,
             path_patterns: vec!["/api".into()],
+            host_headers: Vec::new(),
             target_group_arn: value(&tg_arn("api")),
         };
         let e = elb.create_rule(props.clone(), Tags::new()).await.unwrap_err();
@@ -1338,5 +1504,148 @@ mod tests {
         assert_eq!(add.num_calls(), 2);
         elb.add_tags(arns, Tags::new()).await.unwrap();
         assert_eq!(add.num_calls(), 2, "no tags, no call");
+    }
+
+    #[tokio::test]
+    async fn listener_certificates_leave_the_default_out_and_add_and_remove_by_arn() {
+        use aws_sdk_elasticloadbalancingv2::operation::add_listener_certificates::AddListenerCertificatesOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::describe_listener_certificates::DescribeListenerCertificatesOutput;
+        use aws_sdk_elasticloadbalancingv2::operation::remove_listener_certificates::RemoveListenerCertificatesOutput;
+        fn acm(n: u8) -> String {
+            format!("arn:aws:acm:us-west-2:123456789012:certificate/0000000{n}-aaaa-bbbb-cccc-dddddddddddd")
+        }
+        fn cert(n: u8, default: bool) -> Certificate {
+            Certificate::builder().certificate_arn(acm(n)).is_default(default).build()
+        }
+        let first = mock!(Client::describe_listener_certificates)
+            .match_requests(|r| r.listener_arn() == Some(listener_arn(443).as_str()) && r.marker().is_none())
+            .then_output(move || {
+                DescribeListenerCertificatesOutput::builder()
+                    .certificates(cert(1, true))
+                    .certificates(cert(2, false))
+                    .next_marker("m")
+                    .build()
+            });
+        let second = mock!(Client::describe_listener_certificates)
+            .match_requests(|r| r.marker() == Some("m"))
+            .then_output(move || DescribeListenerCertificatesOutput::builder().certificates(cert(3, false)).build());
+        let add = mock!(Client::add_listener_certificates)
+            .match_requests(move |r| {
+                r.listener_arn() == Some(listener_arn(443).as_str())
+                    && r.certificates().len() == 1
+                    && r.certificates()[0].certificate_arn() == Some(acm(4).as_str())
+            })
+            .then_output(|| AddListenerCertificatesOutput::builder().build());
+        let remove = mock!(Client::remove_listener_certificates)
+            .match_requests(move |r| {
+                r.certificates().len() == 1 && r.certificates()[0].certificate_arn() == Some(acm(2).as_str())
+            })
+            .then_output(|| RemoveListenerCertificatesOutput::builder().build());
+        let client =
+            mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&first, &second, &add, &remove]);
+        let elb = ElbSdk::new(client);
+        let found = elb.describe_listener_certificates(listener_arn(443)).await.unwrap();
+        let arns: Vec<&str> = found.iter().map(|f| f.props.certificate_arn.as_str()).collect();
+        assert_eq!(arns, [acm(2), acm(3)], "the default certificate is the listener's, not an extra one");
+        assert_eq!(found[0].props.listener_arn, value(&listener_arn(443)));
+        assert_eq!(found[0].id, format!("{} {}", listener_arn(443), acm(2)));
+        assert_eq!(found[0].arn.as_deref(), Some(acm(2).as_str()));
+        elb.add_listener_certificates(listener_arn(443), vec![acm(4)]).await.unwrap();
+        elb.remove_listener_certificates(listener_arn(443), vec![acm(2)]).await.unwrap();
+        assert_eq!((first.num_calls(), second.num_calls(), add.num_calls(), remove.num_calls()), (1, 1, 1, 1));
+    }
+
+    #[tokio::test]
+    async fn an_https_listener_sends_its_certificate_and_policy_and_a_redirect_reads_back() {
+        use aws_sdk_elasticloadbalancingv2::operation::create_listener::CreateListenerOutput;
+        let cert = "arn:aws:iam::123456789012:server-certificate/shop";
+        let create = mock!(Client::create_listener)
+            .match_requests(move |r| {
+                r.protocol() == Some(&ProtocolEnum::Https)
+                    && r.port() == Some(443)
+                    && r.ssl_policy() == Some("ELBSecurityPolicy-TLS13-1-2-2021-06")
+                    && r.certificates().len() == 1
+                    && r.certificates()[0].certificate_arn() == Some(cert)
+                    && r.default_actions()[0].target_group_arn() == Some(tg_arn("web").as_str())
+            })
+            .then_output(|| {
+                CreateListenerOutput::builder().listeners(Listener::builder().listener_arn(listener_arn(443)).build()).build()
+            });
+        let redirecting = mock!(Client::create_listener)
+            .match_requests(|r| {
+                let config = r.default_actions()[0].redirect_config();
+                r.protocol() == Some(&ProtocolEnum::Http)
+                    && r.certificates().is_empty()
+                    && r.ssl_policy().is_none()
+                    && r.default_actions()[0].r#type() == Some(&ActionTypeEnum::Redirect)
+                    && config.and_then(RedirectActionConfig::protocol) == Some("HTTPS")
+                    && config.and_then(RedirectActionConfig::port) == Some("443")
+                    && config.and_then(RedirectActionConfig::status_code) == Some(&RedirectActionStatusCodeEnum::Http301)
+            })
+            .then_output(|| {
+                CreateListenerOutput::builder().listeners(Listener::builder().listener_arn(listener_arn(80)).build()).build()
+            });
+        let client = mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&create, &redirecting]);
+        let elb = ElbSdk::new(client);
+        let https = ListenerProps {
+            load_balancer_arn: value(&lb_arn("shop")),
+            protocol: "HTTPS".into(),
+            port: 443,
+            default_target_group_arn: Some(value(&tg_arn("web"))),
+            redirect: None,
+            certificate_arn: Some(cert.into()),
+            ssl_policy: Some("ELBSecurityPolicy-TLS13-1-2-2021-06".into()),
+        };
+        assert_eq!(elb.create_listener(https, Tags::new()).await.unwrap(), listener_arn(443));
+        let to_https = Redirect { protocol: "HTTPS".into(), port: "443".into(), status_code: "HTTP_301".into() };
+        let http = ListenerProps {
+            load_balancer_arn: value(&lb_arn("shop")),
+            protocol: "HTTP".into(),
+            port: 80,
+            default_target_group_arn: None,
+            redirect: Some(to_https.clone()),
+            certificate_arn: None,
+            ssl_policy: None,
+        };
+        assert_eq!(elb.create_listener(http, Tags::new()).await.unwrap(), listener_arn(80));
+        // Read back: the redirect AWS echoes, with its `#{host}` placeholders, is the props' redirect.
+        let live = Listener::builder()
+            .listener_arn(listener_arn(80))
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .default_actions(redirect(&to_https))
+            .build();
+        let props = listener_props(&live, &lb_arn("shop"));
+        assert_eq!((props.redirect, props.default_target_group_arn), (Some(to_https), None));
+    }
+
+    #[tokio::test]
+    async fn a_host_rule_sends_a_host_header_condition_and_reads_it_back() {
+        let rule = mock!(Client::create_rule)
+            .match_requests(|r| {
+                let c = r.conditions();
+                c.len() == 2
+                    && c[0].field() == Some("host-header")
+                    && c[0].host_header_config().map(HostHeaderConditionConfig::values)
+                        == Some(&["api.example.com".to_owned()][..])
+                    && c[1].field() == Some("path-pattern")
+            })
+            .then_output(|| CreateRuleOutput::builder().rules(Rule::builder().rule_arn(rule_arn(1)).build()).build());
+        let client = mock_client!(aws_sdk_elasticloadbalancingv2, [&rule]);
+        let props = ListenerRuleProps {
+            listener_arn: value(&listener_arn(443)),
+            priority: 24001,
+            path_patterns: vec!["/v1".into(), "/v1/*".into()],
+            host_headers: vec!["api.example.com".into()],
+            target_group_arn: value(&tg_arn("api")),
+        };
+        ElbSdk::new(client).create_rule(props.clone(), Tags::new()).await.unwrap();
+        // AWS echoes the host in the config and in the legacy `Values`: one host.
+        let echoed = RuleCondition::builder()
+            .field("host-header")
+            .values("api.example.com")
+            .host_header_config(HostHeaderConditionConfig::builder().values("api.example.com").build())
+            .build();
+        assert_eq!(host_headers(&[echoed, path_condition(&props.path_patterns)]), ["api.example.com"]);
     }
 }

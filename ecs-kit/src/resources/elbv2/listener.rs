@@ -1,4 +1,5 @@
-//! `elbv2:listener`: the load balancer's port, forwarding to the default service.
+//! `elbv2:listener`: the load balancer's port, forwarding to the default service (HTTPS
+//! with its default certificate and security policy) or redirecting to HTTPS.
 
 use async_trait::async_trait;
 
@@ -7,7 +8,7 @@ use crate::graph::props::ListenerProps;
 use crate::graph::Resource;
 use crate::graph::ResourceType;
 use crate::resources::LiveResource;
-use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{gone_ok, step_error, Context, Cx, Kind, Physical, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
@@ -22,8 +23,22 @@ impl Kind for Listener {
         ..Schema::new(Tagging::Elb, 2)
     };
 
+    /// A plain HTTP listener has no security policy, though some endpoints (the
+    /// emulator) report their default one: only an HTTPS listener's is compared.
+    fn normalise(want: &mut ListenerProps, have: &ListenerProps, _ctx: &Context) {
+        if want.protocol != "HTTPS" && have.protocol != "HTTPS" && want.ssl_policy.is_none() {
+            want.ssl_policy.clone_from(&have.ssl_policy);
+        }
+    }
+
     fn summary(p: &ListenerProps) -> String {
-        format!("{} :{}", p.protocol, p.port)
+        match &p.redirect {
+            Some(to) => format!("{} :{} -> {} :{} ({})", p.protocol, p.port, to.protocol, to.port, to.status_code),
+            None => match &p.ssl_policy {
+                Some(policy) => format!("{} :{}, {policy}", p.protocol, p.port),
+                None => format!("{} :{}", p.protocol, p.port),
+            },
+        }
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<ListenerProps>, AwsError> {

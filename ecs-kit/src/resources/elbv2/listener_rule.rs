@@ -1,4 +1,4 @@
-//! `elbv2:listener-rule`: a service's path, at a priority unique on its listener.
+//! `elbv2:listener-rule`: a service's path and host, at a priority unique on its listener.
 
 use async_trait::async_trait;
 
@@ -23,7 +23,9 @@ impl Kind for ListenerRule {
     };
 
     fn summary(p: &ListenerRuleProps) -> String {
-        format!("{} (priority {})", p.path_patterns.join(" "), p.priority)
+        let mut on: Vec<&str> = p.host_headers.iter().map(String::as_str).collect();
+        on.extend(p.path_patterns.iter().map(String::as_str));
+        format!("{} (priority {})", on.join(" "), p.priority)
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<ListenerRuleProps>, AwsError> {
@@ -51,7 +53,7 @@ impl Kind for ListenerRule {
         if w.priority != h.priority {
             elb.set_rule_priorities(vec![(arn.clone(), w.priority)]).await.map_err(step_error)?;
         }
-        if w.path_patterns != h.path_patterns || w.target_group_arn != h.target_group_arn {
+        if w.path_patterns != h.path_patterns || w.host_headers != h.host_headers || w.target_group_arn != h.target_group_arn {
             elb.modify_rule(arn, w).await.map_err(step_error)?;
         }
         Ok(None)
