@@ -395,6 +395,30 @@ mod tests {
     }
 
     #[test]
+    fn with_https_the_urls_are_https_and_a_host_is_its_own_url() {
+        let stack = seed()
+            .with_load_balancer(|_| {
+                crate::LoadBalancer::public().https("arn:aws:iam::123456789012:server-certificate/shop")
+            })
+            .with_service("test", "products", |s| s.host("api.example.com"))
+            .service(crate::Service::new("any", "nginx:1.27", 8002).host("*.example.com"))
+            .build()
+            .unwrap();
+        let o = outputs(&stack, &live()).unwrap();
+        assert_eq!(o.url.as_deref(), Some("https://mcsv-poc-1.us-west-2.elb.amazonaws.com/"));
+        let urls: Vec<_> = o.services.iter().map(|s| s.url.as_deref().unwrap()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://mcsv-poc-1.us-west-2.elb.amazonaws.com/",
+                "https://api.example.com/products",
+                "https://mcsv-poc-1.us-west-2.elb.amazonaws.com/"
+            ],
+            "a wildcard host has no one URL: the load balancer's"
+        );
+    }
+
+    #[test]
     fn outputs_of_a_stack_not_deployed_is_an_error() {
         let stack = seed().build().unwrap();
         let empty = LiveStack { resources: Vec::new(), ..live() };

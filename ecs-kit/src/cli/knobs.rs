@@ -248,6 +248,23 @@ mod tests {
     }
 
     #[test]
+    fn certificates_and_hosts_from_flags() {
+        let cert = |n: u8| format!("arn:aws:acm:us-west-2:123456789012:certificate/0000000{n}-aaaa-bbbb-cccc-dddddddddddd");
+        let stack = build(&["--certificate", &cert(1), "--certificate", &cert(2), "--host", "products=API.example.com"]).unwrap();
+        let https = stack.load_balancer.as_ref().unwrap().https.as_ref().unwrap();
+        assert_eq!((https.certificate_arn.clone(), https.extra_certificates.clone()), (cert(1), vec![cert(2)]), "the first is the default");
+        let routing = stack.service("products").unwrap().routing.as_ref().unwrap();
+        assert_eq!((routing.host.as_deref(), routing.path.as_str()), (Some("api.example.com"), "/products"));
+        let e = build(&["--certificate", "arn:aws:acm:nowhere", "--host", "web=x.example.com"]).unwrap_err().to_string();
+        assert!(e.contains("load_balancer.https: `arn:aws:acm:nowhere` is not a certificate ARN"), "{e}");
+        assert!(e.contains("--host: no service is named `web`"), "{e}");
+        let mut declared = seed();
+        declared.load_balancer = None;
+        let e = knobs(&["--certificate", &cert(1)]).unwrap().apply(declared).build().unwrap_err().to_string();
+        assert!(e.contains("--certificate: the stack declares no load balancer"), "{e}");
+    }
+
+    #[test]
     fn internal_without_a_load_balancer_is_an_error() {
         let mut declared = seed();
         declared.load_balancer = None;
@@ -297,6 +314,10 @@ mod tests {
             assert_eq!(stack.cluster.max_instances, 7, "the flag wins over ECS_KIT_ASG_MAX");
             assert_eq!(stack.cluster.min_instances, 1, "ECS_KIT_ASG_MIN wins over the code");
             assert_eq!(stack.load_balancer.as_ref().unwrap().scheme, Scheme::Internal);
+            let https = stack.load_balancer.as_ref().unwrap().https.as_ref().unwrap();
+            assert_eq!(https.certificate_arn, "arn:aws:iam::123456789012:server-certificate/a");
+            assert_eq!(https.extra_certificates, ["arn:aws:iam::123456789012:server-certificate/b"]);
+            assert_eq!(svc("products").routing.as_ref().unwrap().host.as_deref(), Some("api.example.com"));
             let e = knobs(&["--admin-cidr", "203.0.113.0/24"]).map(|_| ()).unwrap_err().to_string();
             assert!(e.contains("--key-name <NAME>"), "no key name in flags or environment: {e}");
             return;
@@ -309,6 +330,8 @@ mod tests {
             .env("ECS_KIT_ASG_MAX", "9")
             .env("ECS_KIT_ASG_MIN", "1")
             .env("ECS_KIT_INTERNAL", "yes")
+            .env("ECS_KIT_CERTIFICATE", "arn:aws:iam::123456789012:server-certificate/a,arn:aws:iam::123456789012:server-certificate/b")
+            .env("ECS_KIT_HOST", "products=api.example.com")
             .env_remove("ECS_KIT_KEY_NAME")
             .output()
             .unwrap();

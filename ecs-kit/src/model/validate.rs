@@ -837,7 +837,7 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
         c.error(
             "services",
             format!(
-                "{routed} services have a path or host, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
+                "{routed} services have a path, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
                  (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({rules} needed): \
                  leave the path out of services that need no load balancer, or split the stack"
             ),

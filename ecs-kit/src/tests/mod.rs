@@ -3,4 +3,5 @@
 //! (`security`).
 
 mod bad_input;
+mod https;
 mod security;
