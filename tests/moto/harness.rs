@@ -102,15 +102,19 @@ pub fn endpoint() -> &'static str {
 
 /// Clients for the real adapters, talking to moto in `us-west-2` with dummy credentials.
 pub fn clients() -> Clients {
-    let config = SdkConfig::builder()
+    Clients::from_config(&sdk_config())
+}
+
+/// The SDK configuration of [`clients`], for SDK clients a test needs directly.
+pub fn sdk_config() -> SdkConfig {
+    SdkConfig::builder()
         .region(Region::new("us-west-2"))
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "testing", "testing", None, None, "moto",
         )))
-        .build();
-    Clients::from_config(&config)
+        .build()
 }
 
 /// A stack name no other test uses.
