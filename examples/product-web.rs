@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
                 .policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
         );
     // --image SERVICE=REF, --count SERVICE=N, --key-name, --admin-cidr, --internal,
-    // --instance-type, --asg-min/--asg-max/--asg-desired, or ECS_KIT_<FLAG> variables.
+    // --instance-type, --asg-min/--asg-max/--asg-desired, --certificate ARN (repeatable),
+    // --host SERVICE=HOST, or ECS_KIT_<FLAG> variables.
     ecs_kit::cli::run_with::<ecs_kit::cli::StackKnobs, _>(|knobs| knobs.apply(stack))
 }

@@ -13,8 +13,9 @@ use super::plan::seed;
 
 /// Runs `args` with the example's knobs on `stack`: exit code, stdout and stderr.
 fn run<S: AsRef<str>>(args: &[S], stack: StackBuilder) -> (u8, String, String) {
-    let mut parsed = cli::parse::<StackKnobs, _, _>(std::iter::once("product-web").chain(args.iter().map(AsRef::as_ref)))
-        .expect("valid arguments");
+    let mut parsed =
+        cli::parse::<StackKnobs, _, _>(std::iter::once("product-web").chain(args.iter().map(AsRef::as_ref)))
+            .expect("valid arguments");
     parsed.interactive = Some(false);
     parsed.colour = Some(false);
     let stack = parsed.verb.knobs().apply(stack);
@@ -49,7 +50,8 @@ fn the_example_with_certificates_and_a_host_applies_plans_no_changes_and_destroy
     let default = server_certificate(&format!("{name}-default"));
     let extra = server_certificate(&format!("{name}-extra"));
     let image = "registry.example.com/microservices/products:latest";
-    let knobs = ["--certificate", default.as_str(), "--certificate", extra.as_str(), "--host", "products=api.example.com"];
+    let knobs =
+        ["--certificate", default.as_str(), "--certificate", extra.as_str(), "--host", "products=api.example.com"];
     let with = |verb: &[&str]| -> Vec<String> { verb.iter().chain(knobs.iter()).map(|s| (*s).to_owned()).collect() };
 
     let apply = with(&["apply", "--auto-approve"]);

@@ -25,10 +25,10 @@ pub use error::{AwsError, AwsResult, ErrorKind};
 
 use crate::graph::props::{
     AccessPointProps, AutoScalingGroupProps, CapacityProviderProps, ClusterProps, DeploymentConfiguration,
-    FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps,
-    LogGroupProps, MountTargetProps, NatGatewayProps, PlacementStrategy, RefOr, RoleProps, Route, RouteTableProps,
-    SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps, StrategyItem, SubnetProps,
-    TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
+    FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerCertificateProps, ListenerProps,
+    ListenerRuleProps, LoadBalancerProps, LogGroupProps, MountTargetProps, NatGatewayProps, PlacementStrategy, RefOr,
+    RoleProps, Route, RouteTableProps, SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps,
+    StrategyItem, SubnetProps, TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
 };
 use crate::graph::props::{EipProps, InternetGatewayProps};
 
@@ -518,8 +518,7 @@ pub trait ElbApi: Send + Sync {
     /// Adds certificates to a listener's SNI list (already there: no change).
     async fn add_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()>;
     /// Removes certificates from a listener's SNI list.
-    async fn remove_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>)
-        -> AwsResult<()>;
+    async fn remove_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()>;
 
     /// The listener's rules but the default one (id = arn), with tags.
     async fn describe_rules(&self, listener_arn: String) -> AwsResult<Vec<Found<ListenerRuleProps>>>;

@@ -249,13 +249,21 @@ mod tests {
 
     #[test]
     fn certificates_and_hosts_from_flags() {
-        let cert = |n: u8| format!("arn:aws:acm:us-west-2:123456789012:certificate/0000000{n}-aaaa-bbbb-cccc-dddddddddddd");
-        let stack = build(&["--certificate", &cert(1), "--certificate", &cert(2), "--host", "products=API.example.com"]).unwrap();
+        let cert =
+            |n: u8| format!("arn:aws:acm:us-west-2:123456789012:certificate/0000000{n}-aaaa-bbbb-cccc-dddddddddddd");
+        let stack =
+            build(&["--certificate", &cert(1), "--certificate", &cert(2), "--host", "products=API.example.com"])
+                .unwrap();
         let https = stack.load_balancer.as_ref().unwrap().https.as_ref().unwrap();
-        assert_eq!((https.certificate_arn.clone(), https.extra_certificates.clone()), (cert(1), vec![cert(2)]), "the first is the default");
+        assert_eq!(
+            (https.certificate_arn.clone(), https.extra_certificates.clone()),
+            (cert(1), vec![cert(2)]),
+            "the first is the default"
+        );
         let routing = stack.service("products").unwrap().routing.as_ref().unwrap();
         assert_eq!((routing.host.as_deref(), routing.path.as_str()), (Some("api.example.com"), "/products"));
-        let e = build(&["--certificate", "arn:aws:acm:nowhere", "--host", "web=x.example.com"]).unwrap_err().to_string();
+        let e =
+            build(&["--certificate", "arn:aws:acm:nowhere", "--host", "web=x.example.com"]).unwrap_err().to_string();
         assert!(e.contains("load_balancer.https: `arn:aws:acm:nowhere` is not a certificate ARN"), "{e}");
         assert!(e.contains("--host: no service is named `web`"), "{e}");
         let mut declared = seed();
@@ -330,7 +338,10 @@ mod tests {
             .env("ECS_KIT_ASG_MAX", "9")
             .env("ECS_KIT_ASG_MIN", "1")
             .env("ECS_KIT_INTERNAL", "yes")
-            .env("ECS_KIT_CERTIFICATE", "arn:aws:iam::123456789012:server-certificate/a,arn:aws:iam::123456789012:server-certificate/b")
+            .env(
+                "ECS_KIT_CERTIFICATE",
+                "arn:aws:iam::123456789012:server-certificate/a,arn:aws:iam::123456789012:server-certificate/b",
+            )
             .env("ECS_KIT_HOST", "products=api.example.com")
             .env_remove("ECS_KIT_KEY_NAME")
             .output()

@@ -10,8 +10,8 @@ use crate::model::names::{
     self, ECS_NAME_MAX, EFS_TOKEN_MAX, ELB_NAME_MAX, IAM_ROLE_NAME_MAX, LAUNCH_TEMPLATE_NAME_MAX,
 };
 use crate::model::{
-    AmiPolicy, CircuitBreaker, DesiredCount, LoadBalancerSpec, NatGateways, Scheme, Secret, ServiceSpec, Stack, Zones, ENDPOINT_VAR,
-    ID_TAG, STACK_TAG,
+    AmiPolicy, CircuitBreaker, DesiredCount, LoadBalancerSpec, NatGateways, Scheme, Secret, ServiceSpec, Stack, Zones,
+    ENDPOINT_VAR, ID_TAG, STACK_TAG,
 };
 
 /// The first port Docker hands out for dynamic host ports, and the last.
@@ -276,7 +276,12 @@ fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
                 let tls = i32::from(https.port);
                 let mut rules = Vec::new();
                 if https.redirect_http {
-                    rules.push(rule("tcp", (port, port), Peer::CidrIpv4(source.clone()), "HTTP listener, redirecting to HTTPS"));
+                    rules.push(rule(
+                        "tcp",
+                        (port, port),
+                        Peer::CidrIpv4(source.clone()),
+                        "HTTP listener, redirecting to HTTPS",
+                    ));
                 }
                 rules.push(rule("tcp", (tls, tls), Peer::CidrIpv4(source), "HTTPS listener"));
                 rules
@@ -736,11 +741,8 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
     for service in &stack.services {
         let Some(routing) = service.routing.as_ref().filter(|r| !r.is_default()) else { continue };
         let tg = target_group_id(&service.name);
-        let path_patterns = if routing.path == "/" {
-            Vec::new()
-        } else {
-            vec![routing.path.clone(), format!("{}/*", routing.path)]
-        };
+        let path_patterns =
+            if routing.path == "/" { Vec::new() } else { vec![routing.path.clone(), format!("{}/*", routing.path)] };
         b.add(
             &id(format!("listener-rule/{}", service.name)),
             ResourceType::ListenerRule,

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use super::image::quoted;
 use super::{
     image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec, HttpsSpec,
-    LoadBalancerSpec, DEFAULT_TLS_POLICY, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
-    Zones, DEFAULT_AMI_PARAMETER, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+    LoadBalancerSpec, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
+    Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
 };
 use crate::dsl::{
     AmiPolicy, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
@@ -438,7 +438,10 @@ fn https(c: &mut Checker, lb: &LoadBalancer, http_port: u16, region: &str) -> Op
     let Some(default) = &lb.https else {
         let needs = "needs HTTPS: add `.https(certificate_arn)` to the load balancer, or remove it";
         if !lb.certificates.is_empty() {
-            c.error("load_balancer.certificates", format!("extra certificates are served by the HTTPS listener, which {needs}"));
+            c.error(
+                "load_balancer.certificates",
+                format!("extra certificates are served by the HTTPS listener, which {needs}"),
+            );
         }
         if lb.tls_policy.is_some() {
             c.error("load_balancer.tls_policy", format!("a security policy {needs}"));
@@ -454,7 +457,10 @@ fn https(c: &mut Checker, lb: &LoadBalancer, http_port: u16, region: &str) -> Op
         let field = format!("load_balancer.certificates[{i}]");
         certificate(c, &field, arn, region);
         if !seen.insert(arn.as_str()) {
-            c.error(field, format!("{} is given twice (the default certificate counts): give each certificate once", quoted(arn)));
+            c.error(
+                field,
+                format!("{} is given twice (the default certificate counts): give each certificate once", quoted(arn)),
+            );
         }
     }
     if lb.certificates.len() > MAX_EXTRA_CERTIFICATES {
@@ -467,7 +473,10 @@ fn https(c: &mut Checker, lb: &LoadBalancer, http_port: u16, region: &str) -> Op
     if !TLS_POLICY.is_match(&tls_policy) {
         c.error(
             "load_balancer.tls_policy",
-            format!("{} is not an ELB security policy name: use one such as `{DEFAULT_TLS_POLICY}`", quoted(&tls_policy)),
+            format!(
+                "{} is not an ELB security policy name: use one such as `{DEFAULT_TLS_POLICY}`",
+                quoted(&tls_policy)
+            ),
         );
     }
     let redirect_http = lb.redirect_http.unwrap_or(true);

@@ -9,7 +9,8 @@ use super::ec2::Ec2State;
 use super::{aws_error, merge_tags, push, remove_tags, visible, Fake, FakeResource, Meta, Timing};
 use crate::aws::{literal, AwsResult, ElbApi, Found, Tags, TargetHealth};
 use crate::graph::props::{
-    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, TargetGroupProps, TargetHealthCheck,
+    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, TargetGroupProps,
+    TargetHealthCheck,
 };
 use crate::graph::ResourceType;
 
@@ -187,12 +188,7 @@ fn no_rule(operation: &str) -> crate::aws::AwsError {
 /// What CreateListener and ModifyListener check of a listener's settings: one default
 /// action, a target group that exists and belongs to no other load balancer, and for
 /// HTTPS a certificate and a security policy.
-fn check_listener(
-    elb: &ElbState,
-    props: &ListenerProps,
-    lb_arn: Option<&str>,
-    operation: &str,
-) -> AwsResult<()> {
+fn check_listener(elb: &ElbState, props: &ListenerProps, lb_arn: Option<&str>, operation: &str) -> AwsResult<()> {
     match (&props.default_target_group_arn, &props.redirect) {
         (Some(tg), None) => {
             let tg = lit(tg, operation)?;
@@ -580,16 +576,16 @@ impl ElbApi for Fake {
             }
         }
         if l.extra_certificates.len() > 25 {
-            return Err(err(OP, "TooManyCertificates", "You've reached the limit on the number of certificates per load balancer"));
+            return Err(err(
+                OP,
+                "TooManyCertificates",
+                "You've reached the limit on the number of certificates per load balancer",
+            ));
         }
         Ok(())
     }
 
-    async fn remove_listener_certificates(
-        &self,
-        listener_arn: String,
-        certificate_arns: Vec<String>,
-    ) -> AwsResult<()> {
+    async fn remove_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()> {
         const OP: &str = "RemoveListenerCertificates";
         let mut s = self.begin(SERVICE, OP).await?;
         let l = s.elb.listeners.get_mut(&listener_arn).ok_or_else(|| no_listener(OP))?;

@@ -89,7 +89,11 @@ fn certificates_policies_and_hosts_are_checked_all_at_once_naming_the_field_and_
     assert_problem(&e, "load_balancer.https", "request or import the certificate in `us-west-2`");
     assert_problem(&e, "load_balancer.certificates[0]", "`not-an-arn` is not a certificate ARN: write `arn:aws:acm:us-west-2:123456789012:certificate/ID` (ACM) or `arn:aws:iam::123456789012:server-certificate/NAME` (IAM)");
     assert_problem(&e, "load_balancer.certificates[1]", "is given twice (the default certificate counts)");
-    assert_problem(&e, "load_balancer.tls_policy", "`TLS-1.3-only` is not an ELB security policy name: use one such as `ELBSecurityPolicy-TLS13-1-2-2021-06`");
+    assert_problem(
+        &e,
+        "load_balancer.tls_policy",
+        "`TLS-1.3-only` is not an ELB security policy name: use one such as `ELBSecurityPolicy-TLS13-1-2-2021-06`",
+    );
     assert_problem(&e, "load_balancer.port", "443 is the HTTPS listener's port");
     assert_problem(&e, "services[1].host", "`api..example.com` is not a host name");
     assert_problem(&e, "services[0].host", "at most 128 characters");
@@ -101,11 +105,17 @@ fn certificates_policies_and_hosts_are_checked_all_at_once_naming_the_field_and_
 
 #[test]
 fn https_settings_without_https_and_hosts_without_a_load_balancer_are_errors() {
-    let e = errors(seed().with_load_balancer(|lb| lb.certificate(CERT).tls_policy(DEFAULT_TLS_POLICY).redirect_http(false)));
+    let e = errors(
+        seed().with_load_balancer(|lb| lb.certificate(CERT).tls_policy(DEFAULT_TLS_POLICY).redirect_http(false)),
+    );
     for field in ["load_balancer.certificates", "load_balancer.tls_policy", "load_balancer.redirect_http"] {
         assert_problem(&e, field, "add `.https(certificate_arn)` to the load balancer");
     }
-    let e = errors(Stack::builder("shop").region("us-west-2").service(Service::new("api", "nginx:1.27", 80).host("api.example.com")));
+    let e = errors(
+        Stack::builder("shop")
+            .region("us-west-2")
+            .service(Service::new("api", "nginx:1.27", 80).host("api.example.com")),
+    );
     assert_problem(&e, "services[0].host", "the stack has no load balancer");
 }
 
@@ -145,7 +155,10 @@ fn with_https_the_rules_sit_on_the_https_listener_and_port_80_redirects() {
     assert_eq!((tls.protocol.as_str(), tls.port), ("HTTPS", 443));
     assert_eq!(tls.certificate_arn.as_deref(), Some(CERT));
     assert_eq!(tls.ssl_policy.as_deref(), Some(DEFAULT_TLS_POLICY));
-    assert_eq!(tls.default_target_group_arn, Some(RefOr::to(&crate::graph::LogicalId::new("target-group/product-web"), crate::graph::Attr::Arn)));
+    assert_eq!(
+        tls.default_target_group_arn,
+        Some(RefOr::to(&crate::graph::LogicalId::new("target-group/product-web"), crate::graph::Attr::Arn))
+    );
     let http = listener(&g, "listener/http");
     assert_eq!(
         (http.port, http.default_target_group_arn, http.redirect),
@@ -185,7 +198,10 @@ fn extra_certificates_are_listener_certificates_named_after_their_arn() {
     assert_eq!(
         certs,
         [
-            ("listener-certificate/9f8e7d6c-1111-2222-3333-444455556666", "mcsv-poc-certificate-9f8e7d6c-1111-2222-3333-444455556666"),
+            (
+                "listener-certificate/9f8e7d6c-1111-2222-3333-444455556666",
+                "mcsv-poc-certificate-9f8e7d6c-1111-2222-3333-444455556666"
+            ),
             ("listener-certificate/legacy/shop", "mcsv-poc-certificate-legacy-shop"),
         ]
     );
@@ -209,11 +225,18 @@ fn host_rules_come_before_path_rules_and_plain_priorities_do_not_move() {
     assert!(p("listener-rule/api-v1") < p("listener-rule/api"), "a host's path before its catch-all");
     assert!(p("listener-rule/api") < p("listener-rule/products"), "host rules before path rules");
     assert!((25_001..=25_999).contains(&p("listener-rule/wild")));
-    let all: std::collections::BTreeSet<u32> = ["products", "api", "api-v1", "wild"].iter().map(|s| p(&format!("listener-rule/{s}"))).collect();
+    let all: std::collections::BTreeSet<u32> =
+        ["products", "api", "api-v1", "wild"].iter().map(|s| p(&format!("listener-rule/{s}"))).collect();
     assert_eq!(all.len(), 4, "no two rules share a priority");
     assert!(rule(&g, "listener-rule/api").path_patterns.is_empty(), "a host alone matches every path");
     // Deterministic: the same declaration gives the same numbers.
-    assert_eq!(graph(seed().service(Service::new("api", "nginx:1.27", 8002).host("api.example.com"))).get("listener-rule/api").unwrap().properties, g.get("listener-rule/api").unwrap().properties);
+    assert_eq!(
+        graph(seed().service(Service::new("api", "nginx:1.27", 8002).host("api.example.com")))
+            .get("listener-rule/api")
+            .unwrap()
+            .properties,
+        g.get("listener-rule/api").unwrap().properties
+    );
 }
 
 fn options() -> ApplyOptions {
@@ -238,9 +261,10 @@ async fn an_https_stack_with_hosts_applies_then_plans_no_changes_and_destroys_to
     let stack = https(|lb| lb.certificate(CERT2)).build().unwrap();
     converge(&stack, &clients).await;
     assert_eq!(cloud.snapshot().count(ResourceType::ListenerCertificate), 1);
-    let report = destroy(&stack, &clients, DestroyOptions { delete_data: true, ..DestroyOptions::default() }, None, &())
-        .await
-        .unwrap();
+    let report =
+        destroy(&stack, &clients, DestroyOptions { delete_data: true, ..DestroyOptions::default() }, None, &())
+            .await
+            .unwrap();
     assert!(report.report.succeeded(), "{:#?}", report.report.outcomes);
     let left: Vec<_> = cloud.snapshot().of_stack(&stack.name).map(|r| r.resource_type).collect();
     assert!(left.is_empty(), "{left:?}");

@@ -5,17 +5,17 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, HostHeaderConditionConfig, IpAddressType, Listener, RedirectActionConfig,
-    RedirectActionStatusCodeEnum, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
-    LoadBalancerTypeEnum, Matcher, PathPatternConditionConfig, ProtocolEnum, Rule, RuleCondition, RulePriorityPair,
-    Tag, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, HostHeaderConditionConfig, IpAddressType, Listener, LoadBalancer,
+    LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher, PathPatternConditionConfig,
+    ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Rule, RuleCondition, RulePriorityPair, Tag,
+    TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::{err, missing, tag_pairs};
 use crate::aws::{literal, AwsResult, ElbApi, Found, Tags, TargetHealth};
 use crate::graph::props::{
-    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, RefOr, Redirect, TargetGroupProps,
+    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, Redirect, RefOr, TargetGroupProps,
     TargetHealthCheck,
 };
 
@@ -718,11 +718,7 @@ impl ElbApi for ElbSdk {
         Ok(())
     }
 
-    async fn remove_listener_certificates(
-        &self,
-        listener_arn: String,
-        certificate_arns: Vec<String>,
-    ) -> AwsResult<()> {
+    async fn remove_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()> {
         let certificates = certificate_arns.iter().map(|arn| Certificate::builder().certificate_arn(arn).build());
         self.client
             .remove_listener_certificates()
@@ -1541,8 +1537,7 @@ mod tests {
                 r.certificates().len() == 1 && r.certificates()[0].certificate_arn() == Some(acm(2).as_str())
             })
             .then_output(|| RemoveListenerCertificatesOutput::builder().build());
-        let client =
-            mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&first, &second, &add, &remove]);
+        let client = mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&first, &second, &add, &remove]);
         let elb = ElbSdk::new(client);
         let found = elb.describe_listener_certificates(listener_arn(443)).await.unwrap();
         let arns: Vec<&str> = found.iter().map(|f| f.props.certificate_arn.as_str()).collect();
@@ -1569,7 +1564,9 @@ mod tests {
                     && r.default_actions()[0].target_group_arn() == Some(tg_arn("web").as_str())
             })
             .then_output(|| {
-                CreateListenerOutput::builder().listeners(Listener::builder().listener_arn(listener_arn(443)).build()).build()
+                CreateListenerOutput::builder()
+                    .listeners(Listener::builder().listener_arn(listener_arn(443)).build())
+                    .build()
             });
         let redirecting = mock!(Client::create_listener)
             .match_requests(|r| {
@@ -1580,10 +1577,13 @@ mod tests {
                     && r.default_actions()[0].r#type() == Some(&ActionTypeEnum::Redirect)
                     && config.and_then(RedirectActionConfig::protocol) == Some("HTTPS")
                     && config.and_then(RedirectActionConfig::port) == Some("443")
-                    && config.and_then(RedirectActionConfig::status_code) == Some(&RedirectActionStatusCodeEnum::Http301)
+                    && config.and_then(RedirectActionConfig::status_code)
+                        == Some(&RedirectActionStatusCodeEnum::Http301)
             })
             .then_output(|| {
-                CreateListenerOutput::builder().listeners(Listener::builder().listener_arn(listener_arn(80)).build()).build()
+                CreateListenerOutput::builder()
+                    .listeners(Listener::builder().listener_arn(listener_arn(80)).build())
+                    .build()
             });
         let client = mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&create, &redirecting]);
         let elb = ElbSdk::new(client);

@@ -53,7 +53,10 @@ impl Kind for ListenerRule {
         if w.priority != h.priority {
             elb.set_rule_priorities(vec![(arn.clone(), w.priority)]).await.map_err(step_error)?;
         }
-        if w.path_patterns != h.path_patterns || w.host_headers != h.host_headers || w.target_group_arn != h.target_group_arn {
+        if w.path_patterns != h.path_patterns
+            || w.host_headers != h.host_headers
+            || w.target_group_arn != h.target_group_arn
+        {
             elb.modify_rule(arn, w).await.map_err(step_error)?;
         }
         Ok(None)
