@@ -342,7 +342,9 @@ fn listener_props(l: &Listener, load_balancer_arn: &str) -> ListenerProps {
         redirect: redirect_of(l.default_actions()),
         // DescribeListeners names the default certificate only.
         certificate_arn: l.certificates().first().and_then(Certificate::certificate_arn).map(str::to_owned),
-        ssl_policy: l.ssl_policy().map(str::to_owned),
+        // Only HTTPS listeners have a security policy; some endpoints (the emulator)
+        // report their default one on plain HTTP listeners too.
+        ssl_policy: l.ssl_policy().filter(|_| l.protocol() == Some(&ProtocolEnum::Https)).map(str::to_owned),
     }
 }
 
@@ -1613,10 +1615,12 @@ mod tests {
             .listener_arn(listener_arn(80))
             .protocol(ProtocolEnum::Http)
             .port(80)
+            .ssl_policy("ELBSecurityPolicy-2016-08")
             .default_actions(redirect(&to_https))
             .build();
         let props = listener_props(&live, &lb_arn("shop"));
         assert_eq!((props.redirect, props.default_target_group_arn), (Some(to_https), None));
+        assert_eq!(props.ssl_policy, None, "a plain HTTP listener has no security policy");
     }
 
     #[tokio::test]

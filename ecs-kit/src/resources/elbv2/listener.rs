@@ -8,7 +8,7 @@ use crate::graph::props::ListenerProps;
 use crate::graph::Resource;
 use crate::graph::ResourceType;
 use crate::resources::LiveResource;
-use crate::resources::{gone_ok, step_error, Context, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
@@ -22,14 +22,6 @@ impl Kind for Listener {
         replace_on: &["load_balancer_arn"],
         ..Schema::new(Tagging::Elb, 2)
     };
-
-    /// A plain HTTP listener has no security policy, though some endpoints (the
-    /// emulator) report their default one: only an HTTPS listener's is compared.
-    fn normalise(want: &mut ListenerProps, have: &ListenerProps, _ctx: &Context) {
-        if want.protocol != "HTTPS" && have.protocol != "HTTPS" && want.ssl_policy.is_none() {
-            want.ssl_policy.clone_from(&have.ssl_policy);
-        }
-    }
 
     fn summary(p: &ListenerProps) -> String {
         match &p.redirect {
