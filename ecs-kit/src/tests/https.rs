@@ -304,3 +304,18 @@ async fn turning_https_on_updates_port_80_in_place_and_moves_the_rules() {
     // And back to plain HTTP.
     converge(&seed().build().unwrap(), &clients).await;
 }
+
+#[test]
+fn the_service_macro_takes_a_host_alone_or_with_a_path() {
+    let stack = seed()
+        .service(crate::service! { name: "api", image: "nginx:1.27", port: 8002, host: "api.example.com" })
+        .service(crate::service! { name: "v1", image: "nginx:1.27", port: 8003, host: "api.example.com", path: "/v1" })
+        .build()
+        .unwrap();
+    let route = |n: &str| {
+        let r = stack.service(n).unwrap().routing.as_ref().unwrap();
+        (r.host.clone().unwrap(), r.path.clone())
+    };
+    assert_eq!(route("api"), ("api.example.com".to_owned(), "/".to_owned()));
+    assert_eq!(route("v1"), ("api.example.com".to_owned(), "/v1".to_owned()));
+}

@@ -14,6 +14,7 @@ fn main() {
         max_percent: 200,
         circuit_breaker: ecs_kit::CircuitBreaker::Rollback,
         path: "/products",
+        host: "api.example.com",
         health_check: ecs_kit::HealthCheck::new("/health").matcher("200-299"),
         deregistration_delay: 10,
         env: {
