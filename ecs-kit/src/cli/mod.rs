@@ -830,13 +830,17 @@ pub fn render_tree(stack: &Stack, graph: &Graph) -> String {
     for (_, resources) in &mut groups {
         resources.sort_by_key(|r| (T::ALL.iter().position(|t| *t == r.resource_type), r.id.clone()));
     }
+    // Columns as wide as the longest id and type, and never narrower than these.
+    let id_width = graph.resources().iter().map(|r| r.id.as_str().len()).max().unwrap_or(0).max(28);
+    let type_width = graph.resources().iter().map(|r| r.resource_type.as_str().len()).max().unwrap_or(0).max(22);
     let mut out = String::new();
     let _ = writeln!(out, "Stack {} in {}: {} resources", stack.name, stack.region, graph.resources().len());
     for (name, resources) in groups.into_iter().filter(|(_, r)| !r.is_empty()) {
         let _ = writeln!(out, "\n{name}");
         for (i, r) in resources.iter().enumerate() {
             let branch = if i + 1 == resources.len() { "└─" } else { "├─" };
-            let line = format!("{branch} {:<28} {:<22} {}", r.id.as_str(), r.resource_type.as_str(), r.name);
+            let line =
+                format!("{branch} {:<id_width$} {:<type_width$} {}", r.id.as_str(), r.resource_type.as_str(), r.name);
             let detail = detail(r);
             if detail.is_empty() {
                 let _ = writeln!(out, "{}", line.trim_end());
