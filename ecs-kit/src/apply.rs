@@ -50,7 +50,7 @@ pub async fn create_resource(
     zones: &[String],
     waits: Waits,
 ) -> Result<Physical, StepError> {
-    let cx = Cx { clients, stack, known, original: known, zones, waits, cluster: None };
+    let cx = Cx { clients, stack, known, original: known, zones, waits, cluster: None, retrying: false };
     crate::resources::create(&cx, resource).await
 }
 
@@ -165,16 +165,48 @@ fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>)
         };
         steps.push(Step { id: r.id.clone(), deps, payload: work });
     }
+    let early = free_unique_keys(&mut steps, &doomed, &live.known(graph));
     let building: Vec<LogicalId> =
         steps.iter().filter(|s| !matches!(s.payload, Work::Delete(..))).map(|s| s.id.clone()).collect();
     for (r, refs) in &doomed {
-        let mut deps = if refs.iter().any(&first) { Vec::new() } else { building.clone() };
+        let now = early.contains(&r.id);
+        let mut deps = if now || refs.iter().any(&first) { Vec::new() } else { building.clone() };
         deps.extend(
-            doomed.iter().filter(|(o, _)| rank(o.resource_type) < rank(r.resource_type)).map(|(o, _)| o.id.clone()),
+            doomed
+                .iter()
+                .filter(|(o, _)| rank(o.resource_type) < rank(r.resource_type) && (!now || early.contains(&o.id)))
+                .map(|(o, _)| o.id.clone()),
         );
         steps.push(Step { id: r.id.clone(), deps, payload: Work::Delete((*r).clone(), true) });
     }
     steps
+}
+
+/// A new resource that takes what only one object can hold at a time (a rule's
+/// priority, a name) from one no longer declared is created once that one is deleted;
+/// those deletes go first. Returns their ids.
+fn free_unique_keys(
+    steps: &mut [Step<Work>],
+    doomed: &[(&crate::observe::LiveResource, BTreeSet<LogicalId>)],
+    known: &Known,
+) -> BTreeSet<LogicalId> {
+    // Compared in AWS's terms: an undeclared object's references are AWS ids.
+    let key = |t: ResourceType, props: &crate::graph::Properties| {
+        let mut json = serde_json::to_value(props).ok()?;
+        crate::resources::resolve_where_known(&mut json, known);
+        crate::resources::unique_key(&crate::graph::Properties::from_json(t, json).ok()?)
+    };
+    let held: BTreeMap<_, &LogicalId> =
+        doomed.iter().filter_map(|(r, _)| key(r.resource_type, &r.properties).map(|k| (k, &r.id))).collect();
+    let mut early = BTreeSet::new();
+    for step in steps.iter_mut() {
+        let Work::Create(r) = &step.payload else { continue };
+        if let Some(old) = key(r.resource_type, &r.properties).and_then(|k| held.get(&k)) {
+            step.deps.push((*old).clone());
+            early.insert((*old).clone());
+        }
+    }
+    early
 }
 
 /// Options of [`apply`].
@@ -281,14 +313,17 @@ pub async fn apply<O: Observer + Clone + 'static>(
         retry: options.retry,
         stop_after: options.stop_after,
     };
+    // Steps attempted before: a create that failed half-way may have made its object.
+    let attempted = Arc::new(Mutex::new(BTreeSet::<LogicalId>::new()));
     let report = walk(steps, &walk_options, observer, move |step: &Step<Work>| {
         let (known, shared) = (Arc::clone(&known), Arc::clone(&shared));
+        let retrying = !attempted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(step.id.clone());
         let work = step.payload.clone();
         async move {
             let (clients, zones, stack, waits, cluster, original) = &*shared;
             let snapshot = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            let cx =
-                Cx { clients, stack, known: &snapshot, original, zones, waits: *waits, cluster: cluster.as_deref() };
+            let cluster = cluster.as_deref();
+            let cx = Cx { clients, stack, known: &snapshot, original, zones, waits: *waits, cluster, retrying };
             let (id, physical) = match work {
                 Work::Create(r) => (r.id.clone(), Some(crate::resources::create(&cx, &r).await?)),
                 Work::Update(r, l) => (r.id.clone(), crate::resources::update(&cx, &r, &l).await?),

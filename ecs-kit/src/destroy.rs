@@ -86,7 +86,7 @@ async fn delete_one(
     clients: &Clients,
     waits: Waits,
 ) -> Result<(), StepError> {
-    let cx = Cx { clients, stack: "", known, original: known, zones: &[], waits, cluster };
+    let cx = Cx { clients, stack: "", known, original: known, zones: &[], waits, cluster, retrying: false };
     crate::resources::delete(&cx, r).await
 }
 

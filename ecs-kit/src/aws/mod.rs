@@ -613,3 +613,32 @@ impl std::fmt::Debug for Clients {
         f.debug_struct("Clients").field("region", &self.region).finish_non_exhaustive()
     }
 }
+
+/// How often a read is tried while AWS throttles or fails (5xx, timeouts), beyond the
+/// SDK's own retries, backing off from 1 s (1 + 2 + 4 + 8 + 16 s at most).
+pub const READ_ATTEMPTS: u32 = 6;
+
+/// `read` retried while it fails with a transient error ([`ErrorKind::is_transient`]),
+/// up to [`READ_ATTEMPTS`] attempts: discovery and planning ride out throttling as the
+/// steps of an apply do.
+///
+/// # Errors
+/// The last error, or the first one that is not transient.
+pub async fn retry_transient<T, F, Fut>(mut read: F) -> AwsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<T>>,
+{
+    let mut delay = std::time::Duration::from_secs(1);
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(e) if e.kind.is_transient() && attempt < READ_ATTEMPTS => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
