@@ -18,21 +18,31 @@ fn network_counts(name: &str) -> Vec<(ResourceType, usize)> {
     let aws = clients();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owned = || vec![Filter::tag("ecs-kit:stack", name)];
+    // moto ignores some tag filters (NAT gateways'): count by the tags read back.
+    let ours = |tags: &ecs_kit::aws::Tags| tags.get("ecs-kit:stack").map(String::as_str) == Some(name);
     let graph = Graph::from_stack(&seed(name, IMAGE).build().unwrap()).unwrap();
     let lb_name = graph.get("load-balancer").unwrap().name.clone();
     runtime.block_on(async {
         let nat = aws.ec2.describe_nat_gateways(owned()).await.unwrap();
+        macro_rules! count {
+            ($call:expr) => {
+                $call.await.unwrap().iter().filter(|f| ours(&f.tags)).count()
+            };
+        }
         vec![
-            (ResourceType::Vpc, aws.ec2.describe_vpcs(owned()).await.unwrap().len()),
-            (ResourceType::Subnet, aws.ec2.describe_subnets(owned()).await.unwrap().len()),
-            (ResourceType::InternetGateway, aws.ec2.describe_internet_gateways(owned()).await.unwrap().len()),
-            (ResourceType::Eip, aws.ec2.describe_addresses(owned()).await.unwrap().len()),
+            (ResourceType::Vpc, count!(aws.ec2.describe_vpcs(owned()))),
+            (ResourceType::Subnet, count!(aws.ec2.describe_subnets(owned()))),
+            (ResourceType::InternetGateway, count!(aws.ec2.describe_internet_gateways(owned()))),
+            (ResourceType::Eip, count!(aws.ec2.describe_addresses(owned()))),
             (
                 ResourceType::NatGateway,
-                nat.iter().filter(|n| !matches!(n.state.as_deref(), Some("deleted" | "deleting" | "failed"))).count(),
+                nat.iter()
+                    .filter(|n| ours(&n.tags) && !matches!(n.state.as_deref(), Some("deleted" | "deleting" | "failed")))
+                    .count(),
             ),
-            (ResourceType::RouteTable, aws.ec2.describe_route_tables(owned()).await.unwrap().len()),
-            (ResourceType::SecurityGroup, aws.ec2.describe_security_groups(owned()).await.unwrap().len()),
+            (ResourceType::RouteTable, count!(aws.ec2.describe_route_tables(owned()))),
+            (ResourceType::SecurityGroup, count!(aws.ec2.describe_security_groups(owned()))),
+            // Load balancers by the stack's name: a duplicate would have the same one.
             (ResourceType::LoadBalancer, aws.elb.describe_load_balancers(vec![lb_name]).await.unwrap().len()),
         ]
     })
