@@ -132,7 +132,15 @@ impl Holder {
 impl fmt::Display for Holder {
     /// `alice on build-7 (process 4242, apply) since 2026-12-01T20:21:36Z, 3m ago`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {} (process {}, {}) since {}", self.user, self.host, self.pid, self.operation, self.since_rfc3339())?;
+        write!(
+            f,
+            "{} on {} (process {}, {}) since {}",
+            self.user,
+            self.host,
+            self.pid,
+            self.operation,
+            self.since_rfc3339()
+        )?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         if let Some(age) = now.checked_sub(self.since) {
             write!(f, ", {} ago", humantime::format_duration(Duration::from_secs(age)))?;
@@ -168,7 +176,7 @@ pub enum LockError {
         /// The stack.
         stack: String,
         /// Who holds it.
-        holder: Holder,
+        holder: Box<Holder>,
     },
     /// The lock parameter holds something ecs-kit did not write.
     #[error("the lock of stack {stack} ({parameter}) holds `{value}`, not an ecs-kit lock: delete that SSM parameter, or run `unlock`")]
@@ -186,7 +194,7 @@ pub enum LockError {
         /// The stack.
         stack: String,
         /// Who holds it now, if anyone.
-        now: Option<Holder>,
+        now: Option<Box<Holder>>,
     },
     /// Reading, writing or deleting the lock parameter failed.
     #[error("the lock of stack {stack}: {error}")]
@@ -194,7 +202,7 @@ pub enum LockError {
         /// The stack.
         stack: String,
         /// The AWS failure.
-        error: AwsError,
+        error: Box<AwsError>,
     },
 }
 
@@ -203,7 +211,7 @@ impl LockError {
     #[must_use]
     pub fn aws(&self) -> Option<&AwsError> {
         match self {
-            LockError::Aws { error, .. } => Some(error),
+            LockError::Aws { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }
@@ -248,7 +256,7 @@ impl Lock {
     pub async fn acquire_as(clients: &Clients, stack: &str, holder: Holder) -> Result<Lock, LockError> {
         let name = parameter_name(stack);
         let value = serde_json::to_string(&holder).unwrap_or_default();
-        let aws = |error| LockError::Aws { stack: stack.to_owned(), error };
+        let aws = |error| LockError::Aws { stack: stack.to_owned(), error: Box::new(error) };
         // A lock released between the write that failed and the read is tried again,
         // a few times: taking it is still one atomic create.
         for _ in 0..3 {
@@ -262,7 +270,9 @@ impl Lock {
                     Some(current) if current.token == holder.token => {
                         return Ok(Lock { clients: clients.clone(), stack: stack.to_owned(), holder, released: false });
                     }
-                    Some(current) => return Err(LockError::Held { stack: stack.to_owned(), holder: current }),
+                    Some(current) => {
+                        return Err(LockError::Held { stack: stack.to_owned(), holder: Box::new(current) })
+                    }
                     None => continue,
                 },
                 Err(e) => return Err(aws(e)),
@@ -308,7 +318,10 @@ impl Drop for Lock {
                 });
                 PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(task);
             }
-            Err(_) => tracing::warn!(stack, "a stack lock was dropped outside a tokio runtime and is still held; `unlock` breaks it"),
+            Err(_) => tracing::warn!(
+                stack,
+                "a stack lock was dropped outside a tokio runtime and is still held; `unlock` breaks it"
+            ),
         }
     }
 }
@@ -338,7 +351,7 @@ async fn read(clients: &Clients, stack: &str) -> Result<Option<Holder>, LockErro
         .ssm
         .get_parameter(name.clone())
         .await
-        .map_err(|error| LockError::Aws { stack: stack.to_owned(), error })?;
+        .map_err(|error| LockError::Aws { stack: stack.to_owned(), error: Box::new(error) })?;
     match value {
         None => Ok(None),
         Some(v) => serde_json::from_str(&v).map(Some).map_err(|_| LockError::Unreadable {
@@ -358,7 +371,7 @@ async fn release(clients: &Clients, stack: &str, token: &str) -> Result<Released
                 .ssm
                 .delete_parameter(parameter_name(stack))
                 .await
-                .map_err(|error| LockError::Aws { stack: stack.to_owned(), error })?;
+                .map_err(|error| LockError::Aws { stack: stack.to_owned(), error: Box::new(error) })?;
             if deleted {
                 Released::Deleted
             } else {
@@ -368,7 +381,9 @@ async fn release(clients: &Clients, stack: &str, token: &str) -> Result<Released
     };
     match &outcome {
         Released::Deleted => tracing::debug!(stack, "released the stack lock"),
-        Released::Gone => tracing::warn!(stack, "the stack lock had been broken (by `unlock`) before this process released it"),
+        Released::Gone => {
+            tracing::warn!(stack, "the stack lock had been broken (by `unlock`) before this process released it")
+        }
         Released::TakenBy(h) => {
             tracing::warn!(stack, "the stack lock had been broken and is now held by {h}: left as it is");
         }
@@ -395,14 +410,14 @@ pub async fn holder(clients: &Clients, stack: &Stack) -> Result<Option<Holder>, 
 pub async fn break_lock(clients: &Clients, stack: &Stack, shown: &Holder) -> Result<(), LockError> {
     match read(clients, &stack.name).await {
         Ok(Some(current)) if current.token == shown.token => {}
-        Ok(now) => return Err(LockError::Changed { stack: stack.name.clone(), now }),
+        Ok(now) => return Err(LockError::Changed { stack: stack.name.clone(), now: now.map(Box::new) }),
         Err(e) => return Err(e),
     }
     clients
         .ssm
         .delete_parameter(parameter_name(&stack.name))
         .await
-        .map_err(|error| LockError::Aws { stack: stack.name.clone(), error })?;
+        .map_err(|error| LockError::Aws { stack: stack.name.clone(), error: Box::new(error) })?;
     tracing::info!(stack = %stack.name, "broke the lock of {shown}");
     Ok(())
 }
@@ -416,7 +431,7 @@ pub async fn force_break(clients: &Clients, stack: &Stack) -> Result<bool, LockE
         .ssm
         .delete_parameter(parameter_name(&stack.name))
         .await
-        .map_err(|error| LockError::Aws { stack: stack.name.clone(), error })
+        .map_err(|error| LockError::Aws { stack: stack.name.clone(), error: Box::new(error) })
 }
 
 #[cfg(test)]
@@ -442,7 +457,7 @@ mod tests {
         // One write refused, one read of the holder: no waiting, no retries.
         assert_eq!(cloud.call_log(), ["PutParameter", "GetParameter"]);
         let LockError::Held { stack, holder } = &err else { panic!("{err}") };
-        assert_eq!((stack.as_str(), holder), ("shop", first.holder()));
+        assert_eq!((stack.as_str(), &**holder), ("shop", first.holder()));
         let text = err.to_string();
         let me = first.holder();
         assert!(
@@ -481,7 +496,7 @@ mod tests {
         assert_eq!(held_by(&cloud).as_ref(), Some(newer.holder()));
         // Breaking with what was shown before refuses: it is not that lock any more.
         let err = break_lock(&clients, &shop(), &shown).await.unwrap_err();
-        assert!(matches!(&err, LockError::Changed { now: Some(h), .. } if h == newer.holder()), "{err}");
+        assert!(matches!(&err, LockError::Changed { now: Some(h), .. } if **h == *newer.holder()), "{err}");
         assert!(err.to_string().contains("changed since it was shown (now held by"), "{err}");
         assert_eq!(held_by(&cloud).as_ref(), Some(newer.holder()));
         assert_eq!(newer.release().await.unwrap(), Released::Deleted);

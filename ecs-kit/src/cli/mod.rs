@@ -732,7 +732,11 @@ fn execute_verb<K: Args>(
                     Some(holder)
                 }
                 Err(LockError::Unreadable { parameter, value, .. }) => {
-                    writeln!(out, "The lock of stack {} ({parameter}) holds `{value}`, not an ecs-kit lock.", stack.name)?;
+                    writeln!(
+                        out,
+                        "The lock of stack {} ({parameter}) holds `{value}`, not an ecs-kit lock.",
+                        stack.name
+                    )?;
                     None
                 }
                 Err(e) => return Err(e.into()),
@@ -1419,8 +1423,10 @@ mod tests {
         let (result, err) = on_cloud(&["apply", "--auto-approve"], &cloud, &mut out);
         assert_eq!(result.unwrap(), 0, "{err}");
         assert_eq!(
-            err.matches("warning: cannot write the output (the reader went away): stopped writing it; the work went on")
-                .count(),
+            err.matches(
+                "warning: cannot write the output (the reader went away): stopped writing it; the work went on"
+            )
+            .count(),
             1,
             "{err}"
         );
@@ -1504,7 +1510,12 @@ mod tests {
             "unlock needs confirmation: answer `yes` on a terminal, or pass --auto-approve; nothing was changed"
         );
         let out = String::from_utf8(out).unwrap();
-        assert!(out.starts_with("Stack mcsv-poc is locked by ci on runner-3 (process 4242, destroy) since 2025-12-01T20:21:36Z, "), "{out}");
+        assert!(
+            out.starts_with(
+                "Stack mcsv-poc is locked by ci on runner-3 (process 4242, destroy) since 2025-12-01T20:21:36Z, "
+            ),
+            "{out}"
+        );
         assert!(cloud.parameter("/ecs-kit/mcsv-poc/lock").is_some(), "refused: the lock stays");
 
         let mut out = Vec::new();
@@ -1599,7 +1610,10 @@ mod tests {
         let one_line = |err: &str| -> String {
             let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
             assert_eq!(lines.len(), 1, "one line:\n{err}");
-            assert!(!err.contains("DispatchFailure") && !err.contains("ConnectorError") && !err.contains("{ "), "{err}");
+            assert!(
+                !err.contains("DispatchFailure") && !err.contains("ConnectorError") && !err.contains("{ "),
+                "{err}"
+            );
             lines[0].to_owned()
         };
 
@@ -1608,7 +1622,10 @@ mod tests {
         assert_eq!(code, 1, "{err}");
         let line = one_line(&err);
         assert!(line.starts_with("error: "), "{line}");
-        assert!(line.contains(": access denied (NoCredentials): no AWS credentials were found in the environment"), "{line}");
+        assert!(
+            line.contains(": access denied (NoCredentials): no AWS credentials were found in the environment"),
+            "{line}"
+        );
         assert!(line.ends_with("(hint: set AWS_PROFILE or pass --profile, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure` or `aws sso login`)"), "{line}");
 
         // A profile that is not defined.
@@ -1628,7 +1645,10 @@ mod tests {
         let (code, err) = run(&["plan"], &keys);
         assert_eq!(code, 1, "{err}");
         let line = one_line(&err);
-        assert!(line.starts_with("error: ") && line.contains(": unavailable (Unreachable): cannot reach the endpoint: "), "{line}");
+        assert!(
+            line.starts_with("error: ") && line.contains(": unavailable (Unreachable): cannot reach the endpoint: "),
+            "{line}"
+        );
         assert!(line.to_lowercase().contains("connection refused"), "{line}");
         assert!(line.ends_with("(hint: check the network connection, and the endpoint (--endpoint-url or AWS_ENDPOINT_URL) if one is set, then run again; apply resumes)"), "{line}");
 

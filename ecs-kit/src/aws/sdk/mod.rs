@@ -169,11 +169,9 @@ fn before_aws(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, Option<&'s
                     ),
                 }
             }
-            CredentialsError::ProviderTimedOut(_) => (
-                ErrorKind::Unavailable,
-                Some(AwsError::TIMED_OUT),
-                "loading the AWS credentials timed out".to_owned(),
-            ),
+            CredentialsError::ProviderTimedOut(_) => {
+                (ErrorKind::Unavailable, Some(AwsError::TIMED_OUT), "loading the AWS credentials timed out".to_owned())
+            }
             _ => (
                 ErrorKind::AccessDenied,
                 Some(AwsError::CREDENTIALS_FAILED),
@@ -259,9 +257,15 @@ mod tests {
         // One line naming the cause, not the SDK's debug dump.
         assert_eq!(err.code.as_deref(), Some(AwsError::UNREACHABLE), "{err}");
         let text = err.to_string();
-        assert!(text.starts_with("logs DescribeLogGroups: unavailable (Unreachable): cannot reach the endpoint: "), "{text}");
+        assert!(
+            text.starts_with("logs DescribeLogGroups: unavailable (Unreachable): cannot reach the endpoint: "),
+            "{text}"
+        );
         assert!(text.to_lowercase().contains("connection refused"), "{text}");
-        assert!(!text.contains('\n') && !text.contains("DispatchFailure") && !text.contains("ConnectorError"), "{text}");
+        assert!(
+            !text.contains('\n') && !text.contains("DispatchFailure") && !text.contains("ConnectorError"),
+            "{text}"
+        );
         assert!(err.hint().contains("--endpoint-url"));
         let calls = clients.calls.snapshot();
         assert_eq!(calls.len(), 1, "{calls:?}");
@@ -309,7 +313,10 @@ mod tests {
             CredentialsError::not_loaded("profile `staging` was not defined: could not find source profile")
         });
         assert_eq!(e.code.as_deref(), Some(AwsError::PROFILE_NOT_FOUND), "{e}");
-        assert!(e.to_string().ends_with("the profile `staging` is not defined in ~/.aws/config or ~/.aws/credentials"), "{e}");
+        assert!(
+            e.to_string().ends_with("the profile `staging` is not defined in ~/.aws/config or ~/.aws/credentials"),
+            "{e}"
+        );
 
         let e = failing_call(|| CredentialsError::provider_error("the SSO session has expired"));
         assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::AccessDenied, Some(AwsError::CREDENTIALS_FAILED)), "{e}");
