@@ -91,6 +91,7 @@ use syn::{
 /// - a missing `name`, `image` or `port` (reported at the macro call);
 /// - a literal `name` that is not lowercase letters, digits and `-`, starting with a
 ///   letter, at most 64 characters;
+/// - a literal `image` that is empty or holds white space;
 /// - a literal `port` outside 1 to 65535;
 /// - a literal `path` or `health_check` that does not start with `/`;
 /// - `env` and `secrets` names that are not `[A-Za-z_][A-Za-z0-9_]*`, and a name set
@@ -470,7 +471,10 @@ fn lower(invocation: Invocation) -> syn::Result<ServiceDecl> {
                     check_service_name(&expr, &mut errors);
                     name = Some(expr);
                 }
-                Key::Image => image = Some(expr),
+                Key::Image => {
+                    check_image(&expr, &mut errors);
+                    image = Some(expr);
+                }
                 Key::Port => {
                     check_port(&expr, &mut errors);
                     port = Some(expr);
@@ -572,6 +576,27 @@ fn check_service_name(expr: &Expr, errors: &mut Errors) {
         return;
     };
     errors.push(literal.span(), format_args!("invalid service name {name:?}: {problem} (e.g. \"product-web\")"));
+}
+
+/// A literal image is not empty and holds no white space or control characters (the
+/// rest of the reference grammar is checked by `build()`).
+fn check_image(expr: &Expr, errors: &mut Errors) {
+    let Some(literal) = str_literal(expr) else { return };
+    let image = literal.value();
+    let problem = if image.is_empty() {
+        "it is empty"
+    } else if image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "it contains white space or control characters"
+    } else {
+        return;
+    };
+    errors.push(
+        literal.span(),
+        format_args!(
+            "invalid image {image:?}: {problem}; write a full reference `[registry/]repository:tag` \
+             or `...@sha256:<digest>`, e.g. \"registry.example.com/shop/product-web:1.4\""
+        ),
+    );
 }
 
 /// A literal port is between 1 and 65535.

@@ -16,42 +16,23 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::apply::{known_from, resolve_value, wait_until, Known, Waits};
-use crate::aws::{AwsError, Clients, ErrorKind, Filter};
-use crate::graph::{Graph, LogicalId, Properties, ResourceType};
+use crate::aws::Clients;
+use crate::graph::{Graph, LogicalId, ResourceType};
 use crate::model::Stack;
 use crate::observe::{observe, LiveResource};
 use crate::plan::PlanError;
+use crate::resources::{Cx, Known, Waits};
 use crate::walk::{walk, Observer, Report, RetryPolicy, Step, StepError, WalkOptions};
 
-/// The rank of a type in the destroy order: every resource of a lower rank is deleted
-/// before any of a higher one.
-pub(crate) fn rank(t: ResourceType) -> u8 {
-    use ResourceType as T;
-    match t {
-        T::EcsService => 0,
-        T::ListenerRule | T::TaskDefinition => 1,
-        T::Listener => 2,
-        T::LoadBalancer | T::TargetGroup => 3,
-        T::CapacityProvider => 4,
-        T::AutoScalingGroup => 5,
-        T::Cluster | T::LaunchTemplate => 6,
-        T::InstanceProfile => 7,
-        T::IamRole => 8,
-        T::AccessPoint | T::MountTarget => 9,
-        T::FileSystem | T::LogGroup | T::RouteTable => 10,
-        T::NatGateway => 11,
-        T::Eip => 12,
-        T::InternetGateway => 13,
-        T::SecurityGroup => 14,
-        T::Subnet => 15,
-        T::Vpc => 16,
-    }
+/// The type's rank in the one delete order (its schema's): every resource of a lower
+/// rank is deleted before any of a higher one.
+fn rank(t: ResourceType) -> u8 {
+    crate::resources::schema(t).delete_rank
 }
 
 /// Whether a type holds data that destroy keeps unless asked.
 fn is_data(t: ResourceType) -> bool {
-    matches!(t, ResourceType::FileSystem | ResourceType::LogGroup)
+    crate::resources::schema(t).holds_data
 }
 
 /// Options of [`destroy`].
@@ -97,148 +78,16 @@ pub async fn targets(
     Ok((doomed, kept))
 }
 
-fn step_error(e: AwsError) -> StepError {
-    let hinted = format!("{e} (hint: {})", e.hint());
-    match e.kind {
-        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict => StepError::Retryable(hinted),
-        _ => StepError::Fatal(hinted),
-    }
-}
-
-/// `Ok` for a delete whose object is already gone.
-fn gone_ok(r: Result<(), AwsError>) -> Result<(), StepError> {
-    match r {
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        other => other.map_err(step_error),
-    }
-}
-
-/// Polls until `check` says the object is gone.
-async fn until_gone<F, Fut>(what: &str, waits: Waits, mut check: F) -> Result<(), StepError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, AwsError>>,
-{
-    wait_until(&format!("{what} to be gone"), waits, || {
-        let answer = check();
-        async move { answer.await.map_err(step_error) }
-    })
-    .await
-}
-
-fn text(v: &serde_json::Value) -> Result<String, StepError> {
-    v.as_str().map(str::to_owned).ok_or_else(|| StepError::Fatal(format!("expected a string, found {v}")))
-}
-
-/// Deletes one live resource.
-pub(crate) async fn delete_one(
+/// Deletes one live resource through its kind.
+async fn delete_one(
     r: &LiveResource,
     known: &Known,
     cluster: Option<&str>,
     clients: &Clients,
     waits: Waits,
 ) -> Result<(), StepError> {
-    let mut props = serde_json::to_value(&r.properties).map_err(|e| StepError::Fatal(e.to_string()))?;
-    resolve_value(&mut props, known).map_err(StepError::Fatal)?;
-    let id = r.aws_id.clone();
-    match &r.properties {
-        Properties::Service(p) => {
-            let cluster = text(&props["cluster"])?;
-            gone_ok(clients.ecs.delete_service(cluster.clone(), p.service_name.clone(), true).await)?;
-            let service = p.service_name.clone();
-            until_gone(&format!("service {service}"), waits, || async {
-                let found = clients.ecs.describe_services(cluster.clone(), vec![service.clone()]).await?;
-                Ok(found.iter().all(|s| matches!(s.status.status.as_str(), "INACTIVE")))
-            })
-            .await
-        }
-        Properties::ListenerRule(_) => gone_ok(clients.elb.delete_rule(id).await),
-        Properties::Listener(_) => gone_ok(clients.elb.delete_listener(id).await),
-        Properties::LoadBalancer(p) => {
-            gone_ok(clients.elb.delete_load_balancer(id).await)?;
-            let name = p.name.clone();
-            until_gone(&format!("load balancer {name}"), waits, || async {
-                Ok(clients.elb.describe_load_balancers(vec![name.clone()]).await?.is_empty())
-            })
-            .await
-        }
-        Properties::TargetGroup(_) => gone_ok(clients.elb.delete_target_group(id).await),
-        Properties::TaskDefinition(p) => {
-            for arn in clients.ecs.list_task_definitions(p.family.clone(), "ACTIVE".into()).await.map_err(step_error)? {
-                gone_ok(clients.ecs.deregister_task_definition(arn).await)?;
-            }
-            Ok(())
-        }
-        Properties::CapacityProvider(p) => {
-            if let Some(cluster) = cluster {
-                gone_ok(clients.ecs.put_cluster_capacity_providers(cluster.to_owned(), vec![], vec![]).await)?;
-            }
-            gone_ok(clients.ecs.delete_capacity_provider(p.name.clone()).await)
-        }
-        Properties::AutoScalingGroup(p) => {
-            gone_ok(clients.autoscaling.delete_auto_scaling_group(p.auto_scaling_group_name.clone(), true).await)?;
-            let name = p.auto_scaling_group_name.clone();
-            until_gone(&format!("Auto Scaling group {name}"), waits, || async {
-                Ok(clients.autoscaling.describe_auto_scaling_groups(vec![name.clone()]).await?.is_empty())
-            })
-            .await
-        }
-        Properties::Cluster(p) => gone_ok(clients.ecs.delete_cluster(p.cluster_name.clone()).await),
-        Properties::LaunchTemplate(_) => gone_ok(clients.ec2.delete_launch_template(id).await),
-        Properties::AccessPoint(_) => gone_ok(clients.efs.delete_access_point(id).await),
-        Properties::MountTarget(_) => {
-            let fs = text(&props["file_system_id"])?;
-            gone_ok(clients.efs.delete_mount_target(id.clone()).await)?;
-            until_gone(&format!("mount target {id}"), waits, || async {
-                Ok(clients.efs.describe_mount_targets(fs.clone()).await?.iter().all(|m| m.id != id))
-            })
-            .await
-        }
-        Properties::FileSystem(_) => gone_ok(clients.efs.delete_file_system(id).await),
-        Properties::InstanceProfile(p) => {
-            if let Ok(role) = text(&props["role_name"]) {
-                gone_ok(clients.iam.remove_role_from_instance_profile(p.instance_profile_name.clone(), role).await)?;
-            }
-            gone_ok(clients.iam.delete_instance_profile(p.instance_profile_name.clone()).await)
-        }
-        Properties::Role(p) => {
-            for arn in &p.managed_policy_arns {
-                gone_ok(clients.iam.detach_role_policy(p.role_name.clone(), arn.clone()).await)?;
-            }
-            for name in p.inline_policies.keys() {
-                gone_ok(clients.iam.delete_role_policy(p.role_name.clone(), name.clone()).await)?;
-            }
-            gone_ok(clients.iam.delete_role(p.role_name.clone()).await)
-        }
-        Properties::LogGroup(p) => gone_ok(clients.logs.delete_log_group(p.log_group_name.clone()).await),
-        Properties::NatGateway(_) => {
-            gone_ok(clients.ec2.delete_nat_gateway(id.clone()).await)?;
-            let filter = vec![Filter::new("nat-gateway-id", [id.clone()])];
-            until_gone(&format!("NAT gateway {id}"), waits, || async {
-                let found = clients.ec2.describe_nat_gateways(filter.clone()).await?;
-                Ok(found.iter().all(|n| n.state.as_deref() == Some("deleted")))
-            })
-            .await
-        }
-        Properties::Eip(_) => gone_ok(clients.ec2.release_address(id).await),
-        Properties::RouteTable(_) => {
-            for association in r.attrs.iter().filter(|(k, _)| k.starts_with("assoc:")).map(|(_, v)| v.clone()) {
-                gone_ok(clients.ec2.disassociate_route_table(association).await)?;
-            }
-            gone_ok(clients.ec2.delete_route_table(id).await)
-        }
-        Properties::InternetGateway(_) => {
-            if let Ok(vpc) = text(&props["vpc_id"]) {
-                if !vpc.is_empty() {
-                    gone_ok(clients.ec2.detach_internet_gateway(id.clone(), vpc).await)?;
-                }
-            }
-            gone_ok(clients.ec2.delete_internet_gateway(id).await)
-        }
-        Properties::SecurityGroup(_) => gone_ok(clients.ec2.delete_security_group(id).await),
-        Properties::Subnet(_) => gone_ok(clients.ec2.delete_subnet(id).await),
-        Properties::Vpc(_) => gone_ok(clients.ec2.delete_vpc(id).await),
-    }
+    let cx = Cx { clients, stack: "", known, original: known, zones: &[], waits, cluster };
+    crate::resources::delete(&cx, r).await
 }
 
 /// Errors that stop a destroy before it deletes anything.
@@ -293,7 +142,7 @@ async fn destroy_locked<O: Observer + Clone + 'static>(
 ) -> Result<DestroyReport, DestroyError> {
     let graph = Graph::from_stack(stack).map_err(PlanError::from)?;
     let live = observe(stack, clients).await.map_err(PlanError::from)?;
-    let known = known_from(&live, &graph);
+    let known = live.known(&graph);
     let cluster = live.get("cluster").map(|c| c.aws_id.clone());
     let (kept, doomed) = split(live.resources, options.delete_data);
     if let Some(approved) = approved {
@@ -338,6 +187,7 @@ async fn destroy_locked<O: Observer + Clone + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::Properties;
 
     #[test]
     fn every_type_has_a_rank_and_dependencies_go_first() {
@@ -376,7 +226,7 @@ mod tests {
         let made = crate::apply::apply(&stack, &fake, Default::default(), None, &()).await.unwrap();
         assert!(made.report.succeeded(), "{:#?}", made.report);
         let live = observe(&stack, &fake).await.unwrap();
-        let known = known_from(&live, &Graph::from_stack(&stack).unwrap());
+        let known = live.known(&Graph::from_stack(&stack).unwrap());
         let get = |id: &str| live.get(id).unwrap_or_else(|| panic!("{id}")).clone();
         let aws_id = |id: &str| get(id).aws_id;
         let owned = |v: &str| v.to_owned();

@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::graph::props::{AvailabilityZone, CountOwner, ImageSource};
-use crate::graph::{Attr, Graph, LogicalId, Properties, Resource, ResourceType};
+use crate::graph::{Attr, Graph, LogicalId, Resource, ResourceType};
 use crate::observe::{LiveResource, LiveStack};
 
 /// What happens to one resource.
@@ -80,103 +79,22 @@ pub struct Change {
     pub delete_first: bool,
 }
 
-/// Values known only in AWS that the comparison needs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Context {
-    /// The region's available zones, sorted: resolves zones declared by index.
-    pub zones: Vec<String>,
-    /// The AMI the SSM parameter names now, for stacks that follow the latest AMI.
-    pub latest_ami: Option<String>,
-}
-
-/// Fields that AWS cannot change in place: a change means replacement.
-fn immutable(t: ResourceType) -> &'static [&'static str] {
-    use ResourceType as T;
-    match t {
-        T::Vpc => &["cidr_block"],
-        T::Subnet => &["vpc_id", "cidr_block", "availability_zone"],
-        T::Eip => &["domain"],
-        T::NatGateway => &["subnet_id", "allocation_id", "connectivity_type"],
-        T::RouteTable => &["vpc_id"],
-        T::SecurityGroup => &["group_name", "description", "vpc_id"],
-        T::LaunchTemplate => &["launch_template_name"],
-        T::IamRole => &["role_name", "path"],
-        T::InstanceProfile => &["instance_profile_name", "path"],
-        T::AutoScalingGroup => &["auto_scaling_group_name"],
-        T::CapacityProvider => &["name", "auto_scaling_group_arn"],
-        T::Cluster => &["cluster_name"],
-        T::FileSystem => &["creation_token", "encrypted", "kms_key_id", "performance_mode"],
-        T::MountTarget => &["file_system_id", "subnet_id"],
-        // Access points cannot be modified at all.
-        T::AccessPoint => &["file_system_id", "posix_user", "root_directory"],
-        T::LoadBalancer => &["name", "scheme", "type"],
-        T::TargetGroup => &["name", "protocol", "port", "vpc_id", "target_type"],
-        T::Listener => &["load_balancer_arn"],
-        T::ListenerRule => &["listener_arn"],
-        T::LogGroup => &["log_group_name"],
-        T::EcsService => &["service_name", "cluster"],
-        // A task definition change registers a new revision: an update.
-        T::InternetGateway => &["vpc_id"],
-        T::TaskDefinition => &[],
-    }
-}
-
-/// Whether a replacement of type `t` can exist beside the object it replaces: nothing
-/// of it is unique (a name, a listener's port, a rule's priority, a subnet's CIDR, a
-/// mount target's zone, a route table's subnet associations).
-fn coexists(t: ResourceType) -> bool {
-    use ResourceType as T;
-    matches!(t, T::Vpc | T::InternetGateway | T::Eip | T::NatGateway | T::AccessPoint)
-}
+pub use crate::resources::Context;
 
 /// Variable names whose values are masked in field changes.
+/// The same list that makes `build()` warn about a plain secret-looking variable.
 fn sensitive(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["PASSWORD", "SECRET", "TOKEN", "PRIVATE", "CREDENTIAL", "API_KEY"].iter().any(|w| upper.contains(w))
+    crate::model::looks_secret(name)
 }
 
 /// The desired properties with apply-time values resolved and declarations that hand a
 /// value to someone else applied to the live side.
 fn normalise(desired: &Resource, live: &LiveResource, ctx: &Context) -> (serde_json::Value, serde_json::Value) {
     let mut want = desired.properties.clone();
-    let mut have = live.properties.clone();
-    match (&mut want, &mut have) {
-        (Properties::Subnet(w), Properties::Subnet(h)) => {
-            if let AvailabilityZone::Index { zone_index } = w.availability_zone {
-                // Unknown zones (no context) keep whatever zone the subnet has.
-                w.availability_zone = ctx
-                    .zones
-                    .get(usize::from(zone_index))
-                    .map_or_else(|| h.availability_zone.clone(), |z| AvailabilityZone::Name(z.clone()));
-            }
-        }
-        (Properties::LaunchTemplate(w), Properties::LaunchTemplate(h)) => {
-            if let ImageSource::SsmParameter { follow_latest, .. } = &w.image {
-                w.image = match (&ctx.latest_ami, follow_latest) {
-                    (Some(ami), true) => ImageSource::ImageId(ami.clone()),
-                    // Keep the AMI the template has.
-                    _ => h.image.clone(),
-                };
-            }
-        }
-        (Properties::AutoScalingGroup(w), Properties::AutoScalingGroup(h)) if w.desired_capacity_managed_by_ecs => {
-            w.desired_capacity = h.desired_capacity;
-        }
-        (Properties::Service(w), Properties::Service(h)) if w.desired_count_owner == CountOwner::External => {
-            w.desired_count = h.desired_count;
-        }
-        // The client token apply used carries a digest of the properties.
-        (Properties::AccessPoint(w), Properties::AccessPoint(h)) => {
-            w.client_token.clone_from(&h.client_token);
-        }
-        // Encrypted without a declared key: AWS uses its default EFS key and reports it.
-        (Properties::FileSystem(w), Properties::FileSystem(h)) if w.encrypted && w.kms_key_id.is_none() => {
-            w.kms_key_id.clone_from(&h.kms_key_id);
-        }
-        _ => {}
-    }
+    crate::resources::normalise(&mut want, &live.properties, ctx);
+    let have = &live.properties;
     let mut want = serde_json::to_value(&want).unwrap_or_default();
-    let mut have = serde_json::to_value(&have).unwrap_or_default();
+    let mut have = serde_json::to_value(have).unwrap_or_default();
     if let (Some(w), Some(h)) = (want.as_object_mut(), have.as_object_mut()) {
         w.insert("tags".into(), serde_json::to_value(&desired.tags).unwrap_or_default());
         // Tags AWS services add themselves (ECS marks the Auto Scaling group its managed
@@ -187,11 +105,7 @@ fn normalise(desired: &Resource, live: &LiveResource, ctx: &Context) -> (serde_j
     (want, have)
 }
 
-/// Whether AWS itself puts tag `key` on resources: the reserved `aws:` prefix, and
-/// `AmazonECSManaged` on Auto Scaling groups of managed-scaling capacity providers.
-pub(crate) fn aws_added_tag(key: &str) -> bool {
-    key.starts_with("aws:") || key == "AmazonECSManaged"
-}
+pub(crate) use crate::resources::aws_added_tag;
 
 /// Every leaf that differs between `old` and `new`, by path.
 fn field_changes(path: &str, old: &serde_json::Value, new: &serde_json::Value, out: &mut Vec<FieldChange>) {
@@ -250,8 +164,8 @@ fn reason_for_update(t: ResourceType, fields: &[FieldChange]) -> String {
         .iter()
         .map(|f| {
             let p = f.path.as_str();
-            if t == ResourceType::TaskDefinition && p.contains(".image") {
-                "image".to_owned()
+            if let Some((_, topic)) = crate::resources::schema(t).topics.iter().find(|(part, _)| p.contains(part)) {
+                (*topic).to_owned()
             } else if p.contains("environment") {
                 "environment".to_owned()
             } else {
@@ -305,20 +219,21 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
         // it first: deleted too, and re-created after it. Task definition revisions and
         // role policies only name things (AWS deletes what they name all the same), and
         // a DNS name is only a value.
-        let names_only = matches!(desired.resource_type, ResourceType::TaskDefinition | ResourceType::IamRole);
+        let schema = crate::resources::schema(desired.resource_type);
+        let names_only = schema.names_only;
         let held = (!names_only)
             .then(|| desired.refs().into_iter().find(|r| r.attr != Attr::DnsName && delete_first.contains(&r.id)))
             .flatten();
         let (action, mut reason) = if fields.is_empty() {
             (Action::NoOp, String::new())
-        } else if let Some(field) = touches(&fields, immutable(desired.resource_type)) {
+        } else if let Some(field) = touches(&fields, schema.replace_on) {
             (Action::Replace, format!("{} cannot change in place", field.replace('_', " ")))
         } else if let Some(r) = &held {
             (Action::Replace, format!("refers to {}, which is replaced", r.id))
         } else {
             (Action::Update, reason_for_update(desired.resource_type, &fields))
         };
-        let first = action == Action::Replace && (held.is_some() || !coexists(desired.resource_type));
+        let first = action == Action::Replace && (held.is_some() || !schema.coexists);
         if action == Action::Replace {
             replaced.insert(desired.id.clone());
             reason.push_str(if first { "; the old one is deleted first" } else { "; the new one is created first" });
@@ -326,7 +241,7 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
         if first {
             delete_first.insert(desired.id.clone());
         }
-        if action == Action::Update && desired.resource_type == ResourceType::TaskDefinition {
+        if action == Action::Update && schema.new_revision {
             // A new revision: what runs it points at a new ARN.
             replaced.insert(desired.id.clone());
         }
@@ -352,10 +267,8 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
             delete_first: false,
         })
         .collect();
-    // Live resources have no graph order: delete dependents (later types) first.
-    deletes.sort_by_key(|c| {
-        (std::cmp::Reverse(ResourceType::ALL.iter().position(|t| *t == c.resource_type)), c.id.clone())
-    });
+    // Live resources have no graph order: the one delete order (dependents first).
+    deletes.sort_by_key(|c| (crate::resources::schema(c.resource_type).delete_rank, c.id.clone()));
     changes.extend(deletes);
     changes
 }

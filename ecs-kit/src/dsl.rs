@@ -36,7 +36,7 @@ pub struct StackBuilder {
     pub(crate) services: Vec<Service>,
     pub(crate) tags: Vec<(String, String)>,
     /// Problems found while the builder was changed (see [`StackBuilder::invalid`]).
-    pub(crate) problems: Vec<crate::model::ValidationError>,
+    pub(crate) problems: Vec<ValidationError>,
 }
 
 impl StackBuilder {
@@ -118,7 +118,8 @@ impl StackBuilder {
             }
             None => {
                 let names = self.service_names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                self = self.invalid(field, format!("no service is named `{name}`: the services are {names}"));
+                let name = crate::model::image::quoted(name);
+                self = self.invalid(field, format!("no service is named {name}: the services are {names}"));
             }
         }
         self
@@ -144,7 +145,7 @@ impl StackBuilder {
     /// problems. Say in `message` what to do about it.
     #[must_use]
     pub fn invalid(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
-        self.problems.push(crate::model::ValidationError { field: field.into(), message: message.into() });
+        self.problems.push(ValidationError { field: field.into(), message: message.into() });
         self
     }
 
@@ -782,5 +783,20 @@ impl Service {
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.tags.push((key.into(), value.into()));
         self
+    }
+}
+
+/// One problem of a declaration: where it is and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ValidationError {
+    /// Path of the field, e.g. `services[1].port` or `network.cidr`.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
     }
 }

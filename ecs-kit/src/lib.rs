@@ -6,7 +6,8 @@
 //! Scaling group of ECS-optimized instances, encrypted EFS with each container's `/mnt`
 //! its own directory, a task role and a log group per service, and rolling deployments.
 //!
-//! The pipeline, each layer using only the ones before it:
+//! The pipeline, each layer using only the ones before it (the engine, from `observe`
+//! on, knows no resource type: it asks the registry of `resources`):
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -14,12 +15,13 @@
 //! | [`model`] | the validated [`Stack`]: plain data, every default filled in |
 //! | [`graph`] | every desired AWS resource, with stable logical ids and dependencies |
 //! | [`aws`] | one mockable async trait per AWS service, and the real SDK adapters |
-//! | [`observe`] | the live resources a stack owns, in the graph's shape |
+//! | `resources` | one file per resource type: its schema (what forces a replacement, delete order, data, tagging), normalisation, read, create, update and delete; one registry; internal |
+//! | [`observe`] | the live resources a stack owns, in the graph's shape (each type read by its kind) |
 //! | [`diff`] | desired versus live: no-op, create, update, replace or delete, per field |
 //! | [`plan`] | the ordered, explained changes, in human and JSON form |
 //! | [`lock`] | the stack lock held in AWS: one apply or destroy of a stack at a time |
 //! | [`walk`] | the executor's core: a DAG of steps run concurrently, with retries |
-//! | [`apply`] | executing a plan (creates and rolling deployments so far) |
+//! | [`apply`] | executing a plan: the steps and their order; each step is its kind's create, update or delete |
 //! | [`destroy`] | deleting what a stack owns in a safe order, keeping data unless asked |
 //! | [`status`] | what a deployed stack offers (`outputs`) and how its services are doing |
 //! | [`cli`] | the ready-made command line (`synth`, ...) |
@@ -63,6 +65,7 @@ pub mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub(crate) mod resources;
 pub mod status;
 pub mod testing;
 pub mod walk;
@@ -75,6 +78,10 @@ pub use ecs_kit_macros::service;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};
 
 /// The README's examples, compiled and run as doc tests.
+/// Tests across the layers: bad input refused before AWS, security defaults.
+#[cfg(test)]
+mod tests;
+
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

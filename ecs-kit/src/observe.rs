@@ -12,51 +12,20 @@
 //! AWS still lists (NAT gateways `deleted`, clusters and services `INACTIVE`, ...) are
 //! absent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::{AwsError, Clients, Filter, Found, ServiceStatus, Tags};
-use crate::graph::props::MountTargetProps;
+use futures_util::future::join_all;
+
+use crate::aws::{AwsError, Clients, ServiceStatus};
 use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, ResourceType};
 use crate::model::{Stack, ID_TAG, STACK_TAG};
+use crate::resources::{is_gone, PhysicalIndex, Raw, ReadCx, Tagging};
 
-/// A live resource owned by the stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveResource {
-    /// Logical id (from the `ecs-kit:id` tag, or derived for untaggable resources).
-    pub id: LogicalId,
-    /// Type.
-    #[serde(rename = "type")]
-    pub resource_type: ResourceType,
-    /// AWS id (`vpc-…`, an ARN for ELB objects, the name where AWS has no id).
-    pub aws_id: String,
-    /// ARN, where AWS has one.
-    pub arn: Option<String>,
-    /// Lifecycle state as AWS reports it.
-    pub state: Option<String>,
-    /// Properties in the graph's shape; AWS ids of the stack's own resources appear as
-    /// references to their logical ids.
-    pub properties: Properties,
-    /// Tags.
-    pub tags: Tags,
-    /// Further attributes (`dns_name`, `default_version`, ...).
-    pub attrs: BTreeMap<String, String>,
-}
+pub use crate::resources::LiveResource;
 
-/// A resource that holds a name the stack needs but is not the stack's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Conflict {
-    /// The logical id that wants the name.
-    pub id: LogicalId,
-    /// Type.
-    #[serde(rename = "type")]
-    pub resource_type: ResourceType,
-    /// The contested AWS name.
-    pub name: String,
-    /// What to do about it.
-    pub reason: String,
-}
+pub use crate::resources::Conflict;
 
 /// Everything live that a stack owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,6 +45,20 @@ impl LiveStack {
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&LiveResource> {
         self.resources.iter().find(|r| r.id.as_str() == id)
+    }
+
+    /// The physical identities of the live resources (names from `graph`, the stack's
+    /// desired resources).
+    #[must_use]
+    pub fn known(&self, graph: &Graph) -> crate::resources::Known {
+        self.resources
+            .iter()
+            .map(|r| {
+                let name = graph.get(r.id.as_str()).map(|g| g.name.clone());
+                let dns_name = r.attrs.get("dns_name").cloned();
+                (r.id.clone(), crate::resources::Physical { id: r.aws_id.clone(), arn: r.arn.clone(), name, dns_name })
+            })
+            .collect()
     }
 
     /// Whether nothing of the stack is live.
@@ -104,22 +87,9 @@ pub enum ObserveError {
     },
 }
 
-/// What one describe call found, before ownership and references are sorted out.
-struct Raw {
-    resource_type: ResourceType,
-    found: Found<Properties>,
-}
-
-fn raw<P>(resource_type: ResourceType, wrap: fn(P) -> Properties, found: Vec<Found<P>>) -> impl Iterator<Item = Raw> {
-    found.into_iter().map(move |f| Raw { resource_type, found: map_found(f, wrap) })
-}
-
-/// States in which AWS still lists an object that is gone or going.
-fn is_gone(state: Option<&str>) -> bool {
-    matches!(state, Some("deleted" | "deleting" | "failed" | "INACTIVE" | "DRAINING" | "DELETE_IN_PROGRESS" | "error"))
-}
-
-/// Reads every live resource `stack` owns.
+/// Reads every live resource `stack` owns: each type through its kind, those whose
+/// read needs another's live objects (a listener's load balancer) after it, the rest
+/// at once.
 ///
 /// # Errors
 /// [`ObserveError`] when an AWS call fails (after the SDK's own retries), or the clients
@@ -129,220 +99,48 @@ pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, Obse
         return Err(ObserveError::Region { clients: clients.region.clone(), stack: stack.region.clone() });
     }
     let graph = Graph::from_stack(stack)?;
-    let desired_name = |id: &str| graph.get(id).map(|r| r.name.clone());
     let mut found: Vec<Raw> = Vec::new();
     let mut conflicts = Vec::new();
-    let owned = |tags: &Tags| tags.get(STACK_TAG).map(String::as_str) == Some(stack.name.as_str());
-    let ours = vec![Filter::tag(STACK_TAG, &stack.name)];
-
-    // EC2: one tag-filtered call per type; the launch template by its name, which is
-    // unique in the region, so a foreign template holding it shows as a conflict.
-    let template_name = desired_name("launch-template").unwrap_or_default();
-    let (vpcs, igws, subnets, eips, nats, tables, groups, templates) = tokio::join!(
-        clients.ec2.describe_vpcs(ours.clone()),
-        clients.ec2.describe_internet_gateways(ours.clone()),
-        clients.ec2.describe_subnets(ours.clone()),
-        clients.ec2.describe_addresses(ours.clone()),
-        clients.ec2.describe_nat_gateways(ours.clone()),
-        clients.ec2.describe_route_tables(ours.clone()),
-        clients.ec2.describe_security_groups(ours.clone()),
-        clients.ec2.describe_launch_templates(vec![Filter::new("launch-template-name", [template_name.clone()])]),
-    );
-    found.extend(raw(ResourceType::Vpc, Properties::Vpc, vpcs?));
-    found.extend(raw(ResourceType::InternetGateway, Properties::InternetGateway, igws?));
-    found.extend(raw(ResourceType::Subnet, Properties::Subnet, subnets?));
-    found.extend(raw(ResourceType::Eip, Properties::Eip, eips?));
-    found.extend(raw(ResourceType::NatGateway, Properties::NatGateway, nats?));
-    found.extend(raw(ResourceType::RouteTable, Properties::RouteTable, tables?));
-    found.extend(raw(ResourceType::SecurityGroup, Properties::SecurityGroup, groups?));
-    for template in templates? {
-        if owned(&template.tags) {
-            found.extend(raw(ResourceType::LaunchTemplate, Properties::LaunchTemplate, vec![template]));
-        } else {
-            conflicts.push(conflict("launch-template", ResourceType::LaunchTemplate, &template_name));
+    let mut services = BTreeMap::new();
+    for wave in read_waves() {
+        let reads = {
+            let cx = ReadCx { stack, graph: &graph, clients, earlier: &found };
+            join_all(wave.iter().map(|t| crate::resources::read(*t, &cx))).await
+        };
+        for (t, read) in wave.into_iter().zip(reads) {
+            let read = read?;
+            found.extend(read.found.into_iter().map(|f| Raw { resource_type: t, found: f }));
+            conflicts.extend(read.conflicts);
+            services.extend(read.services);
         }
     }
-
-    // IAM: the roles and the instance profile by their deterministic names.
-    let role_names: Vec<String> =
-        graph.resources().iter().filter(|r| r.resource_type == ResourceType::IamRole).map(|r| r.name.clone()).collect();
-    let role_prefix = crate::model::names::stack_name(&stack.name, &stack.region, usize::MAX) + "-";
-    // The prefix finds the task roles of services no longer declared.
-    for role in clients.iam.get_roles(role_names.clone(), Some(role_prefix)).await? {
-        if owned(&role.tags) {
-            found.extend(raw(ResourceType::IamRole, Properties::Role, vec![role]));
-        } else if let Some(r) = graph
-            .resources()
-            .iter()
-            .find(|r| r.resource_type == ResourceType::IamRole && r.name == role.props.role_name)
-        {
-            conflicts.push(conflict(r.id.as_str(), ResourceType::IamRole, &role.props.role_name));
-        }
-    }
-    if let Some(name) = desired_name("instance-profile") {
-        if let Some(profile) = clients.iam.get_instance_profile(name.clone()).await? {
-            if owned(&profile.tags) {
-                found.extend(raw(ResourceType::InstanceProfile, Properties::InstanceProfile, vec![profile]));
-            } else {
-                conflicts.push(conflict("instance-profile", ResourceType::InstanceProfile, &name));
-            }
-        }
-    }
-
-    // Auto Scaling and ECS by name.
-    let by_name = |id: &str| desired_name(id).into_iter().collect::<Vec<_>>();
-    let (groups, providers, clusters) = tokio::join!(
-        clients.autoscaling.describe_auto_scaling_groups(by_name("autoscaling-group")),
-        clients.ecs.describe_capacity_providers(by_name("capacity-provider")),
-        clients.ecs.describe_clusters(by_name("cluster")),
-    );
-    let mut cluster_live = None;
-    for (id, resource_type, items) in [
-        (
-            "autoscaling-group",
-            ResourceType::AutoScalingGroup,
-            raw(ResourceType::AutoScalingGroup, Properties::AutoScalingGroup, groups?).collect::<Vec<_>>(),
-        ),
-        (
-            "capacity-provider",
-            ResourceType::CapacityProvider,
-            raw(ResourceType::CapacityProvider, Properties::CapacityProvider, providers?).collect(),
-        ),
-        ("cluster", ResourceType::Cluster, raw(ResourceType::Cluster, Properties::Cluster, clusters?).collect()),
-    ] {
-        for item in items.into_iter().filter(|i| !is_gone(i.found.state.as_deref())) {
-            if owned(&item.found.tags) {
-                if resource_type == ResourceType::Cluster {
-                    cluster_live = Some(item.found.id.clone());
-                }
-                found.push(item);
-            } else {
-                conflicts.push(conflict(id, resource_type, &desired_name(id).unwrap_or_default()));
-            }
-        }
-    }
-
-    // ECS services of the stack's own cluster, and the task definitions they run.
-    let mut statuses = BTreeMap::new();
-    let mut families = BTreeSet::new();
-    if let Some(cluster) = cluster_live {
-        let arns = clients.ecs.list_services(cluster.clone()).await?;
-        let names: Vec<String> = arns.iter().filter_map(|a| a.rsplit('/').next()).map(str::to_owned).collect();
-        if !names.is_empty() {
-            for service in clients.ecs.describe_services(cluster, names).await? {
-                if is_gone(Some(service.status.status.as_str())) || !owned(&service.found.tags) {
-                    continue;
-                }
-                if let Some(id) = service.found.tags.get(ID_TAG) {
-                    statuses.insert(LogicalId::new(id.clone()), service.status);
-                }
-                found.push(Raw {
-                    resource_type: ResourceType::EcsService,
-                    found: map_found(service.found, Properties::Service),
-                });
-            }
-        }
-    }
-    // Families of services no longer declared are still ours to clean up; another
-    // stack whose name extends ours shares the prefix, and its tags tell it apart.
-    families.extend(clients.ecs.list_task_definition_families(format!("{}-", stack.name), "ACTIVE".into()).await?);
-    for family in families {
-        if let Some(td) = clients.ecs.describe_task_definition(family).await? {
-            if owned(&td.tags) {
-                found.extend(raw(ResourceType::TaskDefinition, Properties::TaskDefinition, vec![td]));
-            }
-        }
-    }
-
-    // EFS by creation token, then its mount targets and access points.
-    if let Some(token) = desired_name("file-system") {
-        for fs in clients.efs.describe_file_systems(token.clone()).await? {
-            if is_gone(fs.state.as_deref()) {
-                continue;
-            }
-            if !owned(&fs.tags) {
-                conflicts.push(conflict("file-system", ResourceType::FileSystem, &token));
-                continue;
-            }
-            let (targets, points) = tokio::join!(
-                clients.efs.describe_mount_targets(fs.id.clone()),
-                clients.efs.describe_access_points(fs.id.clone())
-            );
-            found.extend(raw(ResourceType::MountTarget, Properties::MountTarget, targets?));
-            found.extend(raw(ResourceType::AccessPoint, Properties::AccessPoint, points?));
-            found.extend(raw(ResourceType::FileSystem, Properties::FileSystem, vec![fs]));
-        }
-    }
-
-    // Load balancer by name; its listeners and rules; target groups by name.
-    if let Some(name) = desired_name("load-balancer") {
-        for lb in clients.elb.describe_load_balancers(vec![name.clone()]).await? {
-            if !owned(&lb.tags) {
-                conflicts.push(conflict("load-balancer", ResourceType::LoadBalancer, &name));
-                continue;
-            }
-            for listener in clients.elb.describe_listeners(lb.id.clone()).await? {
-                let rules = clients.elb.describe_rules(listener.id.clone()).await?;
-                found.extend(raw(ResourceType::ListenerRule, Properties::ListenerRule, rules));
-                found.extend(raw(ResourceType::Listener, Properties::Listener, vec![listener]));
-            }
-            found.extend(raw(ResourceType::LoadBalancer, Properties::LoadBalancer, vec![lb]));
-        }
-    }
-    let target_groups: Vec<&crate::graph::Resource> =
-        graph.resources().iter().filter(|r| r.resource_type == ResourceType::TargetGroup).collect();
-    let mut tg_names: BTreeSet<String> = target_groups.iter().map(|r| r.name.clone()).collect();
-    // Target groups of rules no longer declared are still ours to delete.
-    for item in &found {
-        if let Properties::ListenerRule(rule) = &item.found.props {
-            if let crate::graph::RefOr::Value(arn) = &rule.target_group_arn {
-                if let Some(name) = arn.split('/').nth(1) {
-                    tg_names.insert(name.to_owned());
-                }
-            }
-        }
-    }
-    if !tg_names.is_empty() {
-        for tg in clients.elb.describe_target_groups(tg_names.into_iter().collect()).await? {
-            if owned(&tg.tags) {
-                found.extend(raw(ResourceType::TargetGroup, Properties::TargetGroup, vec![tg]));
-            } else {
-                // arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/HASH
-                let name = tg.id.split('/').nth(1).unwrap_or_default();
-                if let Some(r) = target_groups.iter().find(|r| r.name == name) {
-                    conflicts.push(conflict(r.id.as_str(), ResourceType::TargetGroup, &r.name));
-                }
-            }
-        }
-    }
-
-    // Log groups under the stack's prefix.
-    let log_prefix = format!("/ecs/{}/", stack.name);
-    for group in clients.logs.describe_log_groups(log_prefix).await? {
-        if owned(&group.tags) {
-            found.extend(raw(ResourceType::LogGroup, Properties::LogGroup, vec![group]));
-        } else if let Some(r) = graph.resources().iter().find(|r| r.name == group.props.log_group_name) {
-            conflicts.push(conflict(r.id.as_str(), ResourceType::LogGroup, &group.props.log_group_name));
-        }
-    }
-
-    Ok(assemble(&graph, found, conflicts, statuses))
+    // Conflicts in the registry's order, whatever order the reads ran in.
+    conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
+    Ok(assemble(&graph, found, conflicts, services))
 }
 
-fn map_found<P>(f: Found<P>, wrap: fn(P) -> Properties) -> Found<Properties> {
-    Found { id: f.id, arn: f.arn, state: f.state, props: wrap(f.props), tags: f.tags, attrs: f.attrs }
-}
-
-fn conflict(id: &str, resource_type: ResourceType, name: &str) -> Conflict {
-    Conflict {
-        id: LogicalId::new(id),
-        resource_type,
-        name: name.to_owned(),
-        reason: format!(
-            "a {resource_type} named `{name}` exists without this stack's `{STACK_TAG}` tag: ecs-kit never adopts or changes it; \
-             delete or rename it, or rename the stack"
-        ),
+/// The types in waves: each wave's reads need only what earlier waves found.
+fn read_waves() -> Vec<Vec<ResourceType>> {
+    let mut wave_of: BTreeMap<ResourceType, usize> = BTreeMap::new();
+    let mut left: Vec<ResourceType> = ResourceType::ALL.to_vec();
+    while !left.is_empty() {
+        let before = left.len();
+        left.retain(|t| {
+            let after = crate::resources::schema(*t).read_after;
+            if !after.iter().all(|a| wave_of.contains_key(a)) {
+                return true;
+            }
+            let wave = after.iter().map(|a| wave_of[a] + 1).max().unwrap_or(0);
+            wave_of.insert(*t, wave);
+            false
+        });
+        assert!(left.len() < before, "read_after of {left:?} loops");
     }
+    let mut waves: Vec<Vec<ResourceType>> = vec![Vec::new(); wave_of.values().max().map_or(0, |m| m + 1)];
+    for t in ResourceType::ALL {
+        waves[wave_of[&t]].push(t);
+    }
+    waves
 }
 
 /// Logical ids, ownership of untaggable mount targets, and references.
@@ -353,13 +151,13 @@ fn assemble(
     services: BTreeMap<LogicalId, ServiceStatus>,
 ) -> LiveStack {
     let mut live: Vec<(LogicalId, Raw)> = Vec::new();
-    let mut mount_targets = Vec::new();
+    let mut untagged = Vec::new();
     for item in found {
         if is_gone(item.found.state.as_deref()) {
             continue;
         }
-        if item.resource_type == ResourceType::MountTarget {
-            mount_targets.push(item);
+        if crate::resources::schema(item.resource_type).tagging == Tagging::None {
+            untagged.push(item);
             continue;
         }
         let Some(id) = item.found.tags.get(ID_TAG).cloned() else { continue };
@@ -389,24 +187,10 @@ fn assemble(
         }
     }
 
-    // A mount target belongs to the file system of the stack; its logical id is the
-    // desired mount target in the same subnet, else one named after its AWS id.
-    for item in mount_targets {
-        let Properties::MountTarget(MountTargetProps { subnet_id, .. }) = &item.found.props else { continue };
-        let subnet = match subnet_id {
-            crate::graph::RefOr::Value(v) => index.get(v).and_then(|refs| refs.first()).map(|r| r.id.clone()),
-            crate::graph::RefOr::Ref(r) => Some(r.id.clone()),
-        };
-        let id = graph
-            .resources()
-            .iter()
-            .find(|r| match &r.properties {
-                Properties::MountTarget(p) => {
-                    subnet.as_ref().is_some_and(|s| matches!(&p.subnet_id, crate::graph::RefOr::Ref(x) if &x.id == s))
-                }
-                _ => false,
-            })
-            .map_or_else(|| LogicalId::new(format!("mount-target/{}", item.found.id)), |r| r.id.clone());
+    // An untaggable object (a mount target) is ours through its owned parent; its kind
+    // tells its logical id from what the others stand for.
+    for item in untagged {
+        let Some(id) = crate::resources::identify(&item.found, graph, &index) else { continue };
         index.entry(item.found.id.clone()).or_default().push(Ref { id: id.clone(), attr: Attr::Id });
         live.push((id, item));
     }
@@ -420,7 +204,9 @@ fn assemble(
             // Mapping only swaps strings for references where the graph has references,
             // so the shape stays valid; keep AWS's form if it ever does not.
             let mut properties = Properties::from_json(item.resource_type, json).unwrap_or(item.found.props);
-            declarations_only(&mut properties, graph.get(id.as_str()).map(|r| &r.properties));
+            if let Some(desired) = graph.get(id.as_str()) {
+                crate::resources::declared(&mut properties, &desired.properties);
+            }
             LiveResource {
                 id,
                 resource_type: item.resource_type,
@@ -436,22 +222,6 @@ fn assemble(
     resources.sort_by(|a, b| a.id.cmp(&b.id));
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
 }
-
-/// Fields that declare who owns a value rather than describe AWS state (who owns an ECS
-/// service's desired count, whether ECS scales the Auto Scaling group) cannot be read
-/// from AWS: the live resource carries the declared ones.
-fn declarations_only(live: &mut Properties, desired: Option<&Properties>) {
-    match (live, desired) {
-        (Properties::Service(l), Some(Properties::Service(d))) => l.desired_count_owner = d.desired_count_owner,
-        (Properties::AutoScalingGroup(l), Some(Properties::AutoScalingGroup(d))) => {
-            l.desired_capacity_managed_by_ecs = d.desired_capacity_managed_by_ecs;
-        }
-        _ => {}
-    }
-}
-
-/// Physical values (ids, ARNs, names, DNS names) and the references they stand for.
-type PhysicalIndex = BTreeMap<String, Vec<Ref>>;
 
 /// Replaces physical values in `value` by references to the stack's resources, at the
 /// places where the desired `template` has a reference: a literal field that happens to
@@ -523,6 +293,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::aws::{Filter, Found, Tags};
 
     fn r(id: &str, attr: Attr) -> Ref {
         Ref { id: LogicalId::new(id), attr }

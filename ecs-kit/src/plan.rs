@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::aws::{AwsError, Clients};
 use crate::diff::{diff, Action, Change, Context};
-use crate::graph::{Graph, GraphError, ResourceType};
+use crate::graph::{Graph, GraphError};
 use crate::model::{AmiPolicy, Stack, Zones};
 use crate::observe::{observe, Conflict, ObserveError};
 
@@ -74,8 +74,7 @@ impl Plan {
     /// applying them needs `--delete-data`.
     pub fn data_loss(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| {
-            matches!(c.resource_type, ResourceType::FileSystem | ResourceType::LogGroup)
-                && matches!(c.action, Action::Replace | Action::Delete)
+            crate::resources::schema(c.resource_type).holds_data && matches!(c.action, Action::Replace | Action::Delete)
         })
     }
 
@@ -235,7 +234,7 @@ impl Stack {
 mod tests {
     use super::*;
     use crate::diff::FieldChange;
-    use crate::graph::LogicalId;
+    use crate::graph::{LogicalId, ResourceType};
 
     fn change(id: &str, t: ResourceType, action: Action, reason: &str, fields: Vec<FieldChange>) -> Change {
         Change { id: LogicalId::new(id), resource_type: t, action, reason: reason.into(), fields, delete_first: false }

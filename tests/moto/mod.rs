@@ -6,4 +6,5 @@ mod harness;
 mod lock;
 mod observe;
 mod plan;
+mod security;
 mod update;

@@ -21,11 +21,36 @@ pub enum ErrorKind {
     Invalid,
     /// AWS or the network failed (5xx, timeout, connection refused): retry.
     Unavailable,
+    /// Something just made is not usable yet: AWS's eventual consistency (a new role
+    /// that ECS cannot assume yet, a new instance profile that EC2 does not know yet).
+    NotYetUsable,
     /// Anything else.
     Other,
 }
 
 impl ErrorKind {
+    /// The kind of an AWS error from its code, HTTP status and message: as
+    /// [`ErrorKind::classify`], and an invalid request that names a role or instance
+    /// profile just made (IAM's changes take seconds to reach other services) is
+    /// [`ErrorKind::NotYetUsable`].
+    ///
+    /// ```
+    /// use ecs_kit::aws::ErrorKind;
+    /// let m = "Value (arn:aws:iam::1:instance-profile/x) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN";
+    /// assert_eq!(ErrorKind::classify_message(Some("InvalidParameterValue"), Some(400), m), ErrorKind::NotYetUsable);
+    /// assert_eq!(ErrorKind::classify_message(Some("InvalidParameterValue"), Some(400), "bad port"), ErrorKind::Invalid);
+    /// ```
+    #[must_use]
+    pub fn classify_message(code: Option<&str>, status: Option<u16>, message: &str) -> ErrorKind {
+        let kind = ErrorKind::classify(code, status);
+        let propagating = ["instance profile", "Instance Profile", "assume"].iter().any(|n| message.contains(n));
+        if kind == ErrorKind::Invalid && propagating {
+            ErrorKind::NotYetUsable
+        } else {
+            kind
+        }
+    }
+
     /// Whether a retry of the same call may succeed.
     #[must_use]
     pub fn is_transient(self) -> bool {
@@ -111,6 +136,7 @@ impl ErrorKind {
             ErrorKind::Unavailable => {
                 "AWS or the network failed: check the connection (and --endpoint-url), then run again; apply resumes"
             }
+            ErrorKind::NotYetUsable => "AWS has not made a new object usable yet: run again in a minute",
             ErrorKind::Other => "run again; if it persists, report it with this message",
         }
     }
@@ -126,6 +152,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::AccessDenied => "access denied",
             ErrorKind::Invalid => "invalid request",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::NotYetUsable => "not yet usable",
             ErrorKind::Other => "error",
         })
     }

@@ -494,7 +494,8 @@ pub trait ElbApi: Send + Sync {
     /// The target groups named `names` (id = arn), with deregistration delay, tags and
     /// the attribute `load_balancer_arns`.
     async fn describe_target_groups(&self, names: Vec<String>) -> AwsResult<Vec<Found<TargetGroupProps>>>;
-    /// Creates a target group; returns its ARN.
+    /// Creates a target group with every property of `props`, the deregistration delay
+    /// included (an attribute in AWS, set right after the create); returns its ARN.
     async fn create_target_group(&self, props: TargetGroupProps, tags: Tags) -> AwsResult<String>;
     /// Replaces the health check.
     async fn modify_target_group(&self, arn: String, health_check: TargetHealthCheck) -> AwsResult<()>;

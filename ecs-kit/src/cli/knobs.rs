@@ -50,7 +50,10 @@ pub fn per_service<T: Clone>(
             let names = builder.service_names().join(", ");
             builder = builder.invalid(
                 field,
-                format!("service `{}` is given twice: give each service once (services: {names})", v.service),
+                format!(
+                    "service {} is given twice: give each service once (services: {names})",
+                    crate::model::image::quoted(&v.service)
+                ),
             );
             continue;
         }

@@ -62,8 +62,7 @@ use clap::{Args, FromArgMatches, Parser, Subcommand};
 
 use crate::aws::Clients;
 use crate::dsl::StackBuilder;
-use crate::graph::props::{AvailabilityZone, ImageSource, Peer};
-use crate::graph::{Graph, LogicalId, Properties, RefOr, Resource};
+use crate::graph::{Graph, LogicalId, Resource};
 use crate::model::{Stack, ValidationErrors};
 
 /// Flags every verb takes.
@@ -967,6 +966,11 @@ fn load_plan(path: &Path, stack: &Stack) -> Result<serde_json::Value, CliError> 
             doc["stack"], doc["region"], stack.name, stack.region
         )));
     }
+    if !(doc["desired"]["resources"].is_array() && doc["plan"]["changes"].is_array()) {
+        return Err(
+            bad("incomplete: it lacks the desired resources or the plan: make it again with plan --out".into()),
+        );
+    }
     Ok(doc)
 }
 
@@ -1077,104 +1081,9 @@ async fn connect(_global: &Global, _stack: &Stack) -> Result<Clients, CliError> 
     Err(CliError::NoAws)
 }
 
-fn text(value: &RefOr<String>) -> String {
-    match value {
-        RefOr::Value(v) => v.clone(),
-        RefOr::Ref(r) => format!(
-            "<{}.{}>",
-            r.id,
-            serde_json::to_value(r.attr).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-        ),
-    }
-}
-
 /// A few words on what a resource is, for the tree.
 fn detail(resource: &Resource) -> String {
-    match &resource.properties {
-        Properties::Vpc(p) => p.cidr_block.clone(),
-        Properties::Subnet(p) => {
-            let zone = match &p.availability_zone {
-                AvailabilityZone::Name(n) => n.clone(),
-                AvailabilityZone::Index { zone_index } => format!("zone #{zone_index}"),
-            };
-            format!("{} in {zone}", p.cidr_block)
-        }
-        Properties::RouteTable(p) => {
-            p.routes.iter().map(|r| r.destination_cidr_block.clone()).collect::<Vec<_>>().join(", ")
-                + " -> "
-                + &p.routes
-                    .iter()
-                    .map(|r| match &r.target {
-                        crate::graph::props::RouteTarget::GatewayId(g)
-                        | crate::graph::props::RouteTarget::NatGatewayId(g) => text(g),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-        }
-        Properties::SecurityGroup(p) => {
-            let rules: Vec<String> = p
-                .ingress
-                .iter()
-                .map(|r| {
-                    let from = match &r.peer {
-                        Peer::CidrIpv4(c) => c.clone(),
-                        Peer::SecurityGroupId(g) => text(g),
-                    };
-                    if r.from_port == r.to_port {
-                        format!("{} {} from {from}", r.ip_protocol, r.from_port)
-                    } else {
-                        format!("{} {}-{} from {from}", r.ip_protocol, r.from_port, r.to_port)
-                    }
-                })
-                .collect();
-            if rules.is_empty() {
-                "no inbound".into()
-            } else {
-                rules.join("; ")
-            }
-        }
-        Properties::LaunchTemplate(p) => format!(
-            "{}, {}",
-            p.instance_type,
-            match &p.image {
-                ImageSource::ImageId(id) => id.clone(),
-                ImageSource::SsmParameter { follow_latest: true, .. } => "latest ECS-optimized AMI".into(),
-                ImageSource::SsmParameter { follow_latest: false, .. } => "ECS-optimized AMI, kept once chosen".into(),
-            }
-        ),
-        Properties::Role(p) => {
-            let mut parts: Vec<String> =
-                p.managed_policy_arns.iter().map(|a| a.rsplit('/').next().unwrap_or(a).to_owned()).collect();
-            parts.extend(p.inline_policies.keys().cloned());
-            parts.join(", ")
-        }
-        Properties::AutoScalingGroup(p) => {
-            format!("{}..{} instances, {} at start", p.min_size, p.max_size, p.desired_capacity)
-        }
-        Properties::FileSystem(p) => format!("encrypted, {}", p.throughput_mode),
-        Properties::AccessPoint(p) => format!("root {}", p.root_directory.path),
-        Properties::LoadBalancer(p) => p.scheme.clone(),
-        Properties::TargetGroup(p) => format!("port {}, health check {}", p.port, p.health_check.path),
-        Properties::Listener(p) => format!("{} :{}", p.protocol, p.port),
-        Properties::ListenerRule(p) => format!("{} (priority {})", p.path_patterns.join(" "), p.priority),
-        Properties::LogGroup(p) => format!("{} days", p.retention_in_days),
-        Properties::TaskDefinition(p) => p
-            .container_definitions
-            .iter()
-            .map(|c| format!("{} ({} cpu, {} MiB)", c.image, c.cpu, c.memory))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Properties::Service(p) => format!(
-            "{} tasks{}",
-            p.desired_count,
-            if p.desired_count_owner == crate::graph::props::CountOwner::External {
-                " at start (count owned outside)"
-            } else {
-                ""
-            }
-        ),
-        _ => String::new(),
-    }
+    crate::resources::summary(&resource.properties)
 }
 
 /// The human form of `synth`: platform resources by area, then each service's own.
@@ -1608,7 +1517,9 @@ mod tests {
             (output.status.code().unwrap_or(-1), err)
         };
         let one_line = |err: &str| -> String {
-            let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+            // The declaration's own warnings (`:latest` images) aside.
+            let lines: Vec<&str> =
+                err.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("warning: ")).collect();
             assert_eq!(lines.len(), 1, "one line:\n{err}");
             assert!(
                 !err.contains("DispatchFailure") && !err.contains("ConnectorError") && !err.contains("{ "),

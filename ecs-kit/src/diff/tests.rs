@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::dsl::{Cluster, Service, StackBuilder};
-use crate::graph::props::{ServiceProps, TargetGroupProps};
+use crate::graph::props::{AvailabilityZone, ImageSource, ServiceProps, TargetGroupProps};
+use crate::graph::Properties;
 use crate::model::seed;
 
 fn graph(b: StackBuilder) -> Graph {
@@ -104,13 +105,14 @@ fn a_removed_service_deletes_its_resources_and_nothing_else() {
     assert_eq!(
         deleted,
         [
+            // The one delete order (the kinds' delete ranks), ids as tie-break.
             "service/products",
-            "task-definition/products",
-            "log-group/products",
             "listener-rule/products",
+            "task-definition/products",
             "target-group/products",
-            "access-point/products",
             "role/task/products",
+            "access-point/products",
+            "log-group/products",
         ],
         "dependents first"
     );

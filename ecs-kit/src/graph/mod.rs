@@ -32,138 +32,36 @@ pub use props::{Attr, Properties, Ref, RefOr};
 
 use crate::model::Stack;
 
-/// The closed set of resource types, named as in every JSON output (`ec2:vpc`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ResourceType {
-    /// `ec2:vpc`
-    #[serde(rename = "ec2:vpc")]
-    Vpc,
-    /// `ec2:internet-gateway`
-    #[serde(rename = "ec2:internet-gateway")]
-    InternetGateway,
-    /// `ec2:subnet`
-    #[serde(rename = "ec2:subnet")]
-    Subnet,
-    /// `ec2:eip`
-    #[serde(rename = "ec2:eip")]
-    Eip,
-    /// `ec2:nat-gateway`
-    #[serde(rename = "ec2:nat-gateway")]
-    NatGateway,
-    /// `ec2:route-table` (routes and subnet associations are properties)
-    #[serde(rename = "ec2:route-table")]
-    RouteTable,
-    /// `ec2:security-group` (rules are properties)
-    #[serde(rename = "ec2:security-group")]
-    SecurityGroup,
-    /// `ec2:launch-template`
-    #[serde(rename = "ec2:launch-template")]
-    LaunchTemplate,
-    /// `iam:role` (trust, inline and attached policies are properties)
-    #[serde(rename = "iam:role")]
-    IamRole,
-    /// `iam:instance-profile`
-    #[serde(rename = "iam:instance-profile")]
-    InstanceProfile,
-    /// `autoscaling:group`
-    #[serde(rename = "autoscaling:group")]
-    AutoScalingGroup,
-    /// `ecs:capacity-provider`
-    #[serde(rename = "ecs:capacity-provider")]
-    CapacityProvider,
-    /// `ecs:cluster` (the capacity provider association is a property)
-    #[serde(rename = "ecs:cluster")]
-    Cluster,
-    /// `efs:file-system`
-    #[serde(rename = "efs:file-system")]
-    FileSystem,
-    /// `efs:mount-target`
-    #[serde(rename = "efs:mount-target")]
-    MountTarget,
-    /// `efs:access-point`
-    #[serde(rename = "efs:access-point")]
-    AccessPoint,
-    /// `elbv2:load-balancer`
-    #[serde(rename = "elbv2:load-balancer")]
-    LoadBalancer,
-    /// `elbv2:target-group`
-    #[serde(rename = "elbv2:target-group")]
-    TargetGroup,
-    /// `elbv2:listener`
-    #[serde(rename = "elbv2:listener")]
-    Listener,
-    /// `elbv2:listener-rule`
-    #[serde(rename = "elbv2:listener-rule")]
-    ListenerRule,
-    /// `logs:log-group`
-    #[serde(rename = "logs:log-group")]
-    LogGroup,
-    /// `ecs:task-definition`
-    #[serde(rename = "ecs:task-definition")]
-    TaskDefinition,
-    /// `ecs:service`
-    #[serde(rename = "ecs:service")]
-    EcsService,
+macro_rules! resource_types {
+    ($($variant:ident = $name:literal, $pv:ident($props:ident) => $kind:path;)*) => {
+        /// The closed set of resource types, named as in every JSON output (`ec2:vpc`, ...).
+        /// The list is [`crate::resources`]' registry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum ResourceType {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                #[serde(rename = $name)]
+                $variant,
+            )*
+        }
+
+        impl ResourceType {
+            /// Every type, in the order of DESIGN.md.
+            pub const ALL: [ResourceType; [$(ResourceType::$variant),*].len()] = [$(ResourceType::$variant),*];
+
+            /// The type's name, e.g. `ec2:vpc`.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ResourceType::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
+crate::resources::registry!(resource_types);
 
 impl ResourceType {
-    /// Every type, in the order of DESIGN.md.
-    pub const ALL: [ResourceType; 23] = [
-        ResourceType::Vpc,
-        ResourceType::InternetGateway,
-        ResourceType::Subnet,
-        ResourceType::Eip,
-        ResourceType::NatGateway,
-        ResourceType::RouteTable,
-        ResourceType::SecurityGroup,
-        ResourceType::LaunchTemplate,
-        ResourceType::IamRole,
-        ResourceType::InstanceProfile,
-        ResourceType::AutoScalingGroup,
-        ResourceType::CapacityProvider,
-        ResourceType::Cluster,
-        ResourceType::FileSystem,
-        ResourceType::MountTarget,
-        ResourceType::AccessPoint,
-        ResourceType::LoadBalancer,
-        ResourceType::TargetGroup,
-        ResourceType::Listener,
-        ResourceType::ListenerRule,
-        ResourceType::LogGroup,
-        ResourceType::TaskDefinition,
-        ResourceType::EcsService,
-    ];
-
-    /// The type's name, e.g. `ec2:vpc`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceType::Vpc => "ec2:vpc",
-            ResourceType::InternetGateway => "ec2:internet-gateway",
-            ResourceType::Subnet => "ec2:subnet",
-            ResourceType::Eip => "ec2:eip",
-            ResourceType::NatGateway => "ec2:nat-gateway",
-            ResourceType::RouteTable => "ec2:route-table",
-            ResourceType::SecurityGroup => "ec2:security-group",
-            ResourceType::LaunchTemplate => "ec2:launch-template",
-            ResourceType::IamRole => "iam:role",
-            ResourceType::InstanceProfile => "iam:instance-profile",
-            ResourceType::AutoScalingGroup => "autoscaling:group",
-            ResourceType::CapacityProvider => "ecs:capacity-provider",
-            ResourceType::Cluster => "ecs:cluster",
-            ResourceType::FileSystem => "efs:file-system",
-            ResourceType::MountTarget => "efs:mount-target",
-            ResourceType::AccessPoint => "efs:access-point",
-            ResourceType::LoadBalancer => "elbv2:load-balancer",
-            ResourceType::TargetGroup => "elbv2:target-group",
-            ResourceType::Listener => "elbv2:listener",
-            ResourceType::ListenerRule => "elbv2:listener-rule",
-            ResourceType::LogGroup => "logs:log-group",
-            ResourceType::TaskDefinition => "ecs:task-definition",
-            ResourceType::EcsService => "ecs:service",
-        }
-    }
-
     /// Whether AWS lets the resource carry tags. Untaggable resources (mount targets)
     /// are owned through their owned parent.
     #[must_use]

@@ -695,95 +695,42 @@ pub struct ServiceProps {
     pub enable_ecs_managed_tags: bool,
 }
 
-/// The properties of a resource, one variant per type (serialized as the variant's own
-/// object; read back with [`Properties::from_json`], which is told the type).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-#[allow(clippy::large_enum_variant)]
-pub enum Properties {
-    /// `ec2:vpc`
-    Vpc(VpcProps),
-    /// `ec2:internet-gateway`
-    InternetGateway(InternetGatewayProps),
-    /// `ec2:subnet`
-    Subnet(SubnetProps),
-    /// `ec2:eip`
-    Eip(EipProps),
-    /// `ec2:nat-gateway`
-    NatGateway(NatGatewayProps),
-    /// `ec2:route-table`
-    RouteTable(RouteTableProps),
-    /// `ec2:security-group`
-    SecurityGroup(SecurityGroupProps),
-    /// `ec2:launch-template`
-    LaunchTemplate(LaunchTemplateProps),
-    /// `iam:role`
-    Role(RoleProps),
-    /// `iam:instance-profile`
-    InstanceProfile(InstanceProfileProps),
-    /// `autoscaling:group`
-    AutoScalingGroup(AutoScalingGroupProps),
-    /// `ecs:capacity-provider`
-    CapacityProvider(CapacityProviderProps),
-    /// `ecs:cluster`
-    Cluster(ClusterProps),
-    /// `efs:file-system`
-    FileSystem(FileSystemProps),
-    /// `efs:mount-target`
-    MountTarget(MountTargetProps),
-    /// `efs:access-point`
-    AccessPoint(AccessPointProps),
-    /// `elbv2:load-balancer`
-    LoadBalancer(LoadBalancerProps),
-    /// `elbv2:target-group`
-    TargetGroup(TargetGroupProps),
-    /// `elbv2:listener`
-    Listener(ListenerProps),
-    /// `elbv2:listener-rule`
-    ListenerRule(ListenerRuleProps),
-    /// `logs:log-group`
-    LogGroup(LogGroupProps),
-    /// `ecs:task-definition`
-    TaskDefinition(TaskDefinitionProps),
-    /// `ecs:service`
-    Service(ServiceProps),
-}
+macro_rules! properties {
+    ($($variant:ident = $name:literal, $pv:ident($props:ident) => $kind:path;)*) => {
+        /// The properties of a resource, one variant per type (serialized as the variant's
+        /// own object; read back with [`Properties::from_json`], which is told the type).
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(untagged)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Properties {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $pv($props),
+            )*
+        }
 
-impl Properties {
-    /// The properties of a resource of type `resource_type` from their JSON form.
-    ///
-    /// # Errors
-    /// When `value` does not have the shape of that type's properties.
-    pub fn from_json(
-        resource_type: super::ResourceType,
-        value: serde_json::Value,
-    ) -> Result<Properties, serde_json::Error> {
-        use super::ResourceType as T;
-        use serde_json::from_value as from;
-        Ok(match resource_type {
-            T::Vpc => Properties::Vpc(from(value)?),
-            T::InternetGateway => Properties::InternetGateway(from(value)?),
-            T::Subnet => Properties::Subnet(from(value)?),
-            T::Eip => Properties::Eip(from(value)?),
-            T::NatGateway => Properties::NatGateway(from(value)?),
-            T::RouteTable => Properties::RouteTable(from(value)?),
-            T::SecurityGroup => Properties::SecurityGroup(from(value)?),
-            T::LaunchTemplate => Properties::LaunchTemplate(from(value)?),
-            T::IamRole => Properties::Role(from(value)?),
-            T::InstanceProfile => Properties::InstanceProfile(from(value)?),
-            T::AutoScalingGroup => Properties::AutoScalingGroup(from(value)?),
-            T::CapacityProvider => Properties::CapacityProvider(from(value)?),
-            T::Cluster => Properties::Cluster(from(value)?),
-            T::FileSystem => Properties::FileSystem(from(value)?),
-            T::MountTarget => Properties::MountTarget(from(value)?),
-            T::AccessPoint => Properties::AccessPoint(from(value)?),
-            T::LoadBalancer => Properties::LoadBalancer(from(value)?),
-            T::TargetGroup => Properties::TargetGroup(from(value)?),
-            T::Listener => Properties::Listener(from(value)?),
-            T::ListenerRule => Properties::ListenerRule(from(value)?),
-            T::LogGroup => Properties::LogGroup(from(value)?),
-            T::TaskDefinition => Properties::TaskDefinition(from(value)?),
-            T::EcsService => Properties::Service(from(value)?),
-        })
-    }
+        impl Properties {
+            /// The properties of a resource of type `resource_type` from their JSON form.
+            ///
+            /// # Errors
+            /// When `value` does not have the shape of that type's properties.
+            pub fn from_json(
+                resource_type: super::ResourceType,
+                value: serde_json::Value,
+            ) -> Result<Properties, serde_json::Error> {
+                Ok(match resource_type {
+                    $(super::ResourceType::$variant => Properties::$pv(serde_json::from_value(value)?),)*
+                })
+            }
+
+            /// The type these properties are of.
+            #[must_use]
+            pub fn resource_type(&self) -> super::ResourceType {
+                match self {
+                    $(Properties::$pv(_) => super::ResourceType::$variant,)*
+                }
+            }
+        }
+    };
 }
+crate::resources::registry!(properties);

@@ -29,22 +29,72 @@ static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
 #[must_use]
 pub fn problem(reference: &str) -> Option<String> {
     if reference.is_empty() {
-        return Some("is empty".into());
+        return Some(format!("is empty: give a full image reference `[registry/]repository:tag` or `...@sha256:<digest>`, e.g. `{EXAMPLE}`"));
     }
-    if reference.chars().any(char::is_whitespace) {
-        return Some(format!("`{reference}` contains whitespace"));
+    if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!(
+            "{} contains whitespace or control characters: remove them (e.g. `{EXAMPLE}`)",
+            quoted(reference)
+        ));
     }
     let Some(caps) = REFERENCE.captures(reference) else {
         return Some(format!(
-            "`{reference}` is not an image reference: expected `[registry/]repository[:tag][@digest]` \
-             with a lowercase repository, e.g. `123456789012.dkr.ecr.us-west-2.amazonaws.com/shop/web:1.4`"
+            "{} is not an image reference: expected `[registry/]repository[:tag][@digest]` \
+             with a lowercase repository, e.g. `{EXAMPLE}`",
+            quoted(reference)
         ));
     };
     let name = &caps["name"];
     if name.len() > 255 {
-        return Some(format!("repository name is {} characters, at most 255 are allowed", name.len()));
+        return Some(format!("repository name is {} characters, at most 255 are allowed: shorten it", name.len()));
     }
     None
+}
+
+/// What may go wrong with a valid reference that names a mutable tag (`:latest`, or
+/// no tag at all, which means `:latest`), or `None` when it names a version or a digest.
+///
+/// ```
+/// use ecs_kit::model::image::mutable_tag;
+/// assert!(mutable_tag("nginx:latest").unwrap().contains("version tag"));
+/// assert!(mutable_tag("registry.example.com:5000/app").unwrap().contains("no tag"));
+/// assert_eq!(mutable_tag("nginx:1.27.1"), None);
+/// assert_eq!(mutable_tag("nginx@sha256:0123456789abcdef0123456789abcdef"), None);
+/// ```
+#[must_use]
+pub fn mutable_tag(reference: &str) -> Option<String> {
+    let caps = REFERENCE.captures(reference)?;
+    if caps.name("digest").is_some() {
+        return None;
+    }
+    let name = &caps["name"];
+    let fix = format!(
+        "pin a version tag (`{name}:1.4.2`) or a digest (`{name}@sha256:...`) so that every task and every rollback runs the same build"
+    );
+    match caps.name("tag").map(|t| t.as_str()) {
+        None => Some(format!("`{reference}` has no tag, so it means `:latest`, which moves: {fix}")),
+        Some("latest") => Some(format!("`{reference}` uses the mutable tag `latest`: {fix}")),
+        Some(_) => None,
+    }
+}
+
+/// A valid reference, for messages.
+const EXAMPLE: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com/shop/web:1.4";
+
+/// `text` in backquotes with control characters escaped (`\0`, `\n`), or its first
+/// characters when it is long: a message should not repeat 10,000 characters back.
+pub(crate) fn quoted(text: &str) -> String {
+    const MAX: usize = 80;
+    let escape = |t: &str| -> String {
+        t.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    };
+    let count = text.chars().count();
+    if count <= MAX {
+        format!("`{}`", escape(text))
+    } else {
+        let head: String = text.chars().take(MAX).collect();
+        format!("`{}...` ({count} characters)", escape(&head))
+    }
 }
 
 #[cfg(test)]
@@ -81,8 +131,29 @@ mod tests {
             "app@sha256:short",
             "a//b",
             "-registry/app",
+            "app\0",
         ] {
             assert!(problem(r).is_some(), "{r}");
         }
+        assert!(problem("").unwrap().contains("e.g. `123456789012.dkr.ecr"), "an empty image says what a valid one is");
+    }
+
+    #[test]
+    fn mutable_tags() {
+        use super::mutable_tag;
+        for r in ["nginx", "nginx:latest", "localhost:5000/team/app", "public.ecr.aws/nginx/nginx:latest"] {
+            assert!(mutable_tag(r).is_some(), "{r}");
+        }
+        for r in ["nginx:1.25", "nginx:latest@sha256:0123456789abcdef0123456789abcdef", "app:stable", "Bad Ref"] {
+            assert_eq!(mutable_tag(r), None, "{r}");
+        }
+    }
+
+    #[test]
+    fn long_values_are_quoted_short() {
+        let long = "x".repeat(10_000);
+        let q = super::quoted(&long);
+        assert!(q.len() < 120 && q.ends_with("(10000 characters)"), "{q}");
+        assert_eq!(super::quoted("a\0b\"'"), "`a\\u{0}b\"'`");
     }
 }

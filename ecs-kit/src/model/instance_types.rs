@@ -82,6 +82,37 @@ pub fn capacity(instance_type: &str) -> Option<InstanceCapacity> {
     }
 }
 
+/// Sizes of the burstable families.
+const BURSTABLE_SIZES: [&str; 7] = ["nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"];
+
+/// Why `instance_type` (already of the shape `family.size`) deserves a warning: a size
+/// its burstable family does not have (`t3.gigantic`), or a type outside ecs-kit's
+/// table, whose task sizes cannot be checked. `None` for a type ecs-kit knows.
+///
+/// ```
+/// use ecs_kit::model::instance_types::unknown;
+/// assert!(unknown("t3.gigantic").unwrap().contains("nano, micro, small"));
+/// assert!(unknown("p3.2xlarge").unwrap().contains("cannot check"));
+/// assert_eq!(unknown("m6i.large"), None);
+/// ```
+#[must_use]
+pub fn unknown(instance_type: &str) -> Option<String> {
+    if capacity(instance_type).is_some() {
+        return None;
+    }
+    let (family, size) = instance_type.split_once('.').unwrap_or((instance_type, ""));
+    if matches!(family, "t2" | "t3" | "t3a" | "t4g") {
+        return Some(format!(
+            "`{instance_type}` is not an EC2 instance type: {family} comes in {}; check the spelling (e.g. `{family}.large`)",
+            BURSTABLE_SIZES.join(", ")
+        ));
+    }
+    Some(format!(
+        "ecs-kit does not know `{family}.{size}`, so it cannot check that tasks fit it: check the spelling \
+         (e.g. `t3.large`, `m6i.xlarge`), or ignore this warning if AWS offers it in the region"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

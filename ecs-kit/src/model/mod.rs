@@ -71,8 +71,11 @@ impl Stack {
         StackBuilder::new(name)
     }
 
-    /// Things the declaration allows but that are probably not meant, such as tasks
-    /// that do not fit the cluster's minimum size.
+    /// Things the declaration allows but that are probably not meant: tasks that do not
+    /// fit the cluster's minimum size, an instance type ecs-kit does not know, images on
+    /// a mutable tag (`:latest` or none), plain variables that look secret, SSH open to
+    /// the world, more NAT gateways than the default Elastic IP quota. The command line
+    /// prints them to stderr before every verb.
     #[must_use]
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
@@ -303,20 +306,7 @@ impl ServiceSpec {
     }
 }
 
-/// One problem of a declaration: where it is and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValidationError {
-    /// Path of the field, e.g. `services[1].port` or `network.cidr`.
-    pub field: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl std::fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use crate::dsl::ValidationError;
 
 /// Every problem found in a declaration; nothing was sent to AWS.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -358,6 +348,24 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// Whether an environment variable's name says it holds a secret (`DB_PASSWORD`,
+/// `API_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `PRIVATE_KEY`, ...). Such plain variables are
+/// warned about by `build()` (declare them as secrets instead) and their values are
+/// masked in plan output.
+///
+/// ```
+/// use ecs_kit::model::looks_secret;
+/// assert!(looks_secret("DB_PASSWORD") && looks_secret("github_token") && looks_secret("STRIPE_API_KEY"));
+/// assert!(!looks_secret("DB_HOST") && !looks_secret("RUST_LOG"));
+/// ```
+#[must_use]
+pub fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PRIVATE", "CREDENTIAL", "API_KEY", "APIKEY", "ACCESS_KEY"]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
 impl StackBuilder {
     /// Validates the whole declaration and fills in every default.
     ///
@@ -365,7 +373,9 @@ impl StackBuilder {
     /// [`ValidationErrors`] listing every problem at once, each naming the field and
     /// the fix (duplicate service names or paths, no service at `/` behind a load
     /// balancer, a VPC CIDR too small for the subnets, a key name without an admin CIDR,
-    /// reserved tag keys, invalid images, cpu, memory, ports, ...).
+    /// reserved tag keys, invalid images, cpu, memory, ports, ...), and the fixed AWS
+    /// quotas a declaration can break (target groups and rules per load balancer, tags
+    /// per resource, managed and inline policy sizes per role, path pattern length).
     pub fn build(self) -> Result<Stack, ValidationErrors> {
         validate::build(self)
     }

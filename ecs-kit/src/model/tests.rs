@@ -38,7 +38,9 @@ fn the_seed_stack_is_valid_with_defaults_filled_in() {
     assert_eq!(products.deployment.max_percent, 200);
     assert_eq!(products.deployment.circuit_breaker, CircuitBreaker::Rollback);
     assert_eq!((products.cpu, products.memory), (256, 512));
-    assert!(stack.warnings().is_empty(), "{:?}", stack.warnings());
+    // The seed template's images are on `:latest`: allowed, and warned about.
+    let fields: Vec<&str> = stack.warnings().iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(fields, ["services[0].image", "services[1].image"], "{:?}", stack.warnings());
 }
 
 #[test]
@@ -216,11 +218,14 @@ fn cpu_and_memory() {
 
 #[test]
 fn counts_that_do_not_fit_the_minimum_capacity_are_warned_not_refused() {
-    let stack = seed().service(Service::new("batch", "busybox", 1).count(10).memory(1024)).build().unwrap();
-    let w = stack.warnings();
+    let stack = seed().service(Service::new("batch", "busybox:1.36", 1).count(10).memory(1024)).build().unwrap();
+    let w: Vec<_> = stack.warnings().iter().filter(|w| !w.field.ends_with(".image")).collect();
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(w[0].field, "cluster.min_instances");
     assert!(w[0].message.contains("12288 MiB"), "{}", w[0].message);
+    // Counts and sizes whose products overflow 32 bits are warned about, not a panic.
+    let huge = seed().service(Service::new("w", "busybox:1.36", 1).count(u32::MAX).memory(1024)).build().unwrap();
+    assert!(huge.warnings().iter().any(|w| w.field == "cluster.min_instances"));
 }
 
 #[test]
@@ -315,6 +320,50 @@ fn cluster_sizes_and_ami() {
     assert_problem(&e, "cluster.instance_type", "not an EC2 instance type");
     assert_problem(&e, "cluster.min_instances", "above max_instances");
     assert_problem(&e, "cluster.ami", "not an AMI id");
+}
+
+#[test]
+fn quotas_a_declaration_can_break_are_checked_before_any_call() {
+    // 100 services with a path fit one load balancer; 101 do not.
+    let with = |n: usize| (2..n).fold(seed(), |b, i| b.service(svc(&format!("s{i}"), &format!("/s{i}"))));
+    assert!(with(100).build().is_ok());
+    let e = errors(with(101));
+    assert_problem(
+        &e,
+        "services",
+        "101 services have a path, but one Application Load Balancer takes at most 100 target groups",
+    );
+    assert_problem(&e, "services", "100 listener rules by default (100 needed)");
+    // Services without a path need no target group.
+    assert!(with(100).service(Service::new("worker", "busybox:1.36", 1)).build().is_ok());
+    // Inline policies of a role: 10,240 characters, white space not counted.
+    let statement = |n: usize| {
+        let resources: Vec<String> = (0..n).map(|i| format!("arn:aws:s3:::b/{i:04}")).collect();
+        serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}]})
+            .to_string()
+    };
+    assert!(seed().service(Service::new("w", "busybox:1.36", 1).inline_policy("p", statement(400))).build().is_ok());
+    let e = errors(seed().service(Service::new("w", "busybox:1.36", 1).inline_policy("p", statement(600))));
+    assert_problem(&e, "services[2].inline_policies", "with ecs-kit's own file system policy: IAM allows 10240");
+}
+
+#[test]
+fn unknown_instance_types_are_warned_not_refused() {
+    let stack = seed().cluster(Cluster::ec2("t3.gigantic")).build().unwrap();
+    assert!(stack.warnings().iter().any(|w| w.field == "cluster.instance_type" && w.message.contains("t3 comes in")));
+    let stack = seed().cluster(Cluster::ec2("t3.large")).build().unwrap();
+    assert!(!stack.warnings().iter().any(|w| w.field == "cluster.instance_type"));
+}
+
+#[test]
+fn secret_looking_plain_variables_are_warned() {
+    let stack = seed()
+        .service(Service::new("w", "busybox:1.36", 1).env("DB_PASSWORD", "hunter2").env("DB_HOST", "db.internal"))
+        .build()
+        .unwrap();
+    let fields: Vec<&str> = stack.warnings().iter().map(|w| w.field.as_str()).filter(|f| f.contains(".env")).collect();
+    assert_eq!(fields, ["services[2].env[\"DB_PASSWORD\"]"]);
+    assert!(looks_secret("aws_secret_access_key") && !looks_secret("PORT"));
 }
 
 #[test]

@@ -8,10 +8,11 @@ use ipnet::Ipv4Net;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
+use super::image::quoted;
 use super::{
-    image, instance_types, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec, LoadBalancerSpec, NetworkSpec,
-    RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER,
-    ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+    image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec,
+    LoadBalancerSpec, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
+    Zones, DEFAULT_AMI_PARAMETER, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
 };
 use crate::dsl::{
     AmiPolicy, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
@@ -24,8 +25,30 @@ pub(crate) const RETENTION_DAYS: [u32; 22] =
 const OWN_TAGS: usize = 3;
 /// AWS's limit of tags on one resource.
 const MAX_TAGS: usize = 50;
-/// Managed policies AWS attaches to one role by default.
+/// Managed policies AWS attaches to one role by default (adjustable up to 20).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
 const MAX_MANAGED_POLICIES: usize = 10;
+/// Target groups per Application Load Balancer: 100, not adjustable; and rules per
+/// Application Load Balancer, not counting default rules: 100 by default. Each service
+/// with a path has a target group; each but the one at `/` a rule.
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html>
+const MAX_TARGET_GROUPS_PER_ALB: usize = 100;
+/// See [`MAX_TARGET_GROUPS_PER_ALB`].
+const MAX_RULES_PER_ALB: usize = 100;
+/// A path pattern is at most 128 characters.
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html>
+const MAX_PATH_PATTERN: usize = 128;
+/// The inline policies of one role together: at most 10,240 characters, white space
+/// not counted (a fixed quota).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
+const MAX_ROLE_INLINE_CHARS: usize = 10_240;
+/// What ecs-kit's own `ecs-kit-efs` policy takes of a task role's inline budget, with
+/// its file system and access point ARNs resolved (about 380 characters).
+const EFS_POLICY_CHARS: usize = 400;
+/// Elastic IP addresses per Region: 5 by default (adjustable, and shared with
+/// everything else in the account); each NAT gateway holds one.
+/// <https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html>
+const DEFAULT_EIP_QUOTA: u8 = 5;
 
 macro_rules! re {
     ($name:ident, $pattern:expr) => {
@@ -100,13 +123,17 @@ impl Checker {
                 self.error(&at, format!("tag keys starting with `{RESERVED_TAG_PREFIX}` are ecs-kit's own ownership tags; rename the tag"));
             } else if key.starts_with("aws:") {
                 self.error(&at, "tag keys starting with `aws:` are reserved by AWS; rename the tag");
-            } else if key.is_empty() || key.len() > 128 {
-                self.error(&at, "tag keys must be 1 to 128 characters long");
+            } else if key.is_empty() || key.chars().count() > 128 {
+                self.error(&at, "tag keys must be 1 to 128 characters long; rename the tag");
             } else if key == "Name" {
                 self.error(&at, "the `Name` tag is set by ecs-kit from the stack and resource names; remove it");
             }
-            if value.len() > 256 {
-                self.error(&at, format!("the value is {} characters long; tag values are at most 256", value.len()));
+            let length = value.chars().count();
+            if length > 256 {
+                self.error(
+                    &at,
+                    format!("the value is {length} characters long; tag values are at most 256: shorten it"),
+                );
             }
             if tags.insert(key.clone(), value.clone()).is_some() {
                 self.error(&at, "tag set twice; keep one");
@@ -123,9 +150,9 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
         c.error(
             "name",
             format!(
-                "`{}` is not a valid stack name: use 1 to 64 lowercase letters, digits and `-`, \
+                "{} is not a valid stack name: use 1 to 64 lowercase letters, digits and `-`, \
                  starting with a letter and not ending with `-` (e.g. `shop-prod`)",
-                b.name
+                quoted(&b.name)
             ),
         );
     } else if b.name.starts_with("internal-") {
@@ -140,7 +167,7 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
             String::new()
         }
         Some(r) if !REGION.is_match(&r) => {
-            c.error("region", format!("`{r}` is not an AWS region name such as `us-west-2`"));
+            c.error("region", format!("{} is not an AWS region name: use one such as `us-west-2`", quoted(&r)));
             r
         }
         Some(r) => r,
@@ -155,7 +182,7 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
         .services
         .iter()
         .enumerate()
-        .map(|(i, s)| service(&mut c, &format!("services[{i}]"), s, has_lb, tags.len()))
+        .map(|(i, s)| service(&mut c, &format!("services[{i}]"), s, has_lb, b.file_system.is_some(), tags.len()))
         .collect();
     cross_service(&mut c, &b.services, &mut services, has_lb);
     fit(&mut c, &cluster, &services);
@@ -181,7 +208,10 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
     let fallback: Ipv4Net = "10.10.0.0/16".parse().expect("a valid CIDR");
     let cidr = match n.cidr.parse::<Ipv4Net>() {
         Err(_) => {
-            c.error("network.cidr", format!("`{}` is not an IPv4 CIDR block such as `10.10.0.0/16`", n.cidr));
+            c.error(
+                "network.cidr",
+                format!("{} is not an IPv4 CIDR block: write one such as `10.10.0.0/16`", quoted(&n.cidr)),
+            );
             fallback
         }
         Ok(net) if net.addr() != net.network() => {
@@ -206,11 +236,19 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
             if !ZONE.is_match(zone) || !zone.starts_with(region) {
                 c.error(
                     format!("network.zones[{i}]"),
-                    format!("`{zone}` is not a zone of region `{region}` (e.g. `{region}a`)"),
+                    format!(
+                        "{} is not a zone of region {}: name one such as `{}a`",
+                        quoted(zone),
+                        quoted(region),
+                        if REGION.is_match(region) { region } else { "us-west-2" }
+                    ),
                 );
             }
             if !seen.insert(zone) {
-                c.error(format!("network.zones[{i}]"), format!("`{zone}` is listed twice; list each zone once"));
+                c.error(
+                    format!("network.zones[{i}]"),
+                    format!("{} is listed twice; list each zone once", quoted(zone)),
+                );
             }
         }
         let count = u8::try_from(n.zones.len()).unwrap_or(u8::MAX);
@@ -231,7 +269,7 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
         );
     }
     let subnet_bits = n.subnet_bits.unwrap_or(8);
-    let subnet_prefix = cidr.prefix_len() + subnet_bits;
+    let subnet_prefix = cidr.prefix_len().saturating_add(subnet_bits);
     let needed = 2 * u32::from(az_count.clamp(1, 6));
     if subnet_bits == 0 || subnet_prefix > 28 {
         c.error(
@@ -252,6 +290,16 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
             ),
         );
     }
+    let nat = n.nat.unwrap_or_default();
+    if nat == crate::dsl::NatGateways::PerZone && (1..=6).contains(&az_count) && az_count > DEFAULT_EIP_QUOTA {
+        c.warn(
+            "network.nat_gateways",
+            format!(
+                "{az_count} NAT gateways need {az_count} Elastic IP addresses, and AWS allows {DEFAULT_EIP_QUOTA} per region by default: \
+                 ask for a higher quota before apply, or use `.nat_gateways(NatGateways::Single)`"
+            ),
+        );
+    }
     NetworkSpec {
         cidr,
         zones,
@@ -259,7 +307,7 @@ fn network(c: &mut Checker, n: &Network, region: &str, has_lb: bool) -> NetworkS
         subnet_bits,
         dns_support: n.dns_support.unwrap_or(true),
         dns_hostnames: n.dns_hostnames.unwrap_or(true),
-        nat: n.nat.unwrap_or_default(),
+        nat,
     }
 }
 
@@ -267,8 +315,10 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     if !INSTANCE_TYPE.is_match(&k.instance_type) {
         c.error(
             "cluster.instance_type",
-            format!("`{}` is not an EC2 instance type such as `t3.small`", k.instance_type),
+            format!("{} is not an EC2 instance type: use one such as `t3.small`", quoted(&k.instance_type)),
         );
+    } else if let Some(warning) = instance_types::unknown(&k.instance_type) {
+        c.warn("cluster.instance_type", warning);
     }
     let min = k.min.unwrap_or(2);
     let max = k.max.unwrap_or(min.max(5));
@@ -285,7 +335,7 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     if desired < min || desired > max {
         c.error(
             "cluster.desired_instances",
-            format!("{desired} is outside min_instances..=max_instances ({min}..={max})"),
+            format!("{desired} is outside min_instances..=max_instances ({min}..={max}): set it within, or leave it out to start at the minimum"),
         );
     }
     let ssh = match (&k.key_name, &k.admin_cidr) {
@@ -300,7 +350,7 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
         }
         (Some(key), Some(cidr)) => {
             if key.is_empty() || key.len() > 255 {
-                c.error("cluster.key_name", "key names are 1 to 255 characters long");
+                c.error("cluster.key_name", "key names are 1 to 255 characters long: give the name of an EC2 key pair");
             }
             match cidr.parse::<Ipv4Net>() {
                 Ok(net) if net.addr() == net.network() => {
@@ -319,7 +369,7 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
                 Err(_) => {
                     c.error(
                         "cluster.admin_cidr",
-                        format!("`{cidr}` is not an IPv4 CIDR block such as `203.0.113.7/32`"),
+                        format!("{} is not an IPv4 CIDR block: write one such as `203.0.113.7/32`", quoted(cidr)),
                     );
                     None
                 }
@@ -329,14 +379,20 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     let ami = k.ami.clone().unwrap_or_default();
     if let AmiPolicy::Pinned(id) = &ami {
         if !AMI_ID.is_match(id) {
-            c.error("cluster.ami", format!("`{id}` is not an AMI id such as `ami-0123456789abcdef0`"));
+            c.error(
+                "cluster.ami",
+                format!("{} is not an AMI id: write one such as `ami-0123456789abcdef0`", quoted(id)),
+            );
         }
     }
     let ami_parameter = k.ami_parameter.clone().unwrap_or_else(|| DEFAULT_AMI_PARAMETER.to_owned());
     if !ami_parameter.starts_with('/') || !SSM_NAME.is_match(&ami_parameter) {
         c.error(
             "cluster.ami_parameter",
-            format!("`{ami_parameter}` is not an SSM parameter name such as `{DEFAULT_AMI_PARAMETER}`"),
+            format!(
+                "{} is not an SSM parameter name: use one such as `{DEFAULT_AMI_PARAMETER}`",
+                quoted(&ami_parameter)
+            ),
         );
     }
     ClusterSpec {
@@ -379,7 +435,10 @@ fn file_system(c: &mut Checker, fs: &FileSystem) -> FileSystemSpec {
 
 fn health_check(c: &mut Checker, at: &str, h: &HealthCheck) -> HealthCheckSpec {
     if !PATH.is_match(&h.path) {
-        c.error(format!("{at}.path"), format!("`{}` is not a path: it must start with `/` (e.g. `/health`)", h.path));
+        c.error(
+            format!("{at}.path"),
+            format!("{} is not a path: it must start with `/` (e.g. `/health`)", quoted(&h.path)),
+        );
     }
     let interval = c.seconds(&format!("{at}.interval"), h.interval, 15, 5..=300);
     let timeout = c.seconds(&format!("{at}.timeout"), h.timeout, 5, 2..=120);
@@ -399,7 +458,10 @@ fn health_check(c: &mut Checker, at: &str, h: &HealthCheck) -> HealthCheckSpec {
     if !codes_ok {
         c.error(
             format!("{at}.matcher"),
-            format!("`{matcher}` is not a list of HTTP codes from 200 to 499 such as `200`, `200,302` or `200-299`"),
+            format!(
+                "{} is not a list of HTTP codes from 200 to 499: write one such as `200`, `200,302` or `200-299`",
+                quoted(&matcher)
+            ),
         );
     }
     HealthCheckSpec {
@@ -418,25 +480,30 @@ fn secret(c: &mut Checker, at: &str, s: &Secret) {
         Secret::Ssm(p) if !(SSM_ARN.is_match(p) || SSM_NAME.is_match(p)) => {
             c.error(
                 at,
-                format!("`{p}` is neither an SSM parameter name such as `/prod/db/password` nor a parameter ARN"),
+                format!(
+                    "{} is neither an SSM parameter name nor a parameter ARN: write one such as `/prod/db/password`",
+                    quoted(p)
+                ),
             );
         }
         Secret::SecretsManager(arn) if !SECRET_ARN.is_match(arn) => {
-            c.error(at, format!("`{arn}` is not a Secrets Manager ARN such as `arn:aws:secretsmanager:us-west-2:123456789012:secret:db-AbCdEf`"));
+            c.error(at, format!("{} is not a Secrets Manager ARN: write one such as `arn:aws:secretsmanager:us-west-2:123456789012:secret:db-AbCdEf`", quoted(arn)));
         }
         _ => {}
     }
 }
 
-fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usize) -> ServiceSpec {
+fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, stack_tags: usize) -> ServiceSpec {
     if s.name.len() > 64 || !NAME.is_match(&s.name) {
         c.error(
             format!("{at}.name"),
-            format!("`{}` is not a valid service name: use 1 to 64 lowercase letters, digits and `-`, starting with a letter (e.g. `product-web`)", s.name),
+            format!("{} is not a valid service name: use 1 to 64 lowercase letters, digits and `-`, starting with a letter (e.g. `product-web`)", quoted(&s.name)),
         );
     }
     if let Some(problem) = image::problem(&s.image) {
         c.error(format!("{at}.image"), problem);
+    } else if let Some(warning) = image::mutable_tag(&s.image) {
+        c.warn(format!("{at}.image"), warning);
     }
     if s.port == 0 {
         c.error(format!("{at}.port"), "0 is not a port: use the port the container listens on, 1 to 65535");
@@ -453,7 +520,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usi
     for (kind, name) in vars {
         let field = format!("{at}.{kind}[{name:?}]");
         if !ENV_NAME.is_match(name) {
-            c.error(&field, format!("`{name}` is not a valid variable name: use letters, digits and `_`, not starting with a digit (e.g. `DB_HOST`)"));
+            c.error(&field, format!("{} is not a valid variable name: use letters, digits and `_`, not starting with a digit (e.g. `DB_HOST`)", quoted(name)));
         } else if has_lb && name == ENDPOINT_VAR {
             c.error(&field, "ENDPOINT is set by ecs-kit to the load balancer's DNS name; use another name");
         }
@@ -462,6 +529,9 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usi
         }
     }
     for (name, value) in &s.env {
+        if let Some(warning) = plain_secret(name, value) {
+            c.warn(format!("{at}.env[{name:?}]"), warning);
+        }
         env.insert(name.clone(), value.clone());
     }
     for (name, value) in &s.secrets {
@@ -477,7 +547,12 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usi
             } else {
                 String::new()
             };
-            c.error(format!("{at}.policies[{i}]"), format!("`{p}` is not an IAM policy ARN{hint}"));
+            let hint = if hint.is_empty() {
+                "; write one such as `arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess`".to_owned()
+            } else {
+                hint
+            };
+            c.error(format!("{at}.policies[{i}]"), format!("{} is not an IAM policy ARN{hint}", quoted(p)));
         }
         policies.insert(p.clone());
     }
@@ -488,7 +563,18 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usi
     for (name, doc) in &s.inline_policies {
         let field = format!("{at}.inline_policies[{name:?}]");
         if !POLICY_NAME.is_match(name) || name.starts_with("ecs-kit") {
-            c.error(&field, "policy names are 1 to 128 of `A-Za-z0-9+=,.@_-` and may not start with `ecs-kit`");
+            c.error(
+                &field,
+                "policy names are 1 to 128 of `A-Za-z0-9+=,.@_-` and may not start with `ecs-kit`: rename it",
+            );
+        }
+        // IAM takes tab, line feed, carriage return and U+0020 to U+00FF in a policy.
+        // <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
+        if let Some(bad) = doc.chars().find(|&ch| !matches!(ch, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}')) {
+            c.error(
+                &field,
+                format!("the document holds {:?} (U+{:04X}): IAM policies take only tab, line breaks and U+0020 to U+00FF; remove it", bad, u32::from(bad)),
+            );
         }
         match serde_json::from_str::<serde_json::Value>(doc) {
             Ok(v) if v.get("Statement").is_some() => {
@@ -497,18 +583,31 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, stack_tags: usi
                 }
             }
             Ok(_) => c.error(&field, "the document has no `Statement`; write an IAM policy document"),
-            Err(e) => c.error(&field, format!("the document is not JSON ({e})")),
+            Err(e) => c.error(&field, format!("the document is not JSON ({e}): write an IAM policy document")),
         }
+    }
+
+    let own = if has_fs { EFS_POLICY_CHARS } else { 0 };
+    let size: usize = own + inline_policies.values().map(policy_chars).sum::<usize>();
+    if size > MAX_ROLE_INLINE_CHARS {
+        c.error(
+            format!("{at}.inline_policies"),
+            format!(
+                "about {size} characters{}: IAM allows {MAX_ROLE_INLINE_CHARS} for all inline policies of a role (white space not counted); \
+                 move some statements into a managed policy and attach it with `policies`",
+                if has_fs { " with ecs-kit's own file system policy" } else { "" }
+            ),
+        );
     }
 
     let routing = match (&s.path, has_lb) {
         (Some(path), true) => {
             if !PATH.is_match(path) {
-                c.error(format!("{at}.path"), format!("`{path}` is not a load balancer path: start with `/`, no trailing `/`, no wildcards (e.g. `/products`)"));
-            } else if path.len() + 2 > 128 {
+                c.error(format!("{at}.path"), format!("{} is not a load balancer path: start with `/`, no trailing `/`, no wildcards (e.g. `/products`)", quoted(path)));
+            } else if path.len() + 2 > MAX_PATH_PATTERN {
                 c.error(
                     format!("{at}.path"),
-                    "the path is too long: the rule pattern `path/*` must be at most 128 characters",
+                    format!("the path is too long: the rule pattern `path/*` must be at most {MAX_PATH_PATTERN} characters; shorten it"),
                 );
             }
             let check = s.health_check.clone().unwrap_or_else(|| HealthCheck::new(path.clone()));
@@ -598,7 +697,10 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
         if let Some(first) = names.insert(s.name.as_str(), i) {
             c.error(
                 format!("services[{i}].name"),
-                format!("`{}` is also the name of services[{first}]; service names must be unique", s.name),
+                format!(
+                    "{} is also the name of services[{first}]; service names must be unique: rename one",
+                    quoted(&s.name)
+                ),
             );
         }
         if let Some(path) = s.path.as_deref().filter(|_| has_lb) {
@@ -606,12 +708,25 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
                 c.error(
                     format!("services[{i}].path"),
                     format!(
-                        "`{path}` is also the path of services[{first}] ({}); give each service its own path",
+                        "{} is also the path of services[{first}] ({}); give each service its own path",
+                        quoted(path),
                         declared[first].name
                     ),
                 );
             }
         }
+    }
+    let routed = declared.iter().filter(|s| s.path.is_some()).count();
+    if has_lb && routed > MAX_TARGET_GROUPS_PER_ALB {
+        let rules = declared.iter().filter(|s| s.path.as_deref().is_some_and(|p| p != "/")).count();
+        c.error(
+            "services",
+            format!(
+                "{routed} services have a path, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
+                 (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({rules} needed): \
+                 leave the path out of services that need no load balancer, or split the stack"
+            ),
+        );
     }
     if has_lb {
         let roots: Vec<usize> =
@@ -679,18 +794,49 @@ fn fit(c: &mut Checker, cluster: &ClusterSpec, services: &[ServiceSpec]) {
             );
         }
     }
-    let memory: u32 = services.iter().map(|s| s.initial_count() * s.memory).sum();
-    let cpu: u32 = services.iter().map(|s| s.initial_count() * s.cpu).sum();
-    let n = cluster.min_instances;
-    if memory > n * cap.usable_memory_mib() || cpu > n * cap.cpu_units() {
+    // In u64: counts and sizes are the user's, and their products overflow u32.
+    let total = |size: fn(&ServiceSpec) -> u32| {
+        services.iter().fold(0u64, |sum, s| sum.saturating_add(u64::from(s.initial_count()) * u64::from(size(s))))
+    };
+    let (memory, cpu) = (total(|s| s.memory), total(|s| s.cpu));
+    let n = u64::from(cluster.min_instances);
+    if memory > n * u64::from(cap.usable_memory_mib()) || cpu > n * u64::from(cap.cpu_units()) {
         c.warn(
             "cluster.min_instances",
             format!(
                 "the services' tasks need {memory} MiB and {cpu} CPU units but {n} {t} instances offer about {} MiB and {} units; \
                  some tasks will wait for capacity (raise min_instances or use a larger type)",
-                n * cap.usable_memory_mib(),
-                n * cap.cpu_units()
+                n * u64::from(cap.usable_memory_mib()),
+                n * u64::from(cap.cpu_units())
             ),
         );
+    }
+}
+
+/// Characters of a policy document as IAM counts them: its JSON without white space.
+fn policy_chars(doc: &serde_json::Value) -> usize {
+    serde_json::to_string(doc).unwrap_or_default().chars().filter(|ch| !ch.is_whitespace()).count()
+}
+
+re!(ACCESS_KEY_ID, r"\b(AKIA|ASIA)[0-9A-Z]{16}\b");
+re!(URL_PASSWORD, r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@");
+
+/// Why a plain variable looks like it holds a secret: its name (`DB_PASSWORD`), or its
+/// value (an AWS access key id, a URL with a password in it).
+fn plain_secret(name: &str, value: &str) -> Option<String> {
+    let fix = format!(
+        "plain variables are stored in clear text in the task definition, visible to anyone who can describe it; \
+         put the value in SSM Parameter Store or Secrets Manager and declare it under `secrets:` \
+         (`.secret({name:?}, Secret::ssm(\"/prod/{}\"))`)",
+        name.to_ascii_lowercase().replace('_', "-")
+    );
+    if looks_secret(name) {
+        Some(format!("`{name}` looks like a secret: {fix}"))
+    } else if ACCESS_KEY_ID.is_match(value) {
+        Some(format!("the value looks like an AWS access key id: {fix}; better, drop the key and grant the task role what it needs"))
+    } else if URL_PASSWORD.is_match(value) {
+        Some(format!("the value is a URL with a password in it: {fix}"))
+    } else {
+        None
     }
 }

@@ -354,8 +354,8 @@ impl ElbApi for Fake {
         const OP: &str = "CreateTargetGroup";
         let mut s = self.begin(SERVICE, OP).await?;
         check_name(&props.name, OP)?;
-        let mut props = props;
-        props.deregistration_delay_seconds = 300;
+        // The contract of `ElbApi::create_target_group`: every declared property, the
+        // deregistration delay included (the adapter sets it right after the create).
         if let Some((arn, tg)) = s.elb.tgs.iter().find(|(_, tg)| tg.props.name == props.name) {
             let same = TargetGroupProps {
                 deregistration_delay_seconds: tg.props.deregistration_delay_seconds,

@@ -251,7 +251,9 @@ pub(crate) fn visible(meta: &mut Meta) -> bool {
 /// An AWS error of `service`'s `operation` with AWS's `code`, classified as the real
 /// adapters classify it.
 pub(crate) fn aws_error(service: &str, operation: &str, code: &str, message: impl Into<String>) -> AwsError {
-    AwsError::new(ErrorKind::classify(Some(code), Some(400)), service, operation, message).with_code(code)
+    let message = message.into();
+    let kind = ErrorKind::classify_message(Some(code), Some(400), &message);
+    AwsError::new(kind, service, operation, message).with_code(code)
 }
 
 /// Whether tags and filter fields of an object match every EC2 filter.
@@ -324,6 +326,7 @@ impl Fake {
                     ErrorKind::Conflict => "ResourceInUse",
                     ErrorKind::AccessDenied => "AccessDenied",
                     ErrorKind::Invalid => "InvalidParameterValue",
+                    ErrorKind::NotYetUsable => "InvalidParameterValue",
                     ErrorKind::Other => "InjectedFault",
                 };
                 let mut e = AwsError::new(kind, service, operation, "injected by the fake cloud").with_code(code);

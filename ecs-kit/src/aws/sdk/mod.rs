@@ -131,7 +131,8 @@ where
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
             let code = err.code().map(str::to_owned);
             let message = err.message().map(str::to_owned).or_else(|| Some(causes(&err)));
-            (ErrorKind::classify(code.as_deref(), status), code, message)
+            let kind = ErrorKind::classify_message(code.as_deref(), status, message.as_deref().unwrap_or_default());
+            (kind, code, message)
         }
         SdkError::TimeoutError(_) => {
             (ErrorKind::Unavailable, Some(AwsError::TIMED_OUT.to_owned()), Some("the call timed out".to_owned()))

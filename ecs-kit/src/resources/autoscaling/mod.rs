@@ -1,0 +1,3 @@
+//! Auto Scaling: the instances' group.
+
+pub(crate) mod group;

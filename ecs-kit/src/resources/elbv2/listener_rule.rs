@@ -1,0 +1,63 @@
+//! `elbv2:listener-rule`: a service's path, at a priority unique on its listener.
+
+use async_trait::async_trait;
+
+use crate::aws::AwsError;
+use crate::graph::props::ListenerRuleProps;
+use crate::graph::Resource;
+use crate::graph::ResourceType;
+use crate::resources::LiveResource;
+use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{Read, ReadCx};
+use crate::walk::StepError;
+
+pub(crate) struct ListenerRule;
+
+#[async_trait]
+impl Kind for ListenerRule {
+    type Props = ListenerRuleProps;
+    const SCHEMA: Schema = Schema {
+        read_after: &[crate::graph::ResourceType::Listener],
+        replace_on: &["listener_arn"],
+        ..Schema::new(Tagging::Elb, 1)
+    };
+
+    fn summary(p: &ListenerRuleProps) -> String {
+        format!("{} (priority {})", p.path_patterns.join(" "), p.priority)
+    }
+
+    async fn read(cx: &ReadCx<'_>) -> Result<Read<ListenerRuleProps>, AwsError> {
+        // Those of the stack's listeners.
+        let mut read = Read::default();
+        for listener in cx.earlier(ResourceType::Listener) {
+            read.found.extend(cx.clients.elb.describe_rules(listener.id.clone()).await?);
+        }
+        Ok(read)
+    }
+
+    async fn create(cx: &Cx<'_>, r: &Resource, p: ListenerRuleProps) -> Result<Physical, StepError> {
+        let arn = cx.clients.elb.create_rule(p, r.tags.clone()).await.map_err(step_error)?;
+        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+    }
+
+    async fn update(
+        cx: &Cx<'_>,
+        _r: &Resource,
+        live: &LiveResource,
+        w: ListenerRuleProps,
+        h: ListenerRuleProps,
+    ) -> Result<Option<Physical>, StepError> {
+        let (elb, arn) = (&cx.clients.elb, live.arn.clone().unwrap_or_else(|| live.aws_id.clone()));
+        if w.priority != h.priority {
+            elb.set_rule_priorities(vec![(arn.clone(), w.priority)]).await.map_err(step_error)?;
+        }
+        if w.path_patterns != h.path_patterns || w.target_group_arn != h.target_group_arn {
+            elb.modify_rule(arn, w).await.map_err(step_error)?;
+        }
+        Ok(None)
+    }
+
+    async fn delete(cx: &Cx<'_>, live: &LiveResource, _p: ListenerRuleProps) -> Result<(), StepError> {
+        gone_ok(cx.clients.elb.delete_rule(live.aws_id.clone()).await)
+    }
+}

@@ -1,0 +1,88 @@
+//! `elbv2:target-group`: a service's tasks, registered by ECS on dynamic host ports.
+
+use async_trait::async_trait;
+
+use crate::aws::AwsError;
+use crate::graph::props::TargetGroupProps;
+use crate::graph::Resource;
+use crate::graph::{Properties, RefOr, ResourceType};
+use crate::resources::LiveResource;
+use crate::resources::{conflict, Read, ReadCx};
+use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::walk::StepError;
+
+pub(crate) struct TargetGroup;
+
+#[async_trait]
+impl Kind for TargetGroup {
+    type Props = TargetGroupProps;
+    const SCHEMA: Schema = Schema {
+        read_after: &[crate::graph::ResourceType::ListenerRule],
+        replace_on: &["name", "protocol", "port", "vpc_id", "target_type"],
+        ..Schema::new(Tagging::Elb, 3)
+    };
+
+    fn summary(p: &TargetGroupProps) -> String {
+        format!("port {}, health check {}", p.port, p.health_check.path)
+    }
+
+    /// The create sets every declared property, the deregistration delay included (the
+    /// contract of `ElbApi::create_target_group`).
+    async fn read(cx: &ReadCx<'_>) -> Result<Read<TargetGroupProps>, AwsError> {
+        // By name; those that rules no longer declared forward to are still ours to delete.
+        let mut names: std::collections::BTreeSet<String> =
+            cx.desired(ResourceType::TargetGroup).map(|r| r.name.clone()).collect();
+        for rule in cx.earlier(ResourceType::ListenerRule) {
+            if let Properties::ListenerRule(p) = &rule.props {
+                if let RefOr::Value(arn) = &p.target_group_arn {
+                    // arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/HASH
+                    if let Some(name) = arn.split('/').nth(1) {
+                        names.insert(name.to_owned());
+                    }
+                }
+            }
+        }
+        let mut read = Read::default();
+        if names.is_empty() {
+            return Ok(read);
+        }
+        for tg in cx.clients.elb.describe_target_groups(names.into_iter().collect()).await? {
+            if cx.owned(&tg.tags) {
+                read.found.push(tg);
+            } else {
+                let name = tg.id.split('/').nth(1).unwrap_or_default();
+                if let Some(r) = cx.desired(ResourceType::TargetGroup).find(|r| r.name == name) {
+                    read.conflicts.push(conflict(r.id.as_str(), ResourceType::TargetGroup, &r.name));
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    async fn create(cx: &Cx<'_>, r: &Resource, p: TargetGroupProps) -> Result<Physical, StepError> {
+        let arn = cx.clients.elb.create_target_group(p, r.tags.clone()).await.map_err(step_error)?;
+        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+    }
+
+    async fn update(
+        cx: &Cx<'_>,
+        _r: &Resource,
+        live: &LiveResource,
+        w: TargetGroupProps,
+        h: TargetGroupProps,
+    ) -> Result<Option<Physical>, StepError> {
+        let elb = &cx.clients.elb;
+        let arn = live.arn.clone().unwrap_or_else(|| live.aws_id.clone());
+        if w.health_check != h.health_check {
+            elb.modify_target_group(arn.clone(), w.health_check.clone()).await.map_err(step_error)?;
+        }
+        if w.deregistration_delay_seconds != h.deregistration_delay_seconds {
+            elb.set_deregistration_delay(arn, w.deregistration_delay_seconds).await.map_err(step_error)?;
+        }
+        Ok(None)
+    }
+
+    async fn delete(cx: &Cx<'_>, live: &LiveResource, _p: TargetGroupProps) -> Result<(), StepError> {
+        gone_ok(cx.clients.elb.delete_target_group(live.aws_id.clone()).await)
+    }
+}

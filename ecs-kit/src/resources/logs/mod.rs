@@ -1,0 +1,3 @@
+//! CloudWatch Logs: a log group per service.
+
+pub(crate) mod log_group;

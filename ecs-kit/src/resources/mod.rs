@@ -1,0 +1,734 @@
+//! One place per resource type: what ecs-kit knows about each AWS type, and the one
+//! registry that lists them.
+//!
+//! Every type has a file under a folder of its AWS service (`ec2/vpc.rs`,
+//! `elbv2/target_group.rs`, ...) holding, for that type alone:
+//! - its [`Schema`] as data: the fields that force a replacement, whether a successor can
+//!   exist beside the object it replaces, its rank in the delete order, whether it holds
+//!   data that is kept unless asked, how AWS tags it, whether its references only name
+//!   other objects;
+//! - its normalisation before diff ([`Kind::normalise`]) and the fields that declare
+//!   ownership rather than describe AWS ([`Kind::declared`]);
+//! - its one-line summary in `synth` ([`Kind::summary`]);
+//! - its create (with the waits AWS needs before it is usable), in-place update and
+//!   delete ([`Kind::create`], [`Kind::update`], [`Kind::delete`]).
+//!
+//! The engine (observe, diff, plan, apply, destroy) knows no type: it asks the registry.
+//!
+//! # Adding a resource type
+//! 1. Its properties: a `...Props` struct in [`crate::graph::props`] (serde, the AWS
+//!    field names in snake_case, [`crate::graph::RefOr`] where another resource's
+//!    attribute goes).
+//! 2. Its file: `resources/<service>/<type>.rs` with a unit struct implementing [`Kind`]
+//!    (schema, create, update, delete; the defaults of the rest fit most types). The
+//!    AWS calls it needs go on the service's trait in [`crate::aws`], its SDK adapter
+//!    (`aws/sdk/`) and the fake cloud (`testing/`).
+//! 3. One line in the registry ([`registry!`] below): the type's variant, its name in
+//!    JSON (`service:type`), its properties' variant and struct, and its kind. The
+//!    [`crate::graph::ResourceType`] variant, `ALL`, the name, [`crate::graph::Properties`]
+//!    and every dispatch come from that line; a kind that lacks a verb does not compile.
+//! 4. Build it in `graph/build.rs` from the model, and read it in observe.
+//!
+//! Tests: a unit test of its create/update/delete on the fake cloud comes for free with
+//! the engine's apply-then-plan tests once the graph builds it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::aws::{literal, AwsError, Clients, ErrorKind, Filter, Found, ServiceStatus, Tags};
+use crate::graph::{Attr, Graph, LogicalId, Properties, Ref, RefOr, Resource, ResourceType};
+use crate::model::{Stack, STACK_TAG};
+use crate::walk::StepError;
+
+pub(crate) mod autoscaling;
+pub(crate) mod ec2;
+pub(crate) mod ecs;
+pub(crate) mod efs;
+pub(crate) mod elbv2;
+pub(crate) mod iam;
+pub(crate) mod logs;
+
+/// Calls the macro `$m` with every resource type, one line each:
+/// `Variant = "service:type", PropsVariant(PropsStruct) => path::to::Kind`.
+/// The order is DESIGN.md's, and it is the order of [`ResourceType::ALL`].
+macro_rules! registry {
+    ($m:ident) => {
+        $m! {
+            Vpc = "ec2:vpc", Vpc(VpcProps) => ec2::vpc::Vpc;
+            InternetGateway = "ec2:internet-gateway", InternetGateway(InternetGatewayProps) => ec2::internet_gateway::InternetGateway;
+            Subnet = "ec2:subnet", Subnet(SubnetProps) => ec2::subnet::Subnet;
+            Eip = "ec2:eip", Eip(EipProps) => ec2::eip::Eip;
+            NatGateway = "ec2:nat-gateway", NatGateway(NatGatewayProps) => ec2::nat_gateway::NatGateway;
+            RouteTable = "ec2:route-table", RouteTable(RouteTableProps) => ec2::route_table::RouteTable;
+            SecurityGroup = "ec2:security-group", SecurityGroup(SecurityGroupProps) => ec2::security_group::SecurityGroup;
+            LaunchTemplate = "ec2:launch-template", LaunchTemplate(LaunchTemplateProps) => ec2::launch_template::LaunchTemplate;
+            IamRole = "iam:role", Role(RoleProps) => iam::role::Role;
+            InstanceProfile = "iam:instance-profile", InstanceProfile(InstanceProfileProps) => iam::instance_profile::InstanceProfile;
+            AutoScalingGroup = "autoscaling:group", AutoScalingGroup(AutoScalingGroupProps) => autoscaling::group::Group;
+            CapacityProvider = "ecs:capacity-provider", CapacityProvider(CapacityProviderProps) => ecs::capacity_provider::CapacityProvider;
+            Cluster = "ecs:cluster", Cluster(ClusterProps) => ecs::cluster::Cluster;
+            FileSystem = "efs:file-system", FileSystem(FileSystemProps) => efs::file_system::FileSystem;
+            MountTarget = "efs:mount-target", MountTarget(MountTargetProps) => efs::mount_target::MountTarget;
+            AccessPoint = "efs:access-point", AccessPoint(AccessPointProps) => efs::access_point::AccessPoint;
+            LoadBalancer = "elbv2:load-balancer", LoadBalancer(LoadBalancerProps) => elbv2::load_balancer::LoadBalancer;
+            TargetGroup = "elbv2:target-group", TargetGroup(TargetGroupProps) => elbv2::target_group::TargetGroup;
+            Listener = "elbv2:listener", Listener(ListenerProps) => elbv2::listener::Listener;
+            ListenerRule = "elbv2:listener-rule", ListenerRule(ListenerRuleProps) => elbv2::listener_rule::ListenerRule;
+            LogGroup = "logs:log-group", LogGroup(LogGroupProps) => logs::log_group::LogGroup;
+            TaskDefinition = "ecs:task-definition", TaskDefinition(TaskDefinitionProps) => ecs::task_definition::TaskDefinition;
+            EcsService = "ecs:service", Service(ServiceProps) => ecs::service::Service;
+        }
+    };
+}
+pub(crate) use registry;
+
+/// How AWS tags a type: which API sets and removes its tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tagging {
+    /// EC2 CreateTags/DeleteTags by id.
+    Ec2,
+    /// IAM TagRole/UntagRole by role name.
+    IamRole,
+    /// IAM TagInstanceProfile/UntagInstanceProfile by name.
+    IamInstanceProfile,
+    /// Auto Scaling CreateOrUpdateTags/DeleteTags by group name.
+    AutoScaling,
+    /// ECS TagResource/UntagResource by ARN.
+    Ecs,
+    /// ELBv2 AddTags/RemoveTags by ARN.
+    Elb,
+    /// EFS TagResource/UntagResource by id.
+    Efs,
+    /// CloudWatch Logs TagResource/UntagResource by ARN.
+    Logs,
+    /// Untaggable: owned through its owned parent.
+    None,
+}
+
+/// What the engine knows of a type, as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Schema {
+    /// Top-level fields AWS cannot change in place: a change means replacement.
+    pub replace_on: &'static [&'static str],
+    /// Whether a successor can exist beside the object it replaces: nothing of it is
+    /// unique (a name, a listener's port, a rule's priority, a subnet's CIDR, a mount
+    /// target's zone, a route table's associations).
+    pub coexists: bool,
+    /// Its rank in the delete order: every resource of a lower rank is deleted before
+    /// any of a higher one (services first, the VPC last).
+    pub delete_rank: u8,
+    /// Whether it holds data that destroy keeps and apply does not delete or replace
+    /// without `--delete-data`.
+    pub holds_data: bool,
+    /// How AWS tags it.
+    pub tagging: Tagging,
+    /// Whether its references only name other objects (a task definition revision, a
+    /// role's policies): a delete-first replacement of what it names does not make it
+    /// let go first, AWS deletes the named object all the same.
+    pub names_only: bool,
+    /// Whether an update makes a new object (a task definition revision): what refers
+    /// to it changes with it.
+    pub new_revision: bool,
+    /// Parts of changed paths named by a topic in an update's reason
+    /// (`container_definitions[0].image` is "image changed").
+    pub topics: &'static [(&'static str, &'static str)],
+    /// The types whose live objects its read needs (a listener's load balancer).
+    pub read_after: &'static [ResourceType],
+}
+
+impl Schema {
+    /// A schema with the common answers: replaced on nothing, no coexistence, rank 0,
+    /// no data, untagged, references that hold on.
+    pub(crate) const fn new(tagging: Tagging, delete_rank: u8) -> Schema {
+        Schema {
+            replace_on: &[],
+            coexists: false,
+            delete_rank,
+            holds_data: false,
+            tagging,
+            names_only: false,
+            new_revision: false,
+            topics: &[],
+            read_after: &[],
+        }
+    }
+}
+
+/// Values known only in AWS that the comparison needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The region's available zones, sorted: resolves zones declared by index.
+    pub zones: Vec<String>,
+    /// The AMI the SSM parameter names now, for stacks that follow the latest AMI.
+    pub latest_ami: Option<String>,
+}
+
+/// Whether AWS itself puts tag `key` on resources: the reserved `aws:` prefix, and
+/// `AmazonECSManaged` on Auto Scaling groups of managed-scaling capacity providers.
+pub(crate) fn aws_added_tag(key: &str) -> bool {
+    key.starts_with("aws:") || key == "AmazonECSManaged"
+}
+
+/// A live resource owned by the stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveResource {
+    /// Logical id (from the `ecs-kit:id` tag, or derived for untaggable resources).
+    pub id: LogicalId,
+    /// Type.
+    #[serde(rename = "type")]
+    pub resource_type: ResourceType,
+    /// AWS id (`vpc-…`, an ARN for ELB objects, the name where AWS has no id).
+    pub aws_id: String,
+    /// ARN, where AWS has one.
+    pub arn: Option<String>,
+    /// Lifecycle state as AWS reports it.
+    pub state: Option<String>,
+    /// Properties in the graph's shape; AWS ids of the stack's own resources appear as
+    /// references to their logical ids.
+    pub properties: Properties,
+    /// Tags.
+    pub tags: Tags,
+    /// Further attributes (`dns_name`, `default_version`, ...).
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A resource that holds a name the stack needs but is not the stack's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// The logical id that wants the name.
+    pub id: LogicalId,
+    /// Type.
+    #[serde(rename = "type")]
+    pub resource_type: ResourceType,
+    /// The contested AWS name.
+    pub name: String,
+    /// What to do about it.
+    pub reason: String,
+}
+
+/// What one describe call found, before ownership and references are sorted out.
+pub(crate) struct Raw {
+    /// Its type.
+    pub resource_type: ResourceType,
+    /// What AWS said.
+    pub found: Found<Properties>,
+}
+
+/// What a kind's read found: its objects (owned ones, except untaggable types whose
+/// parent proves them ours), the foreign objects holding names the stack needs, and the
+/// ECS services' deployments.
+pub(crate) struct Read<P> {
+    /// The objects found.
+    pub found: Vec<Found<P>>,
+    /// Foreign holders of the stack's names.
+    pub conflicts: Vec<Conflict>,
+    /// Deployments, counts and events of live ECS services, by logical id.
+    pub services: BTreeMap<LogicalId, ServiceStatus>,
+}
+
+impl<P> Default for Read<P> {
+    fn default() -> Self {
+        Read { found: Vec::new(), conflicts: Vec::new(), services: BTreeMap::new() }
+    }
+}
+
+impl<P> Read<P> {
+    /// Just these objects.
+    pub(crate) fn of(found: Vec<Found<P>>) -> Self {
+        Read { found, ..Read::default() }
+    }
+}
+
+/// What a kind's read works with.
+pub(crate) struct ReadCx<'a> {
+    /// The stack.
+    pub stack: &'a Stack,
+    /// Its desired resources.
+    pub graph: &'a Graph,
+    /// The AWS clients.
+    pub clients: &'a Clients,
+    /// What the kinds read before it found (those of its schema's `read_after`).
+    pub earlier: &'a [Raw],
+}
+
+impl ReadCx<'_> {
+    /// Whether `tags` carry the stack's ownership tag.
+    pub(crate) fn owned(&self, tags: &Tags) -> bool {
+        tags.get(STACK_TAG).map(String::as_str) == Some(self.stack.name.as_str())
+    }
+
+    /// The AWS name of the desired resource `id`.
+    pub(crate) fn desired_name(&self, id: &str) -> Option<String> {
+        self.graph.get(id).map(|r| r.name.clone())
+    }
+
+    /// The desired resources of type `t`.
+    pub(crate) fn desired(&self, t: ResourceType) -> impl Iterator<Item = &Resource> {
+        self.graph.resources().iter().filter(move |r| r.resource_type == t)
+    }
+
+    /// What an earlier kind of type `t` found.
+    pub(crate) fn earlier(&self, t: ResourceType) -> impl Iterator<Item = &Found<Properties>> {
+        self.earlier.iter().filter(move |r| r.resource_type == t).map(|r| &r.found)
+    }
+
+    /// The tag filter finding the stack's own objects.
+    pub(crate) fn ours(&self) -> Vec<Filter> {
+        vec![Filter::tag(STACK_TAG, &self.stack.name)]
+    }
+
+    /// Sorts objects found by name: the stack's own ones are found, a foreign one
+    /// holding the name the desired resource `id` needs is a conflict; gone ones are
+    /// absent.
+    pub(crate) fn by_name<P>(&self, id: &str, t: ResourceType, items: Vec<Found<P>>) -> Read<P> {
+        let mut read = Read::default();
+        for item in items.into_iter().filter(|i| !is_gone(i.state.as_deref())) {
+            if self.owned(&item.tags) {
+                read.found.push(item);
+            } else {
+                read.conflicts.push(conflict(id, t, &self.desired_name(id).unwrap_or_default()));
+            }
+        }
+        read
+    }
+}
+
+/// States in which AWS still lists an object that is gone or going.
+pub(crate) fn is_gone(state: Option<&str>) -> bool {
+    matches!(state, Some("deleted" | "deleting" | "failed" | "INACTIVE" | "DRAINING" | "DELETE_IN_PROGRESS" | "error"))
+}
+
+/// The conflict of a foreign `resource_type` named `name` with the desired `id`.
+pub(crate) fn conflict(id: &str, resource_type: ResourceType, name: &str) -> Conflict {
+    Conflict {
+        id: LogicalId::new(id),
+        resource_type,
+        name: name.to_owned(),
+        reason: format!(
+            "a {resource_type} named `{name}` exists without this stack's `{STACK_TAG}` tag: ecs-kit never adopts or changes it; \
+             delete or rename it, or rename the stack"
+        ),
+    }
+}
+
+/// What a resource is known by in AWS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Physical {
+    /// AWS id.
+    pub id: String,
+    /// ARN.
+    pub arn: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// DNS name (load balancers).
+    pub dns_name: Option<String>,
+}
+
+/// Physical values (ids, ARNs, names, DNS names) and the references they stand for.
+pub(crate) type PhysicalIndex = BTreeMap<String, Vec<Ref>>;
+
+/// Physical identities by logical id.
+pub type Known = BTreeMap<LogicalId, Physical>;
+
+/// How long and how often a step waits for AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// Poll interval.
+    pub every: Duration,
+    /// Longest wait for one resource (ECS services: for a deployment to be stable).
+    pub timeout: Duration,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits { every: Duration::from_secs(5), timeout: Duration::from_secs(15 * 60) }
+    }
+}
+
+/// What a step of apply or destroy works with.
+pub(crate) struct Cx<'a> {
+    /// The AWS clients.
+    pub clients: &'a Clients,
+    /// The stack's name (ownership tag value, client tokens).
+    pub stack: &'a str,
+    /// Physical identities now: successors of replaced resources included.
+    pub known: &'a Known,
+    /// Physical identities when the live stack was read: what live references meant.
+    pub original: &'a Known,
+    /// The region's available zones, sorted: resolves zones declared by index.
+    pub zones: &'a [String],
+    /// Waits for AWS.
+    pub waits: Waits,
+    /// The live cluster's name, if any.
+    pub cluster: Option<&'a str>,
+}
+
+/// One resource type: its schema, normalisation and verbs. `Props` is its variant of
+/// [`Properties`]; every reference in the properties a verb receives is resolved to its
+/// AWS value.
+#[async_trait]
+pub(crate) trait Kind: Send + Sync + 'static {
+    /// The type's properties.
+    type Props: Clone + PartialEq + Send + Sync + Serialize + DeserializeOwned + 'static;
+
+    /// The type's schema.
+    const SCHEMA: Schema;
+
+    /// Resolves, in the desired properties, values known only in AWS (a zone by index,
+    /// the AMI to keep), and applies to them what the declaration hands to someone else
+    /// (a count an autoscaler owns), so that an untouched stack diffs equal.
+    fn normalise(_want: &mut Self::Props, _have: &Self::Props, _ctx: &Context) {}
+
+    /// Copies into the live properties the fields that declare who owns a value rather
+    /// than describe AWS (they cannot be read back).
+    fn declared(_live: &mut Self::Props, _desired: &Self::Props) {}
+
+    /// A short description for `synth`'s tree (empty: none).
+    fn summary(_props: &Self::Props) -> String {
+        String::new()
+    }
+
+    /// Whether apply can make this update in place (the fields that changed, by path).
+    fn can_update(_paths: &[&str]) -> bool {
+        true
+    }
+
+    /// Finds the stack's live objects of this type, in as few calls as AWS allows (tag
+    /// filters, deterministic names, batched describes), and foreign objects holding
+    /// the names it needs.
+    async fn read(cx: &ReadCx<'_>) -> Result<Read<Self::Props>, AwsError>;
+
+    /// The logical id of a live object AWS cannot tag (owned through its parent), from
+    /// what the stack's other live objects stand for (`index`: physical value ->
+    /// references). Taggable types carry theirs in the `ecs-kit:id` tag.
+    fn identify(_found: &Found<Self::Props>, _graph: &Graph, _index: &PhysicalIndex) -> Option<LogicalId> {
+        None
+    }
+
+    /// Creates the object and waits until AWS reports it usable.
+    async fn create(cx: &Cx<'_>, resource: &Resource, props: Self::Props) -> Result<Physical, StepError>;
+
+    /// Changes the live object in place to `want` (from `have`, its live properties with
+    /// references as they were read); `None` keeps its physical identity, `Some` is a
+    /// new one (a task definition revision). Tags are converged after it.
+    async fn update(
+        cx: &Cx<'_>,
+        resource: &Resource,
+        live: &LiveResource,
+        want: Self::Props,
+        have: Self::Props,
+    ) -> Result<Option<Physical>, StepError>;
+
+    /// Deletes the live object (`props`: its properties with references as read) and
+    /// waits until it is gone where something after it needs that.
+    async fn delete(cx: &Cx<'_>, live: &LiveResource, props: Self::Props) -> Result<(), StepError>;
+
+    /// Waits, after a create or an update and its tags, until the change has settled
+    /// (a service's deployment is stable). Most types are usable once their create
+    /// returns.
+    async fn settle(_cx: &Cx<'_>, _resource: &Resource, _props: &Self::Props) -> Result<(), StepError> {
+        Ok(())
+    }
+}
+
+/// Generates the type-agnostic dispatch from the registry.
+macro_rules! dispatch {
+    ($($variant:ident = $name:literal, $pv:ident($props:ident) => $kind:path;)*) => {
+        /// The schema of type `t`.
+        pub(crate) fn schema(t: ResourceType) -> &'static Schema {
+            match t {
+                $(ResourceType::$variant => &<$kind as Kind>::SCHEMA,)*
+            }
+        }
+
+        /// `want` normalised against `have` (both of one type).
+        pub(crate) fn normalise(want: &mut Properties, have: &Properties, ctx: &Context) {
+            match (want, have) {
+                $((Properties::$pv(w), Properties::$pv(h)) => <$kind as Kind>::normalise(w, h, ctx),)*
+                _ => {}
+            }
+        }
+
+        /// Copies the declared-only fields of `desired` into `live`.
+        pub(crate) fn declared(live: &mut Properties, desired: &Properties) {
+            match (live, desired) {
+                $((Properties::$pv(l), Properties::$pv(d)) => <$kind as Kind>::declared(l, d),)*
+                _ => {}
+            }
+        }
+
+        /// `synth`'s one-line description of `props`.
+        pub(crate) fn summary(props: &Properties) -> String {
+            match props {
+                $(Properties::$pv(p) => <$kind as Kind>::summary(p),)*
+            }
+        }
+
+        /// Reads the live objects of type `t`.
+        pub(crate) async fn read(t: ResourceType, cx: &ReadCx<'_>) -> Result<Read<Properties>, AwsError> {
+            match t {
+                $(ResourceType::$variant => {
+                    let read = <$kind as Kind>::read(cx).await?;
+                    let found = read
+                        .found
+                        .into_iter()
+                        .map(|f| Found { id: f.id, arn: f.arn, state: f.state, props: Properties::$pv(f.props), tags: f.tags, attrs: f.attrs })
+                        .collect();
+                    Ok(Read { found, conflicts: read.conflicts, services: read.services })
+                })*
+            }
+        }
+
+        /// The logical id of an untaggable live object.
+        pub(crate) fn identify(found: &Found<Properties>, graph: &Graph, index: &PhysicalIndex) -> Option<LogicalId> {
+            match &found.props {
+                $(Properties::$pv(p) => {
+                    let typed = Found { id: found.id.clone(), arn: found.arn.clone(), state: found.state.clone(), props: p.clone(), tags: found.tags.clone(), attrs: found.attrs.clone() };
+                    <$kind as Kind>::identify(&typed, graph, index)
+                })*
+            }
+        }
+
+        /// Whether apply can update a resource of type `t` in place, given the paths that changed.
+        pub(crate) fn can_update(t: ResourceType, paths: &[&str]) -> bool {
+            match t {
+                $(ResourceType::$variant => <$kind as Kind>::can_update(paths),)*
+            }
+        }
+
+        /// Creates `resource` (its references resolved through `cx.known`).
+        pub(crate) async fn create(cx: &Cx<'_>, resource: &Resource) -> Result<Physical, StepError> {
+            match resolve(resource, cx.known).map_err(StepError::Retryable)? {
+                $(Properties::$pv(p) => {
+                    let physical = <$kind as Kind>::create(cx, resource, p.clone()).await?;
+                    <$kind as Kind>::settle(cx, resource, &p).await?;
+                    Ok(physical)
+                })*
+            }
+        }
+
+        /// Updates `live` in place to `resource`, then its tags.
+        pub(crate) async fn update(
+            cx: &Cx<'_>,
+            resource: &Resource,
+            live: &LiveResource,
+        ) -> Result<Option<Physical>, StepError> {
+            let want = resolve(resource, cx.known).map_err(StepError::Retryable)?;
+            let have = resolve_live(live, cx.original)?;
+            let tagging = schema(resource.resource_type).tagging;
+            match (want, have) {
+                $((Properties::$pv(w), Properties::$pv(h)) => {
+                    let physical = <$kind as Kind>::update(cx, resource, live, w.clone(), h).await?;
+                    // A new object (a task definition revision) carries its tags already.
+                    if physical.is_none() {
+                        converge_tags(cx.clients, tagging, &resource.tags, live).await?;
+                    }
+                    <$kind as Kind>::settle(cx, resource, &w).await?;
+                    Ok(physical)
+                })*
+                _ => Err(StepError::Fatal(format!("{} changed type", resource.id))),
+            }
+        }
+
+        /// Deletes `live` (its references resolved as they were read).
+        pub(crate) async fn delete(cx: &Cx<'_>, live: &LiveResource) -> Result<(), StepError> {
+            match resolve_live(live, cx.original)? {
+                $(Properties::$pv(p) => <$kind as Kind>::delete(cx, live, p).await,)*
+            }
+        }
+    };
+}
+registry!(dispatch);
+
+/// Replaces every reference in `value` by its physical value from `known`.
+pub(crate) fn resolve_value(value: &mut serde_json::Value, known: &Known) -> Result<(), String> {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) if map.len() == 2 && map.contains_key("ref") && map.contains_key("attr") => {
+            let r: Ref = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+            let p = known.get(&r.id).ok_or_else(|| format!("{} does not exist yet", r.id))?;
+            let text = match r.attr {
+                Attr::Id => Some(p.id.clone()),
+                Attr::Arn => p.arn.clone(),
+                Attr::Name => p.name.clone(),
+                Attr::DnsName => p.dns_name.clone(),
+            };
+            *value = Value::String(text.ok_or_else(|| format!("{} has no {:?}", r.id, r.attr))?);
+            Ok(())
+        }
+        Value::Object(map) => map.values_mut().try_for_each(|v| resolve_value(v, known)),
+        Value::Array(items) => items.iter_mut().try_for_each(|v| resolve_value(v, known)),
+        _ => Ok(()),
+    }
+}
+
+/// `resource`'s properties with every reference replaced by its physical value.
+///
+/// # Errors
+/// When a referenced resource is not in `known` or lacks the attribute.
+pub fn resolve(resource: &Resource, known: &Known) -> Result<Properties, String> {
+    let mut json = serde_json::to_value(&resource.properties).map_err(|e| e.to_string())?;
+    resolve_value(&mut json, known)?;
+    Properties::from_json(resource.resource_type, json).map_err(|e| e.to_string())
+}
+
+/// The live resource's properties with the stack's own references resolved to the AWS
+/// ids they had when it was read. A reference that cannot be resolved (what it named
+/// is gone) becomes an empty string.
+fn resolve_live(live: &LiveResource, known: &Known) -> Result<Properties, StepError> {
+    let mut json = serde_json::to_value(&live.properties).map_err(|e| StepError::Fatal(e.to_string()))?;
+    resolve_value(&mut json, known).map_err(StepError::Retryable)?;
+    Properties::from_json(live.resource_type, json).map_err(|e| StepError::Fatal(e.to_string()))
+}
+
+/// The one decision on retrying an AWS failure, by its kind: throttling, outages,
+/// objects in use or changing, and objects not visible yet (AWS's eventual
+/// consistency, a new role not yet usable) are worth another attempt; the rest is final.
+/// The hint stays with the text: it is the message when retries run out.
+pub(crate) fn step_error(e: AwsError) -> StepError {
+    let hinted = format!("{e} (hint: {})", e.hint());
+    match e.kind {
+        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict | ErrorKind::NotFound => {
+            StepError::Retryable(hinted)
+        }
+        ErrorKind::NotYetUsable => StepError::Retryable(e.to_string()),
+        _ => StepError::Fatal(hinted),
+    }
+}
+
+/// `Ok` for a delete whose object is already gone.
+pub(crate) fn gone_ok(r: Result<(), AwsError>) -> Result<(), StepError> {
+    match r {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        other => other.map_err(step_error),
+    }
+}
+
+/// After a create answered `already_exists`: `Ok` when the object holding the name
+/// carries `stack`'s ownership tag (an earlier attempt of the same step made it), a
+/// retry while it is not visible yet, the original error when it is foreign.
+pub(crate) fn adopt(already_exists: AwsError, tags: Option<&Tags>, stack: &str) -> Result<(), StepError> {
+    match tags {
+        Some(tags) if tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(stack) => Ok(()),
+        Some(_) => Err(step_error(already_exists)),
+        None => Err(StepError::Retryable(already_exists.to_string())),
+    }
+}
+
+/// The literal value of a resolved reference.
+pub(crate) fn lit(v: &RefOr<String>) -> Result<String, StepError> {
+    literal(v, "ecs-kit", "apply").map(str::to_owned).map_err(|e| StepError::Fatal(e.to_string()))
+}
+
+/// The literal values of resolved references.
+pub(crate) fn lits(values: &[RefOr<String>]) -> Result<Vec<String>, StepError> {
+    values.iter().map(lit).collect()
+}
+
+/// Polls `check` every `waits.every` until it says done (`Ok(true)`), for at most
+/// `waits.timeout`.
+pub(crate) async fn wait_until<F, Fut>(what: &str, waits: Waits, mut check: F) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, StepError>>,
+{
+    let start = tokio::time::Instant::now();
+    crate::walk::waiting(what);
+    loop {
+        if check().await? {
+            return Ok(());
+        }
+        if start.elapsed() >= waits.timeout {
+            return Err(StepError::Fatal(format!("timed out after {:?} waiting for {what}", waits.timeout)));
+        }
+        tokio::time::sleep(waits.every).await;
+    }
+}
+
+/// Polls until `check` says the object is gone.
+pub(crate) async fn until_gone<F, Fut>(what: &str, waits: Waits, mut check: F) -> Result<(), StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, AwsError>>,
+{
+    wait_until(&format!("{what} to be gone"), waits, || {
+        let answer = check();
+        async move { answer.await.map_err(step_error) }
+    })
+    .await
+}
+
+/// The client token of a create: the stack and logical id, and a digest of the
+/// resolved properties, so that a retried create is idempotent and a replacement is a
+/// new object, not the old one again.
+pub(crate) fn client_token(stack: &str, resource: &Resource, props: &impl Serialize) -> (String, String) {
+    let digest = crate::model::names::digest8(&serde_json::to_string(props).unwrap_or_default());
+    let token =
+        format!("{}-{digest}", crate::model::names::fit(&format!("{stack}-{}", resource.id), 55)).replace('/', "-");
+    (token, digest)
+}
+
+/// Sets the tags `desired` has and `live` lacks or holds otherwise, and removes the
+/// ones `live` has beyond them (tags AWS adds itself are never touched).
+pub(crate) async fn converge_tags(
+    clients: &Clients,
+    tagging: Tagging,
+    desired: &BTreeMap<String, String>,
+    live: &LiveResource,
+) -> Result<(), StepError> {
+    let set: Tags =
+        desired.iter().filter(|(k, v)| live.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let unset: Vec<String> =
+        live.tags.keys().filter(|k| !desired.contains_key(*k) && !aws_added_tag(k)).cloned().collect();
+    if set.is_empty() && unset.is_empty() {
+        return Ok(());
+    }
+    let id = live.aws_id.clone();
+    let arn = live.arn.clone().unwrap_or_else(|| id.clone());
+    // IAM tags by name; a role's live id is its role id (`AROA…`).
+    let name = match &live.properties {
+        Properties::Role(p) => p.role_name.clone(),
+        Properties::InstanceProfile(p) => p.instance_profile_name.clone(),
+        _ => id.clone(),
+    };
+    // Each tagging API: the call that sets, the one that removes, and the key.
+    macro_rules! converge {
+        ($api:ident, $set:ident, $unset:ident, $key:expr) => {{
+            let key = $key;
+            if !set.is_empty() {
+                clients.$api.$set(key.clone(), set).await.map_err(step_error)?;
+            }
+            if !unset.is_empty() {
+                clients.$api.$unset(key, unset).await.map_err(step_error)?;
+            }
+        }};
+    }
+    match tagging {
+        Tagging::Ec2 => converge!(ec2, create_tags, delete_tags, vec![id]),
+        Tagging::IamRole => converge!(iam, tag_role, untag_role, name),
+        Tagging::IamInstanceProfile => converge!(iam, tag_instance_profile, untag_instance_profile, name),
+        Tagging::AutoScaling => converge!(autoscaling, create_or_update_tags, delete_tags, id),
+        Tagging::Ecs => converge!(ecs, tag_resource, untag_resource, arn),
+        Tagging::Elb => converge!(elb, add_tags, remove_tags, vec![arn]),
+        Tagging::Efs => converge!(efs, tag_resource, untag_resource, id),
+        Tagging::Logs => converge!(logs, tag_resource, untag_resource, arn),
+        Tagging::None => {}
+    }
+    Ok(())
+}
+
+/// A value as `synth` shows it: a literal, or `<id.attr>` for a reference.
+pub(crate) fn shown(value: &RefOr<String>) -> String {
+    match value {
+        RefOr::Value(v) => v.clone(),
+        RefOr::Ref(r) => format!(
+            "<{}.{}>",
+            r.id,
+            serde_json::to_value(r.attr).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        ),
+    }
+}
