@@ -42,7 +42,7 @@
 
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -311,12 +311,13 @@ impl Drop for Lock {
         let (clients, stack, token) = (self.clients.clone(), self.stack.clone(), self.holder.token.clone());
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                let task = runtime.spawn(async move {
+                let in_flight = InFlight::start();
+                runtime.spawn(async move {
+                    let _in_flight = in_flight;
                     if let Err(e) = release(&clients, &stack, &token).await {
                         tracing::warn!("{e}: the lock may still be held; `unlock` breaks it");
                     }
                 });
-                PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(task);
             }
             Err(_) => tracing::warn!(
                 stack,
@@ -326,21 +327,42 @@ impl Drop for Lock {
     }
 }
 
-/// Releases of locks dropped without [`Lock::release`], still running.
-static PENDING: Mutex<Vec<tokio::task::JoinHandle<()>>> = Mutex::new(Vec::new());
+/// Releases of locks dropped without [`Lock::release`] still running, and a
+/// notification each time one ends.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static SETTLED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
-/// Waits until every lock dropped without [`Lock::release`] (its future dropped on
-/// Ctrl-C, a panic) has been released in the background. A front end calls it after
-/// dropping an interrupted apply or destroy, before its runtime ends.
+/// One background release: counted from its start until its task ends or is dropped
+/// (a runtime shut down before it ran).
+struct InFlight;
+
+impl InFlight {
+    fn start() -> InFlight {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        SETTLED.notify_waiters();
+    }
+}
+
+/// Waits until no lock dropped without [`Lock::release`] (its future dropped on
+/// Ctrl-C, a panic) is still being released in the background. A front end calls it
+/// after dropping an interrupted apply or destroy, before its runtime ends.
 pub async fn wait_for_releases() {
     loop {
-        let pending: Vec<_> = std::mem::take(&mut *PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        if pending.is_empty() {
+        let settled = SETTLED.notified();
+        tokio::pin!(settled);
+        // Registered before the count is read, so no release can end unnoticed.
+        settled.as_mut().enable();
+        if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
             return;
         }
-        for task in pending {
-            let _ = task.await;
-        }
+        settled.await;
     }
 }
 
@@ -521,6 +543,22 @@ mod tests {
         drop(lock);
         wait_for_releases().await;
         assert_eq!(held_by(&cloud), None);
+    }
+
+    /// Two front ends waiting at once (or a test beside another) both wait for the
+    /// release in flight: none returns while the lock is still there.
+    #[tokio::test(start_paused = true)]
+    async fn every_waiter_waits_for_the_release_in_flight() {
+        let cloud = FakeCloud::new("us-west-2");
+        let clients = cloud.clients();
+        let lock = Lock::acquire(&clients, &shop(), Operation::Apply).await.unwrap();
+        cloud.set_latency_of("GetParameter", std::time::Duration::from_secs(10));
+        drop(lock);
+        let first = tokio::spawn(wait_for_releases());
+        tokio::task::yield_now().await;
+        wait_for_releases().await;
+        assert_eq!(held_by(&cloud), None);
+        first.await.unwrap();
     }
 
     #[tokio::test]

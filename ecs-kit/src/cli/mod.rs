@@ -802,6 +802,17 @@ enum Stop {
 }
 
 impl Stop {
+    /// What stops the wait for the lock's release after a first stop: a second signal.
+    fn again(self) -> Stop {
+        match self {
+            Stop::Signals => Stop::Signals,
+            #[cfg(test)]
+            Stop::Never | Stop::After(..) => Stop::Never,
+            #[cfg(not(test))]
+            Stop::Never => Stop::Never,
+        }
+    }
+
     /// Resolves when the work is to stop.
     async fn wait(self) -> Signal {
         match self {
@@ -889,7 +900,7 @@ where
             drop(work);
             tokio::select! {
                 () = crate::lock::wait_for_releases() => {}
-                _ = view.signals.wait() => {}
+                _ = view.signals.again().wait() => {}
             }
         }
         result
