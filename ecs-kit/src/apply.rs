@@ -244,6 +244,10 @@ pub enum ApplyError {
     /// The plan deletes or replaces data and `delete_data` is not set.
     #[error("the plan destroys data ({}): pass --delete-data to allow it; nothing was changed", .0.join(", "))]
     DataLoss(Vec<String>),
+    /// The stack's lock is held by another apply or destroy, or SSM failed (see
+    /// [`crate::lock`]).
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
 }
 
 /// The plan that was applied and how each step ended.
@@ -282,13 +286,32 @@ pub fn check(plan: &Plan, delete_data: bool) -> Result<(), ApplyError> {
 
 /// Plans `stack` and executes the plan, reporting progress to `observer`. With
 /// `approved`, the fresh plan must have the same changes as that one (the plan a user
-/// reviewed), else nothing is done.
+/// reviewed), else nothing is done. The stack's [lock](crate::lock) is held from before
+/// the live stack is read until the end, failures included; dropping the future
+/// releases it in the background ([`crate::lock::wait_for_releases`]).
 ///
 /// # Errors
-/// [`ApplyError`] when planning fails or the plan cannot be executed (conflicts,
-/// changes not written yet, AWS changed since the approved plan); then nothing was
-/// changed. Failures of single steps are in the returned report.
+/// [`ApplyError`] when the lock is held by someone else, planning fails or the plan
+/// cannot be executed (conflicts, changes not written yet, AWS changed since the
+/// approved plan); then nothing was changed. Failures of single steps are in the
+/// returned report.
 pub async fn apply<O: Observer + Clone + 'static>(
+    stack: &Stack,
+    clients: &Clients,
+    options: ApplyOptions,
+    approved: Option<&Plan>,
+    observer: &O,
+) -> Result<ApplyReport, ApplyError> {
+    let lock = crate::lock::Lock::acquire(clients, stack, crate::lock::Operation::Apply).await?;
+    let result = apply_locked(stack, clients, options, approved, observer).await;
+    // A failed release leaves the lock for `unlock`; the apply's own result comes first.
+    if let Err(e) = lock.release().await {
+        tracing::warn!("{e}: the lock may still be held; `unlock` breaks it");
+    }
+    result
+}
+
+async fn apply_locked<O: Observer + Clone + 'static>(
     stack: &Stack,
     clients: &Clients,
     options: ApplyOptions,

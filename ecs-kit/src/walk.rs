@@ -249,6 +249,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// How many attempts were retries (throttling, outages, AWS not consistent yet, a
+    /// dependency draining), over every step.
+    #[must_use]
+    pub fn retries(&self) -> u32 {
+        self.outcomes
+            .values()
+            .map(|o| match o {
+                Outcome::Done { attempts } | Outcome::Failed { attempts, .. } => attempts.saturating_sub(1),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Whether every step is done.
     #[must_use]
     pub fn succeeded(&self) -> bool {

@@ -3,6 +3,7 @@
 mod cli;
 mod create;
 mod harness;
+mod lock;
 mod observe;
 mod plan;
 mod security;

@@ -324,12 +324,19 @@ pub trait Ec2Api: Send + Sync {
     async fn delete_tags(&self, resource_ids: Vec<String>, keys: Vec<String>) -> AwsResult<()>;
 }
 
-/// SSM Parameter Store: the public ECS-optimized AMI parameters.
+/// SSM Parameter Store: the public ECS-optimized AMI parameters, and the stack lock
+/// ([`crate::lock`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SsmApi: Send + Sync {
     /// The value of parameter `name`, `None` if it does not exist.
     async fn get_parameter(&self, name: String) -> AwsResult<Option<String>>;
+    /// Writes the `String` parameter `name`. Without `overwrite`, the write is atomic
+    /// create-only: when `name` exists it fails with [`ErrorKind::AlreadyExists`]
+    /// (AWS's `ParameterAlreadyExists`) and changes nothing.
+    async fn put_parameter(&self, name: String, value: String, overwrite: bool) -> AwsResult<()>;
+    /// Deletes parameter `name`; `false` if it did not exist.
+    async fn delete_parameter(&self, name: String) -> AwsResult<bool>;
 }
 
 /// IAM: roles with their policies, and instance profiles.

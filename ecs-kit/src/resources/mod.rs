@@ -650,7 +650,7 @@ pub(crate) fn step_error(e: AwsError) -> StepError {
     if e.code.as_deref() == Some("IdempotentParameterMismatch") {
         return StepError::Fatal(format!("{e} (hint: {})", ErrorKind::Invalid.hint()));
     }
-    let hinted = format!("{e} (hint: {})", e.kind.hint());
+    let hinted = format!("{e} (hint: {})", e.hint());
     match e.kind {
         ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict => StepError::Retryable(hinted),
         // Eventual consistency hides fresh objects for seconds, not minutes.

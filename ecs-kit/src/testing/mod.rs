@@ -454,6 +454,12 @@ impl FakeCloud {
         self.fake.lock().parameters.insert(name.to_owned(), value.to_owned());
     }
 
+    /// The SSM parameter `name` (e.g. a stack's lock, `/ecs-kit/<stack>/lock`), if set.
+    #[must_use]
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.fake.lock().parameters.get(name).cloned()
+    }
+
     /// Every call so far, by AWS operation name, in order.
     #[must_use]
     pub fn call_log(&self) -> Vec<String> {
