@@ -50,7 +50,7 @@ pub async fn create_resource(
     zones: &[String],
     waits: Waits,
 ) -> Result<Physical, StepError> {
-    let cx = Cx { clients, stack, known, original: known, zones, waits, cluster: None };
+    let cx = Cx { clients, stack, known, original: known, zones, waits, cluster: None, retrying: false };
     crate::resources::create(&cx, resource).await
 }
 
@@ -165,16 +165,48 @@ fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>)
         };
         steps.push(Step { id: r.id.clone(), deps, payload: work });
     }
+    let early = free_unique_keys(&mut steps, &doomed, &live.known(graph));
     let building: Vec<LogicalId> =
         steps.iter().filter(|s| !matches!(s.payload, Work::Delete(..))).map(|s| s.id.clone()).collect();
     for (r, refs) in &doomed {
-        let mut deps = if refs.iter().any(&first) { Vec::new() } else { building.clone() };
+        let now = early.contains(&r.id);
+        let mut deps = if now || refs.iter().any(&first) { Vec::new() } else { building.clone() };
         deps.extend(
-            doomed.iter().filter(|(o, _)| rank(o.resource_type) < rank(r.resource_type)).map(|(o, _)| o.id.clone()),
+            doomed
+                .iter()
+                .filter(|(o, _)| rank(o.resource_type) < rank(r.resource_type) && (!now || early.contains(&o.id)))
+                .map(|(o, _)| o.id.clone()),
         );
         steps.push(Step { id: r.id.clone(), deps, payload: Work::Delete((*r).clone(), true) });
     }
     steps
+}
+
+/// A new resource that takes what only one object can hold at a time (a rule's
+/// priority, a name) from one no longer declared is created once that one is deleted;
+/// those deletes go first. Returns their ids.
+fn free_unique_keys(
+    steps: &mut [Step<Work>],
+    doomed: &[(&crate::observe::LiveResource, BTreeSet<LogicalId>)],
+    known: &Known,
+) -> BTreeSet<LogicalId> {
+    // Compared in AWS's terms: an undeclared object's references are AWS ids.
+    let key = |t: ResourceType, props: &crate::graph::Properties| {
+        let mut json = serde_json::to_value(props).ok()?;
+        crate::resources::resolve_where_known(&mut json, known);
+        crate::resources::unique_key(&crate::graph::Properties::from_json(t, json).ok()?)
+    };
+    let held: BTreeMap<_, &LogicalId> =
+        doomed.iter().filter_map(|(r, _)| key(r.resource_type, &r.properties).map(|k| (k, &r.id))).collect();
+    let mut early = BTreeSet::new();
+    for step in steps.iter_mut() {
+        let Work::Create(r) = &step.payload else { continue };
+        if let Some(old) = key(r.resource_type, &r.properties).and_then(|k| held.get(&k)) {
+            step.deps.push((*old).clone());
+            early.insert((*old).clone());
+        }
+    }
+    early
 }
 
 /// Options of [`apply`].
@@ -212,6 +244,10 @@ pub enum ApplyError {
     /// The plan deletes or replaces data and `delete_data` is not set.
     #[error("the plan destroys data ({}): pass --delete-data to allow it; nothing was changed", .0.join(", "))]
     DataLoss(Vec<String>),
+    /// The stack's lock is held by another apply or destroy, or SSM failed (see
+    /// [`crate::lock`]).
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
 }
 
 /// The plan that was applied and how each step ended.
@@ -250,13 +286,32 @@ pub fn check(plan: &Plan, delete_data: bool) -> Result<(), ApplyError> {
 
 /// Plans `stack` and executes the plan, reporting progress to `observer`. With
 /// `approved`, the fresh plan must have the same changes as that one (the plan a user
-/// reviewed), else nothing is done.
+/// reviewed), else nothing is done. The stack's [lock](crate::lock) is held from before
+/// the live stack is read until the end, failures included; dropping the future
+/// releases it in the background ([`crate::lock::wait_for_releases`]).
 ///
 /// # Errors
-/// [`ApplyError`] when planning fails or the plan cannot be executed (conflicts,
-/// changes not written yet, AWS changed since the approved plan); then nothing was
-/// changed. Failures of single steps are in the returned report.
+/// [`ApplyError`] when the lock is held by someone else, planning fails or the plan
+/// cannot be executed (conflicts, changes not written yet, AWS changed since the
+/// approved plan); then nothing was changed. Failures of single steps are in the
+/// returned report.
 pub async fn apply<O: Observer + Clone + 'static>(
+    stack: &Stack,
+    clients: &Clients,
+    options: ApplyOptions,
+    approved: Option<&Plan>,
+    observer: &O,
+) -> Result<ApplyReport, ApplyError> {
+    let lock = crate::lock::Lock::acquire(clients, stack, crate::lock::Operation::Apply).await?;
+    let result = apply_locked(stack, clients, options, approved, observer).await;
+    // A failed release leaves the lock for `unlock`; the apply's own result comes first.
+    if let Err(e) = lock.release().await {
+        tracing::warn!("{e}: the lock may still be held; `unlock` breaks it");
+    }
+    result
+}
+
+async fn apply_locked<O: Observer + Clone + 'static>(
     stack: &Stack,
     clients: &Clients,
     options: ApplyOptions,
@@ -281,14 +336,17 @@ pub async fn apply<O: Observer + Clone + 'static>(
         retry: options.retry,
         stop_after: options.stop_after,
     };
+    // Steps attempted before: a create that failed half-way may have made its object.
+    let attempted = Arc::new(Mutex::new(BTreeSet::<LogicalId>::new()));
     let report = walk(steps, &walk_options, observer, move |step: &Step<Work>| {
         let (known, shared) = (Arc::clone(&known), Arc::clone(&shared));
+        let retrying = !attempted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(step.id.clone());
         let work = step.payload.clone();
         async move {
             let (clients, zones, stack, waits, cluster, original) = &*shared;
             let snapshot = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            let cx =
-                Cx { clients, stack, known: &snapshot, original, zones, waits: *waits, cluster: cluster.as_deref() };
+            let cluster = cluster.as_deref();
+            let cx = Cx { clients, stack, known: &snapshot, original, zones, waits: *waits, cluster, retrying };
             let (id, physical) = match work {
                 Work::Create(r) => (r.id.clone(), Some(crate::resources::create(&cx, &r).await?)),
                 Work::Update(r, l) => (r.id.clone(), crate::resources::update(&cx, &r, &l).await?),

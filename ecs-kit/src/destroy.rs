@@ -86,7 +86,7 @@ async fn delete_one(
     clients: &Clients,
     waits: Waits,
 ) -> Result<(), StepError> {
-    let cx = Cx { clients, stack: "", known, original: known, zones: &[], waits, cluster };
+    let cx = Cx { clients, stack: "", known, original: known, zones: &[], waits, cluster, retrying: false };
     crate::resources::delete(&cx, r).await
 }
 
@@ -99,6 +99,10 @@ pub enum DestroyError {
     /// What the stack owns changed since the list the caller approved.
     #[error("what the stack owns changed since it was shown ({}); nothing was deleted: run destroy again", .0.join("; "))]
     Stale(Vec<String>),
+    /// The stack's lock is held by another apply or destroy, or SSM failed (see
+    /// [`crate::lock`]).
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
 }
 
 /// Deletes every resource `stack` owns (keeping its data unless
@@ -106,11 +110,30 @@ pub enum DestroyError {
 /// [`targets`] listed for a person to confirm), the live stack must still hold exactly
 /// those, else nothing is deleted.
 ///
+/// The stack's [lock](crate::lock) is held from before the live stack is read until
+/// the end, failures included.
+///
 /// # Errors
+/// [`DestroyError::Locked`] when another apply or destroy holds the lock,
 /// [`DestroyError::Plan`] when reading the live stack fails, [`DestroyError::Stale`]
 /// when it no longer matches `approved`; failures of single deletions are in the
 /// report.
 pub async fn destroy<O: Observer + Clone + 'static>(
+    stack: &Stack,
+    clients: &Clients,
+    options: DestroyOptions,
+    approved: Option<&[LogicalId]>,
+    observer: &O,
+) -> Result<DestroyReport, DestroyError> {
+    let lock = crate::lock::Lock::acquire(clients, stack, crate::lock::Operation::Destroy).await?;
+    let result = destroy_locked(stack, clients, options, approved, observer).await;
+    if let Err(e) = lock.release().await {
+        tracing::warn!("{e}: the lock may still be held; `unlock` breaks it");
+    }
+    result
+}
+
+async fn destroy_locked<O: Observer + Clone + 'static>(
     stack: &Stack,
     clients: &Clients,
     options: DestroyOptions,

@@ -19,6 +19,7 @@
 //! | [`observe`] | the live resources a stack owns, in the graph's shape (each type read by its kind) |
 //! | [`diff`] | desired versus live: no-op, create, update, replace or delete, per field |
 //! | [`plan`] | the ordered, explained changes, in human and JSON form |
+//! | [`lock`] | the stack lock held in AWS: one apply or destroy of a stack at a time |
 //! | [`walk`] | the executor's core: a DAG of steps run concurrently, with retries |
 //! | [`apply`] | executing a plan: the steps and their order; each step is its kind's create, update or delete |
 //! | [`destroy`] | deleting what a stack owns in a safe order, keeping data unless asked |
@@ -60,6 +61,7 @@ pub mod destroy;
 pub mod diff;
 pub mod dsl;
 pub mod graph;
+pub mod lock;
 pub mod model;
 pub mod observe;
 pub mod plan;

@@ -105,7 +105,7 @@ pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, Obse
     for wave in read_waves() {
         let reads = {
             let cx = ReadCx { stack, graph: &graph, clients, earlier: &found };
-            join_all(wave.iter().map(|t| crate::resources::read(*t, &cx))).await
+            join_all(wave.iter().map(|t| read_retrying(*t, &cx))).await
         };
         for (t, read) in wave.into_iter().zip(reads) {
             let read = read?;
@@ -117,6 +117,11 @@ pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, Obse
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
     Ok(assemble(&graph, found, conflicts, services))
+}
+
+/// Reads of one type, retried while AWS throttles or fails.
+async fn read_retrying(t: ResourceType, cx: &ReadCx<'_>) -> Result<crate::resources::Read<Properties>, AwsError> {
+    crate::aws::retry_transient(|| crate::resources::read(t, cx)).await
 }
 
 /// The types in waves: each wave's reads need only what earlier waves found.

@@ -169,10 +169,11 @@ pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared
     let live = observe(stack, clients).await?;
     let mut context = Context::default();
     if matches!(stack.network.zones, Zones::Count(_)) {
-        context.zones = clients.ec2.describe_availability_zones().await?;
+        context.zones = crate::aws::retry_transient(|| clients.ec2.describe_availability_zones()).await?;
     }
     if stack.cluster.ami == AmiPolicy::Latest {
-        context.latest_ami = clients.ssm.get_parameter(stack.cluster.ami_parameter.clone()).await?;
+        let name = &stack.cluster.ami_parameter;
+        context.latest_ami = crate::aws::retry_transient(|| clients.ssm.get_parameter(name.clone())).await?;
     }
     let mut plan = Plan::new(stack.name.clone(), diff(&graph, &live, &context), live.conflicts.clone());
     plan.live_digest = digest(&live);

@@ -54,7 +54,15 @@ pub enum StepError {
     /// Final (invalid request, access denied, ...).
     #[error("{0}")]
     Fatal(String),
+    /// Something the step needs is not found: worth retrying for AWS's eventual
+    /// consistency (a fresh object not visible yet), but only for [`MISSING_WINDOW`]
+    /// in a row, not the whole budget: a truly missing dependency fails early.
+    #[error("{0}")]
+    Missing(String),
 }
+
+/// How long a step retries while something it needs is not found.
+pub const MISSING_WINDOW: Duration = Duration::from_secs(60);
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -241,6 +249,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// How many attempts were retries (throttling, outages, AWS not consistent yet, a
+    /// dependency draining), over every step.
+    #[must_use]
+    pub fn retries(&self) -> u32 {
+        self.outcomes
+            .values()
+            .map(|o| match o {
+                Outcome::Done { attempts } | Outcome::Failed { attempts, .. } => attempts.saturating_sub(1),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Whether every step is done.
     #[must_use]
     pub fn succeeded(&self) -> bool {
@@ -261,9 +282,28 @@ where
 {
     let start = Instant::now();
     let mut attempts = 0;
+    let mut missing_since: Option<Instant> = None;
     loop {
         attempts += 1;
-        match run(step).await {
+        let result = run(step).await;
+        // Not found for the whole window in a row: as final as any other error.
+        let result = match result {
+            Err(StepError::Missing(error)) => {
+                let since = *missing_since.get_or_insert_with(Instant::now);
+                let wait = retry.delay(&step.id, attempts);
+                if since.elapsed() + wait > MISSING_WINDOW {
+                    let error = format!("{error} (still not found after {:?})", since.elapsed());
+                    Err(StepError::Fatal(error))
+                } else {
+                    Err(StepError::Retryable(error))
+                }
+            }
+            other => {
+                missing_since = None;
+                other
+            }
+        };
+        match result {
             Ok(()) => {
                 let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
                 observer.event(&Event::Done { id: step.id.clone(), elapsed_ms });
@@ -280,7 +320,7 @@ where
                 observer.event(&Event::Retrying { id: step.id.clone(), attempt: attempts, error, wait_ms });
                 tokio::time::sleep(wait).await;
             }
-            Err(StepError::Fatal(error)) => {
+            Err(StepError::Fatal(error) | StepError::Missing(error)) => {
                 observer.event(&Event::Failed { id: step.id.clone(), error: error.clone() });
                 return Outcome::Failed { error, attempts };
             }

@@ -4,6 +4,7 @@ mod cli;
 mod create;
 mod harness;
 mod https;
+mod lock;
 mod observe;
 mod plan;
 mod security;

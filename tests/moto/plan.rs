@@ -26,6 +26,7 @@ pub(super) fn run(args: &[&str], stack: StackBuilder) -> (u8, String, String) {
         .expect("valid arguments");
     parsed.interactive = Some(false);
     parsed.colour = Some(false);
+    parsed.signals = Some(false);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = cli::execute_with(&parsed, stack, Some(clients()), &mut out, &mut err).unwrap_or_else(|e| {
         err.extend(format!("error: {e}").bytes());

@@ -199,6 +199,72 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
+
+    /// [`AwsError::code`] of a call that found no credentials anywhere in the chain
+    /// (environment, profile files, SSO, container or instance role); kind
+    /// [`ErrorKind::AccessDenied`].
+    pub const NO_CREDENTIALS: &'static str = "NoCredentials";
+    /// [`AwsError::code`] of a call whose named profile (`--profile`, `AWS_PROFILE`) is
+    /// in neither AWS file; kind [`ErrorKind::AccessDenied`].
+    pub const PROFILE_NOT_FOUND: &'static str = "ProfileNotFound";
+    /// [`AwsError::code`] of a call whose credentials provider failed (an expired SSO
+    /// session, a failing `credential_process`, a profile AWS cannot use); kind
+    /// [`ErrorKind::AccessDenied`].
+    pub const CREDENTIALS_FAILED: &'static str = "CredentialsFailed";
+    /// [`AwsError::code`] of a call that could not reach its endpoint (connection
+    /// refused, no route, DNS); kind [`ErrorKind::Unavailable`].
+    pub const UNREACHABLE: &'static str = "Unreachable";
+    /// [`AwsError::code`] of a call that timed out; kind [`ErrorKind::Unavailable`].
+    pub const TIMED_OUT: &'static str = "TimedOut";
+
+    /// What a person can do about this failure: for credentials, profiles and
+    /// endpoints, the fix of its very cause; otherwise [`ErrorKind::hint`].
+    ///
+    /// ```
+    /// use ecs_kit::aws::{AwsError, ErrorKind};
+    /// let e = AwsError::new(ErrorKind::AccessDenied, "ec2", "DescribeVpcs", "no credentials")
+    ///     .with_code(AwsError::NO_CREDENTIALS);
+    /// assert!(e.hint().starts_with("set AWS_PROFILE or pass --profile"));
+    /// ```
+    #[must_use]
+    pub fn hint(&self) -> &'static str {
+        match self.code.as_deref() {
+            Some(AwsError::NO_CREDENTIALS) => {
+                "set AWS_PROFILE or pass --profile, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
+                 `aws configure` or `aws sso login`"
+            }
+            Some(AwsError::PROFILE_NOT_FOUND) => {
+                "pass --profile (or set AWS_PROFILE to) a profile of ~/.aws/config or ~/.aws/credentials; \
+                 `aws configure list-profiles` lists them"
+            }
+            Some(AwsError::CREDENTIALS_FAILED) => {
+                "renew the credentials (`aws sso login` for an SSO profile) or fix the profile's settings, then \
+                 run again"
+            }
+            Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => {
+                "the credentials have expired: renew them (`aws sso login`, or fresh session credentials), then \
+                 run again"
+            }
+            Some(
+                "InvalidClientTokenId"
+                | "UnrecognizedClientException"
+                | "UnrecognizedClient"
+                | "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch"
+                | "IncompleteSignature"
+                | "AuthFailure"
+                | "MissingAuthenticationToken",
+            ) => {
+                "AWS does not accept these credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+                 the profile (--profile, AWS_PROFILE)"
+            }
+            Some(AwsError::UNREACHABLE | AwsError::TIMED_OUT) => {
+                "check the network connection, and the endpoint (--endpoint-url or AWS_ENDPOINT_URL) if one is \
+                 set, then run again; apply resumes"
+            }
+            _ => self.kind.hint(),
+        }
+    }
 }
 
 /// The result of an AWS call.
@@ -258,6 +324,23 @@ mod tests {
     fn transient_kinds() {
         assert!(Throttled.is_transient() && Unavailable.is_transient());
         assert!(!Invalid.is_transient() && !Conflict.is_transient() && !NotFound.is_transient());
+    }
+
+    #[test]
+    fn credential_and_endpoint_failures_name_their_own_fix() {
+        use super::AwsError;
+        let hint = |code: &str| AwsError::new(AccessDenied, "ec2", "DescribeVpcs", "x").with_code(code).hint();
+        assert!(hint(AwsError::NO_CREDENTIALS).contains("set AWS_PROFILE or pass --profile"));
+        assert!(hint(AwsError::PROFILE_NOT_FOUND).contains("aws configure list-profiles"));
+        assert!(hint("ExpiredToken").starts_with("the credentials have expired"));
+        assert!(hint("ExpiredTokenException").starts_with("the credentials have expired"));
+        assert!(hint("InvalidClientTokenId").starts_with("AWS does not accept these credentials"));
+        assert!(hint(AwsError::UNREACHABLE).contains("--endpoint-url"));
+        // Other denials keep the kind's hint: a permission is missing.
+        assert_eq!(hint("AccessDenied"), AccessDenied.hint());
+        assert_eq!(hint("UnauthorizedOperation"), AccessDenied.hint());
+        assert_eq!(ErrorKind::classify(Some("ExpiredToken"), Some(400)), AccessDenied);
+        assert_eq!(ErrorKind::classify(Some("UnrecognizedClientException"), Some(400)), AccessDenied);
     }
 
     #[test]

@@ -324,12 +324,19 @@ pub trait Ec2Api: Send + Sync {
     async fn delete_tags(&self, resource_ids: Vec<String>, keys: Vec<String>) -> AwsResult<()>;
 }
 
-/// SSM Parameter Store: the public ECS-optimized AMI parameters.
+/// SSM Parameter Store: the public ECS-optimized AMI parameters, and the stack lock
+/// ([`crate::lock`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SsmApi: Send + Sync {
     /// The value of parameter `name`, `None` if it does not exist.
     async fn get_parameter(&self, name: String) -> AwsResult<Option<String>>;
+    /// Writes the `String` parameter `name`. Without `overwrite`, the write is atomic
+    /// create-only: when `name` exists it fails with [`ErrorKind::AlreadyExists`]
+    /// (AWS's `ParameterAlreadyExists`) and changes nothing.
+    async fn put_parameter(&self, name: String, value: String, overwrite: bool) -> AwsResult<()>;
+    /// Deletes parameter `name`; `false` if it did not exist.
+    async fn delete_parameter(&self, name: String) -> AwsResult<bool>;
 }
 
 /// IAM: roles with their policies, and instance profiles.
@@ -624,5 +631,34 @@ pub struct Clients {
 impl std::fmt::Debug for Clients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Clients").field("region", &self.region).finish_non_exhaustive()
+    }
+}
+
+/// How often a read is tried while AWS throttles or fails (5xx, timeouts), beyond the
+/// SDK's own retries, backing off from 1 s (1 + 2 + 4 + 8 + 16 s at most).
+pub const READ_ATTEMPTS: u32 = 6;
+
+/// `read` retried while it fails with a transient error ([`ErrorKind::is_transient`]),
+/// up to [`READ_ATTEMPTS`] attempts: discovery and planning ride out throttling as the
+/// steps of an apply do.
+///
+/// # Errors
+/// The last error, or the first one that is not transient.
+pub async fn retry_transient<T, F, Fut>(mut read: F) -> AwsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<T>>,
+{
+    let mut delay = std::time::Duration::from_secs(1);
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(e) if e.kind.is_transient() && attempt < READ_ATTEMPTS => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }

@@ -9,14 +9,25 @@
 //! | `destroy` | `--auto-approve`, `--delete-data`, `--parallelism N` (10), `--timeout D` (15m), `--json` |
 //! | `status` | `--json` |
 //! | `outputs` | `--json` |
+//! | `unlock` | `--auto-approve` |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
-//! variables). Exit codes: 0 success, 1 any error (usage errors, refusals and failed
-//! steps included), 2 changes present under `plan --detailed-exitcode`.
+//! variables), `-v`/`--verbose` (the SDK's own detail of a failure, and debug logs;
+//! `RUST_LOG` overrides the filter). Exit codes: 0 success, 1 any error (usage errors,
+//! refusals, a held lock and failed steps included), 2 changes present under
+//! `plan --detailed-exitcode`, 130 (143) when Ctrl-C (SIGTERM) stopped an apply or
+//! destroy.
 //!
 //! apply and destroy ask for confirmation on a terminal unless `--auto-approve`; without
 //! a person at a terminal they refuse and change nothing. `apply FILE` executes a plan
 //! saved by `plan --out FILE`, and refuses when the declaration or AWS changed since.
+//! apply and destroy hold the stack's [lock](crate::lock) while they work: a second one
+//! fails at once naming the holder; Ctrl-C abandons the steps in flight (as a crash
+//! would: the next apply completes them), releases the lock and exits 130. `unlock`
+//! shows who holds a lock left by a killed process and, once confirmed (`yes`, or
+//! `--auto-approve`; without a terminal it refuses), breaks it. A closed standard
+//! output (`plan --json | head -1`) ends quietly; during apply or destroy a failed write
+//! stops the writing, never the work.
 //! Progress is live bars on a terminal, timestamped lines elsewhere, and JSON lines with
 //! `--json`; colour only on a terminal without `NO_COLOR`. [`StackKnobs`] are the seed
 //! template's CI variables as flags with `ECS_KIT_*` fallbacks.
@@ -67,6 +78,10 @@ pub struct Global {
     /// Send every AWS call to this endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL).
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
+    /// Also print the AWS SDK's own detail of a failure, and debug logs (RUST_LOG, when
+    /// set, chooses the logs instead).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 /// A program without knobs of its own.
@@ -168,6 +183,16 @@ pub enum Verb<K: Args> {
         #[command(flatten)]
         knobs: K,
     },
+    /// Break the stack's lock left by an apply or destroy that was killed: shows who
+    /// holds it and asks first.
+    Unlock {
+        /// Break it without asking; required without a terminal.
+        #[arg(long)]
+        auto_approve: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
 }
 
 impl<K: Args> Verb<K> {
@@ -180,7 +205,8 @@ impl<K: Args> Verb<K> {
             | Verb::Apply { knobs, .. }
             | Verb::Destroy { knobs, .. }
             | Verb::Status { knobs, .. }
-            | Verb::Outputs { knobs, .. } => knobs,
+            | Verb::Outputs { knobs, .. }
+            | Verb::Unlock { knobs, .. } => knobs,
         }
     }
 }
@@ -204,6 +230,11 @@ pub struct Cli<K: Args> {
     /// and `NO_COLOR` is not set.
     #[arg(skip)]
     pub colour: Option<bool>,
+    /// Whether Ctrl-C (and SIGTERM) stop an apply or destroy cleanly: the steps in
+    /// flight abandoned, the stack lock released, exit 130 (143). `None` means yes;
+    /// tests that run many command lines in one process set `Some(false)`.
+    #[arg(skip)]
+    pub signals: Option<bool>,
 }
 
 /// Errors of the command line.
@@ -223,9 +254,9 @@ pub enum CliError {
         /// The stack's region.
         stack: String,
     },
-    /// Writing the output failed.
-    #[error("cannot write the output")]
-    Io(#[from] std::io::Error),
+    /// Writing the output (or reading the answer to a question) failed.
+    #[error("cannot write the output: {0}")]
+    Io(std::io::Error),
     /// Planning failed.
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
@@ -275,25 +306,80 @@ pub enum CliError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    /// Reading or breaking the stack lock failed (`unlock`).
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    /// Ctrl-C or SIGTERM stopped an apply or destroy.
+    #[error("{signal}: {verb} stopped; the steps in flight were abandoned and the stack lock was released: run {verb} again to finish")]
+    Interrupted {
+        /// `apply` or `destroy`.
+        verb: &'static str,
+        /// What stopped it.
+        signal: Signal,
+    },
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+
+/// A signal that stops an apply or destroy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C (SIGINT).
+    Interrupt,
+    /// SIGTERM (a CI job cancelled).
+    Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "interrupted (Ctrl-C)",
+            Signal::Terminate => "terminated (SIGTERM)",
+        })
+    }
 }
 
 impl CliError {
     /// What a person can do about an AWS failure, when the error is one.
     #[must_use]
     pub fn hint(&self) -> Option<&'static str> {
+        self.aws().map(crate::aws::AwsError::hint)
+    }
+
+    /// The AWS failure behind this error, when it is one.
+    #[must_use]
+    pub fn aws(&self) -> Option<&crate::aws::AwsError> {
+        use crate::apply::ApplyError;
+        use crate::destroy::DestroyError;
         use crate::observe::ObserveError;
         use crate::plan::PlanError;
-        let aws = match self {
+        match self {
             CliError::Plan(PlanError::Aws(e) | PlanError::Observe(ObserveError::Aws(e)))
-            | CliError::Apply(crate::apply::ApplyError::Plan(
-                PlanError::Aws(e) | PlanError::Observe(ObserveError::Aws(e)),
-            ))
+            | CliError::Apply(ApplyError::Plan(PlanError::Aws(e) | PlanError::Observe(ObserveError::Aws(e))))
+            | CliError::Destroy(DestroyError::Plan(PlanError::Aws(e) | PlanError::Observe(ObserveError::Aws(e))))
             | CliError::Status(
                 crate::status::StatusError::Aws(e) | crate::status::StatusError::Observe(ObserveError::Aws(e)),
-            ) => e,
-            _ => return None,
-        };
-        Some(aws.kind.hint())
+            ) => Some(e),
+            CliError::Apply(ApplyError::Locked(l)) | CliError::Destroy(DestroyError::Locked(l)) | CliError::Lock(l) => {
+                l.aws()
+            }
+            _ => None,
+        }
+    }
+
+    /// The exit code for this error: 130 (143) when Ctrl-C (SIGTERM) stopped the work,
+    /// else 1.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Interrupted { signal: Signal::Interrupt, .. } => 130,
+            CliError::Interrupted { signal: Signal::Terminate, .. } => 143,
+            _ => 1,
+        }
     }
 }
 
@@ -352,17 +438,38 @@ where
     if person == Some(false) {
         cli.interactive = Some(false);
         cli.colour = Some(false);
+        cli.signals = Some(false);
     }
+    init_logging(cli.global.verbose);
     match execute(&cli, build(cli.verb.knobs()), out, err) {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            if let Some(hint) = e.hint() {
-                let _ = writeln!(err, "hint: {hint}");
-            }
-            1
+            // One line: the cause, then what to do about it.
+            let _ = match e.hint() {
+                Some(hint) => writeln!(err, "error: {e} (hint: {hint})"),
+                None => writeln!(err, "error: {e}"),
+            };
+            e.exit_code()
         }
     }
+}
+
+/// Logs to standard error: warnings of ecs-kit; with `verbose`, debug logs of ecs-kit
+/// and the AWS SDK (a failure's full detail among them); `RUST_LOG`, when set, decides
+/// instead. A subscriber set already (by an embedding program) is kept.
+fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
+        _ if verbose => EnvFilter::new("warn,ecs_kit=debug,aws_config=debug"),
+        _ => EnvFilter::new("ecs_kit=warn"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose)
+        .without_time()
+        .try_init();
 }
 
 /// Parses `args` into a [`Cli`].
@@ -397,9 +504,71 @@ pub fn execute<K: Args>(
 /// [`execute`] with the AWS clients given (mocks, a fake, an emulator): `None` builds
 /// them from the environment when a verb needs them.
 ///
+/// A failed write to `out` never stops the work: writing stops, the verb goes on and
+/// its exit code is kept. A closed pipe (`plan --json | head -1`) is no error at all;
+/// another failure is a warning on `err` after apply, destroy or unlock, and
+/// [`CliError::Io`] after the verbs whose output is their product.
+///
 /// # Errors
 /// As [`execute`].
 pub fn execute_with<K: Args>(
+    cli: &Cli<K>,
+    stack: StackBuilder,
+    clients: Option<Clients>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let (mut out, mut err) = (Sink::new(out), Sink::new(err));
+    let result = execute_verb(cli, stack, clients, &mut out, &mut err);
+    match out.failed.take() {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            if matches!(cli.verb, Verb::Apply { .. } | Verb::Destroy { .. } | Verb::Unlock { .. }) {
+                let _ = writeln!(err, "warning: cannot write the output ({e}): stopped writing it; the work went on");
+                result
+            } else {
+                result.and(Err(CliError::Io(e)))
+            }
+        }
+        _ => result,
+    }
+}
+
+/// A writer that stops writing after its first failure and remembers it, so that a
+/// closed or failing output never stops the work.
+struct Sink<'a> {
+    inner: &'a mut dyn Write,
+    failed: Option<std::io::Error>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(inner: &'a mut dyn Write) -> Self {
+        Sink { inner, failed: None }
+    }
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed.is_none() {
+            match self.inner.write(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(e),
+                Err(e) => self.failed = Some(e),
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.failed.is_none() {
+            if let Err(e) = self.inner.flush() {
+                self.failed = Some(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn execute_verb<K: Args>(
     cli: &Cli<K>,
     stack: StackBuilder,
     clients: Option<Clients>,
@@ -416,6 +585,7 @@ pub fn execute_with<K: Args>(
     use std::io::IsTerminal;
     let colour = cli.colour.unwrap_or_else(|| colour_wanted(std::io::stdout().is_terminal()));
     let person = cli.interactive.unwrap_or_else(|| std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
+    let signals = if cli.signals.unwrap_or(true) { Stop::Signals } else { Stop::Never };
     let show_plan = |plan: &crate::plan::Plan, out: &mut dyn Write| -> std::io::Result<()> {
         let text = plan.render();
         out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())
@@ -490,7 +660,8 @@ pub fn execute_with<K: Args>(
                 stop_after: None,
             };
             let actions = crate::apply::step_actions(&plan);
-            let applied = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
+            let view = View { json: *json, person, colour, signals };
+            let applied = with_progress(&runtime, view, "apply", actions, out, err, |progress| async move {
                 crate::apply::apply(&stack, &clients, options, Some(&plan), &progress).await
             })?;
             finish("Apply", "done", &applied.report, "", *json, colour, out)
@@ -531,7 +702,8 @@ pub fn execute_with<K: Args>(
             };
             let approved: Vec<LogicalId> = doomed.iter().map(|r| r.id.clone()).collect();
             let actions = doomed.iter().map(|r| (r.id.clone(), "delete".to_owned())).collect();
-            let destroyed = with_progress(&runtime, *json, person, colour, actions, out, err, |progress| async move {
+            let view = View { json: *json, person, colour, signals };
+            let destroyed = with_progress(&runtime, view, "destroy", actions, out, err, |progress| async move {
                 crate::destroy::destroy(&stack, &clients, options, Some(&approved), &progress).await
             })?;
             finish("Destroy", "deleted", &destroyed.report, &kept_note, *json, colour, out)
@@ -544,6 +716,44 @@ pub fn execute_with<K: Args>(
             } else {
                 out.write_all(status.render().as_bytes())?;
             }
+            Ok(0)
+        }
+        Verb::Unlock { auto_approve, .. } => {
+            use crate::lock::LockError;
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let shown = match runtime.block_on(crate::lock::holder(&clients, &stack)) {
+                Ok(None) => {
+                    writeln!(out, "Stack {} is not locked.", stack.name)?;
+                    return Ok(0);
+                }
+                Ok(Some(holder)) => {
+                    writeln!(out, "Stack {} is locked by {holder}.", stack.name)?;
+                    Some(holder)
+                }
+                Err(LockError::Unreadable { parameter, value, .. }) => {
+                    writeln!(
+                        out,
+                        "The lock of stack {} ({parameter}) holds `{value}`, not an ecs-kit lock.",
+                        stack.name
+                    )?;
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            };
+            writeln!(
+                out,
+                "Break it only if that process is gone: an apply or destroy still running would then share the stack."
+            )?;
+            if !auto_approve && !confirm(person, "Break this lock?", err)? {
+                return Err(CliError::NotApproved("unlock"));
+            }
+            match &shown {
+                Some(holder) => runtime.block_on(crate::lock::break_lock(&clients, &stack, holder))?,
+                None => {
+                    runtime.block_on(crate::lock::force_break(&clients, &stack))?;
+                }
+            }
+            writeln!(out, "Unlocked stack {}.", stack.name)?;
             Ok(0)
         }
         Verb::Outputs { json, .. } => {
@@ -570,14 +780,89 @@ fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), Cl
     Ok(())
 }
 
-/// Runs `work` with a progress display, writing its lines to `out` (JSON) or `err`
-/// (people) as they come.
-#[allow(clippy::too_many_arguments)]
-fn with_progress<T, E, F, Fut>(
-    runtime: &tokio::runtime::Runtime,
+/// How apply and destroy show their progress, and what stops them.
+#[derive(Debug, Clone, Copy)]
+struct View {
     json: bool,
     person: bool,
     colour: bool,
+    signals: Stop,
+}
+
+/// What stops an apply or destroy early.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    /// Ctrl-C and SIGTERM.
+    Signals,
+    /// Nothing.
+    Never,
+    /// `Signal::Interrupt` once the fake cloud has seen the operation (tests).
+    #[cfg(test)]
+    After(&'static crate::testing::FakeCloud, &'static str),
+}
+
+impl Stop {
+    /// What stops the wait for the lock's release after a first stop: a second signal.
+    fn again(self) -> Stop {
+        match self {
+            Stop::Signals => Stop::Signals,
+            #[cfg(test)]
+            Stop::Never | Stop::After(..) => Stop::Never,
+            #[cfg(not(test))]
+            Stop::Never => Stop::Never,
+        }
+    }
+
+    /// Resolves when the work is to stop.
+    async fn wait(self) -> Signal {
+        match self {
+            Stop::Never => std::future::pending().await,
+            Stop::Signals => next_signal().await,
+            #[cfg(test)]
+            Stop::After(cloud, operation) => loop {
+                if cloud.call_log().iter().any(|op| op == operation) {
+                    break Signal::Interrupt;
+                }
+                tokio::task::yield_now().await;
+            },
+        }
+    }
+}
+
+/// The next Ctrl-C or SIGTERM; never, if they cannot be listened to.
+async fn next_signal() -> Signal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => match r {
+                Ok(()) => Signal::Interrupt,
+                Err(_) => std::future::pending().await,
+            },
+            _ = terminate.recv() => Signal::Terminate,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => Signal::Interrupt,
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// Runs `work` (the `verb`) with a progress display, writing its lines to `out` (JSON)
+/// or `err` (people) as they come. A failed write never stops the work (the writers
+/// are [`Sink`]s). When `view.signals` fires, the work is dropped where it is (as a
+/// crash would leave it), the stack lock released and [`CliError::Interrupted`]
+/// returned.
+fn with_progress<T, E, F, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    view: View,
+    verb: &'static str,
     actions: BTreeMap<LogicalId, String>,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -591,27 +876,42 @@ where
     use progress::Line;
     use std::io::IsTerminal;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let bars = person && std::io::stderr().is_terminal();
-    let display = progress::Progress::new(json, bars, colour, actions, tx);
-    let mut write = |line: Line| match line {
-        Line::Out(l) => writeln!(out, "{l}"),
-        Line::Err(l) => writeln!(err, "{l}"),
+    let bars = view.person && std::io::stderr().is_terminal();
+    let display = progress::Progress::new(view.json, bars, view.colour, actions, tx);
+    let mut write = |line: Line| {
+        let _ = match line {
+            Line::Out(l) => writeln!(out, "{l}"),
+            Line::Err(l) => writeln!(err, "{l}"),
+        };
     };
     let result = runtime.block_on(async {
-        let work = work(display);
-        tokio::pin!(work);
-        loop {
+        let mut work = Box::pin(work(display));
+        let mut stop = Box::pin(view.signals.wait());
+        let result = loop {
             tokio::select! {
-                result = &mut work => break result,
-                Some(line) = rx.recv() => write(line)?,
+                result = &mut work => break Ok(result),
+                Some(line) = rx.recv() => write(line),
+                signal = &mut stop => break Err(signal),
+            }
+        };
+        if result.is_err() {
+            // Dropping the work abandons its steps and releases the lock in the
+            // background; a second signal gives up waiting for that.
+            drop(work);
+            tokio::select! {
+                () = crate::lock::wait_for_releases() => {}
+                _ = view.signals.again().wait() => {}
             }
         }
-        .map_or_else(|e| Ok(Err(e)), |v| Ok::<_, std::io::Error>(Ok(v)))
-    })?;
+        result
+    });
     while let Ok(line) = rx.try_recv() {
-        write(line)?;
+        write(line);
     }
-    Ok(result?)
+    match result {
+        Ok(result) => Ok(result?),
+        Err(signal) => Err(CliError::Interrupted { verb, signal }),
+    }
 }
 
 /// The end of an apply or destroy: the summary line (or JSON object) and the exit code.
@@ -625,11 +925,12 @@ fn finish(
     out: &mut dyn Write,
 ) -> Result<u8, CliError> {
     let (done, failed, skipped) = tally(report);
+    let retries = report.retries();
     if json {
         writeln!(
             out,
             "{}",
-            serde_json::json!({"event": "summary", "done": done, "failed": failed, "skipped": skipped, "outcomes": report.outcomes})
+            serde_json::json!({"event": "summary", "done": done, "failed": failed, "skipped": skipped, "retries": retries, "outcomes": report.outcomes})
         )?;
     } else {
         let mut text = String::new();
@@ -638,7 +939,8 @@ fn finish(
                 let _ = write!(text, "\nfailed: {id}: {error}");
             }
         }
-        let _ = writeln!(text, "\n{verb}: {done} {done_word}, {failed} failed, {skipped} skipped{kept_note}.");
+        let retried = if retries > 0 { format!(", {retries} retries") } else { String::new() };
+        let _ = writeln!(text, "\n{verb}: {done} {done_word}, {failed} failed, {skipped} skipped{retried}{kept_note}.");
         out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())?;
     }
     if failed + skipped > 0 {
@@ -947,6 +1249,366 @@ mod tests {
         let fewer = Graph::from_stack(&crate::model::seed_without("products").build().unwrap()).unwrap();
         let d = desired_differences(&saved, &fewer);
         assert!(d.contains(&"service/products: no longer declared".to_owned()), "{d:?}");
+    }
+
+    /// A writer that fails every write after its first `ok` bytes with `kind`.
+    struct Failing {
+        ok: usize,
+        written: Vec<u8>,
+        kind: std::io::ErrorKind,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = self.ok.saturating_sub(self.written.len());
+            if room == 0 {
+                return Err(std::io::Error::new(self.kind, "the reader went away"));
+            }
+            let n = room.min(buf.len());
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Only the declaration's own warnings, if any.
+    fn quiet(err: &str) -> bool {
+        err.lines().all(|l| l.starts_with("warning: ") && !l.contains("cannot write"))
+    }
+
+    fn parsed(args: &[&str]) -> Cli<NoKnobs> {
+        let mut cli = parse::<NoKnobs, _, _>(std::iter::once("x").chain(args.iter().copied())).unwrap();
+        cli.interactive = Some(false);
+        cli.colour = Some(false);
+        cli.signals = Some(false);
+        cli
+    }
+
+    /// Runs `args` on the seed stack against `cloud`: the result, stdout as far as it
+    /// was written, and stderr.
+    fn on_cloud(
+        args: &[&str],
+        cloud: &crate::testing::FakeCloud,
+        out: &mut dyn Write,
+    ) -> (Result<u8, CliError>, String) {
+        let mut err = Vec::new();
+        let result = execute_with(&parsed(args), seed(), Some(cloud.clients()), out, &mut err);
+        (result, String::from_utf8(err).unwrap())
+    }
+
+    fn instant_cloud() -> crate::testing::FakeCloud {
+        crate::testing::FakeCloud::new("us-west-2").with_timing(crate::testing::Timing::instant())
+    }
+
+    fn holder(operation: &str) -> crate::lock::Holder {
+        crate::lock::Holder {
+            token: "0123456789abcdef0123456789abcdef".into(),
+            user: "ci".into(),
+            host: "runner-3".into(),
+            pid: 4242,
+            operation: operation.into(),
+            since: 1_764_620_496,
+            version: "0.1.0".into(),
+        }
+    }
+
+    /// Plants `holder` as the lock of the seed stack, as a killed process leaves it.
+    fn plant(cloud: &crate::testing::FakeCloud, holder: &crate::lock::Holder) {
+        cloud.set_parameter("/ecs-kit/mcsv-poc/lock", &serde_json::to_string(holder).unwrap());
+    }
+
+    /// Issue #10: retries are counted in the summary, human and JSON.
+    #[test]
+    fn the_summary_counts_the_retries() {
+        let cloud = instant_cloud();
+        cloud.fail("CreateVpc", crate::aws::ErrorKind::Throttled, 2);
+        cloud.fail("CreateLogGroup", crate::aws::ErrorKind::Unavailable, 1);
+        let mut out = Vec::new();
+        let (result, err) = on_cloud(&["apply", "--auto-approve"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0, "{err}");
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("0 failed, 0 skipped, 3 retries."), "{out}");
+        let cloud = instant_cloud();
+        cloud.fail("CreateVpc", crate::aws::ErrorKind::Throttled, 1);
+        let mut out = Vec::new();
+        let (result, err) = on_cloud(&["apply", "--auto-approve", "--json"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0, "{err}");
+        let summary = String::from_utf8(out).unwrap().lines().last().unwrap().to_owned();
+        let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        assert_eq!((summary["event"].as_str(), summary["retries"].as_u64()), (Some("summary"), Some(1)), "{summary}");
+    }
+
+    #[test]
+    fn plan_to_a_closed_pipe_ends_quietly_and_keeps_its_exit_code() {
+        let cloud = instant_cloud();
+        let mut out = Failing { ok: 100, written: Vec::new(), kind: std::io::ErrorKind::BrokenPipe };
+        let (result, err) = on_cloud(&["plan", "--json"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0, "{err}");
+        assert!(quiet(&err), "nothing about the closed pipe: {err}");
+        assert_eq!(out.written.len(), 100);
+        let mut out = Failing { ok: 0, written: Vec::new(), kind: std::io::ErrorKind::BrokenPipe };
+        let (result, err) = on_cloud(&["plan", "--detailed-exitcode"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 2, "{err}");
+        assert!(quiet(&err), "{err}");
+        // Another failure of the output of plan is an error: its output is its product.
+        let mut out = Failing { ok: 10, written: Vec::new(), kind: std::io::ErrorKind::Other };
+        let (result, _) = on_cloud(&["plan"], &cloud, &mut out);
+        let e = result.unwrap_err();
+        assert_eq!(e.to_string(), "cannot write the output: the reader went away");
+    }
+
+    #[test]
+    fn a_failing_output_never_stops_apply_or_destroy_half_way() {
+        let cloud = instant_cloud();
+        let stack = seed().build().unwrap();
+        let resources = Graph::from_stack(&stack).unwrap().resources().len();
+        // The plan is shown, then the output fails: the apply goes on to the end.
+        let mut out = Failing { ok: 500, written: Vec::new(), kind: std::io::ErrorKind::Other };
+        let (result, err) = on_cloud(&["apply", "--auto-approve"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0, "{err}");
+        assert_eq!(
+            err.matches(
+                "warning: cannot write the output (the reader went away): stopped writing it; the work went on"
+            )
+            .count(),
+            1,
+            "{err}"
+        );
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let plan = rt.block_on(stack.plan(&cloud.clients())).unwrap();
+        assert!(!plan.has_changes(), "every step ran: {}", plan.render());
+        assert_eq!(cloud.snapshot().count(crate::graph::ResourceType::Vpc), 1);
+        // JSON events to a closed pipe: quiet, and the destroy deletes everything.
+        let mut out = Failing { ok: 0, written: Vec::new(), kind: std::io::ErrorKind::BrokenPipe };
+        let (result, err) = on_cloud(&["destroy", "--auto-approve", "--delete-data", "--json"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0, "{err}");
+        assert!(!err.contains("error") && !err.contains("cannot write"), "{err}");
+        assert_eq!(cloud.snapshot().of_stack("mcsv-poc").count(), 0, "{} resources were applied", resources);
+        // A failed step still fails the run when the output is gone: the code is kept.
+        cloud.fail("CreateVpc", crate::aws::ErrorKind::Invalid, 1);
+        let mut out = Failing { ok: 0, written: Vec::new(), kind: std::io::ErrorKind::BrokenPipe };
+        let (result, _) = on_cloud(&["apply", "--auto-approve"], &cloud, &mut out);
+        assert!(matches!(result, Err(CliError::Failed { failed: 1, .. })), "{result:?}");
+        assert_eq!(cloud.parameter("/ecs-kit/mcsv-poc/lock"), None, "released after the failure");
+    }
+
+    fn writes(cloud: &crate::testing::FakeCloud) -> Vec<String> {
+        let reads = ["Describe", "List", "Get"];
+        cloud.call_log().into_iter().filter(|op| !reads.iter().any(|r| op.starts_with(r))).collect()
+    }
+
+    #[test]
+    fn apply_and_destroy_fail_at_once_while_another_holds_the_lock_and_plan_does_not_care() {
+        let cloud = instant_cloud();
+        let planted = serde_json::to_string(&holder("apply")).unwrap();
+        plant(&cloud, &holder("apply"));
+        cloud.clear_call_log();
+        let (result, err) = on_cloud(&["apply", "--auto-approve"], &cloud, &mut Vec::new());
+        let e = result.unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "stack mcsv-poc is locked by ci on runner-3 (process 4242, apply) since 2025-12-01T20:21:36Z, "
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("wait for that apply to finish, or if that process is gone, run `unlock`"), "{text}");
+        assert!(quiet(&err), "no step started: {err}");
+        assert_eq!(writes(&cloud), ["PutParameter"], "the refused lock write is the only write");
+        assert_eq!(cloud.snapshot().of_stack("mcsv-poc").count(), 0);
+        assert_eq!(cloud.parameter("/ecs-kit/mcsv-poc/lock").as_ref(), Some(&planted), "the holder's lock stays");
+        let (result, _) = on_cloud(&["plan", "--detailed-exitcode"], &cloud, &mut Vec::new());
+        assert_eq!(result.unwrap(), 2, "plan takes no lock");
+
+        // Once it is released, apply runs; a destroy meeting a lock deletes nothing.
+        let (result, _) = on_cloud(&["unlock", "--auto-approve"], &cloud, &mut Vec::new());
+        assert_eq!(result.unwrap(), 0);
+        let (result, err) = on_cloud(&["apply", "--auto-approve"], &cloud, &mut Vec::new());
+        assert_eq!(result.unwrap(), 0, "{err}");
+        let owned = cloud.snapshot().of_stack("mcsv-poc").count();
+        plant(&cloud, &holder("apply"));
+        cloud.clear_call_log();
+        let (result, _) = on_cloud(&["destroy", "--auto-approve", "--delete-data"], &cloud, &mut Vec::new());
+        let e = result.unwrap_err();
+        assert!(e.to_string().starts_with("stack mcsv-poc is locked by ci on runner-3 (process 4242, apply)"), "{e}");
+        assert_eq!(writes(&cloud), ["PutParameter"]);
+        assert_eq!(cloud.snapshot().of_stack("mcsv-poc").count(), owned, "nothing was deleted");
+    }
+
+    #[test]
+    fn unlock_shows_the_holder_and_refuses_without_a_terminal_unless_auto_approve() {
+        let cloud = instant_cloud();
+        let mut out = Vec::new();
+        let (result, _) = on_cloud(&["unlock"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0);
+        assert_eq!(String::from_utf8(out).unwrap(), "Stack mcsv-poc is not locked.\n");
+
+        plant(&cloud, &holder("destroy"));
+        let mut out = Vec::new();
+        let (result, _) = on_cloud(&["unlock"], &cloud, &mut out);
+        let e = result.unwrap_err();
+        assert!(matches!(e, CliError::NotApproved("unlock")), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "unlock needs confirmation: answer `yes` on a terminal, or pass --auto-approve; nothing was changed"
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.starts_with(
+                "Stack mcsv-poc is locked by ci on runner-3 (process 4242, destroy) since 2025-12-01T20:21:36Z, "
+            ),
+            "{out}"
+        );
+        assert!(cloud.parameter("/ecs-kit/mcsv-poc/lock").is_some(), "refused: the lock stays");
+
+        let mut out = Vec::new();
+        let (result, err) = on_cloud(&["unlock", "--auto-approve"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0, "{err}");
+        assert!(String::from_utf8(out).unwrap().ends_with("Unlocked stack mcsv-poc.\n"));
+        assert_eq!(cloud.parameter("/ecs-kit/mcsv-poc/lock"), None);
+
+        // Something ecs-kit did not write is shown as it is, and broken only when confirmed.
+        cloud.set_parameter("/ecs-kit/mcsv-poc/lock", "manual hold");
+        let mut out = Vec::new();
+        let (result, _) = on_cloud(&["unlock", "--auto-approve"], &cloud, &mut out);
+        assert_eq!(result.unwrap(), 0);
+        assert!(String::from_utf8(out).unwrap().contains("holds `manual hold`, not an ecs-kit lock"));
+        assert_eq!(cloud.parameter("/ecs-kit/mcsv-poc/lock"), None);
+    }
+
+    #[test]
+    fn ctrl_c_abandons_the_steps_in_flight_releases_the_lock_and_exits_130() {
+        let cloud: &'static crate::testing::FakeCloud = Box::leak(Box::new(instant_cloud()));
+        // The VPC's create hangs: the interruption comes while it is in flight.
+        cloud.set_latency_of("CreateVpc", std::time::Duration::from_secs(3600));
+        let stack = seed().build().unwrap();
+        let clients = cloud.clients();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let view = View { json: true, person: false, colour: false, signals: Stop::After(cloud, "CreateVpc") };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let result = with_progress(&runtime, view, "apply", BTreeMap::new(), &mut out, &mut err, |progress| {
+            let (stack, clients) = (stack.clone(), clients.clone());
+            async move { crate::apply::apply(&stack, &clients, Default::default(), None, &progress).await }
+        });
+        let e = result.map(|_| ()).unwrap_err();
+        assert!(matches!(e, CliError::Interrupted { verb: "apply", signal: Signal::Interrupt }), "{e}");
+        assert_eq!(e.exit_code(), 130);
+        assert_eq!(
+            e.to_string(),
+            "interrupted (Ctrl-C): apply stopped; the steps in flight were abandoned and the stack lock was \
+             released: run apply again to finish"
+        );
+        assert_eq!(cloud.parameter("/ecs-kit/mcsv-poc/lock"), None, "the lock was released before returning");
+        assert_eq!(cloud.snapshot().count(crate::graph::ResourceType::Vpc), 0, "the hanging create was abandoned");
+        // As after a crash, the next apply completes the stack.
+        cloud.set_latency_of("CreateVpc", std::time::Duration::ZERO);
+        let report = runtime.block_on(crate::apply::apply(&stack, &clients, Default::default(), None, &())).unwrap();
+        assert!(report.report.succeeded(), "{:#?}", report.report);
+        assert!(!runtime.block_on(stack.plan(&clients)).unwrap().has_changes());
+        assert_eq!(cloud.snapshot().count(crate::graph::ResourceType::Vpc), 1);
+    }
+
+    /// The AWS failures a person meets first, as the process prints them: one line
+    /// naming the cause and the fix; the SDK's detail only with `-v`. Each case runs
+    /// this test's own binary again with a controlled environment (no AWS variables,
+    /// no profile files, instance metadata off) and the arguments in
+    /// `ECS_KIT_TEST_CLI_ARGS`.
+    #[test]
+    #[cfg(feature = "aws")]
+    fn credential_profile_and_endpoint_failures_print_one_line_with_the_fix() {
+        if let Ok(args) = std::env::var("ECS_KIT_TEST_CLI_ARGS") {
+            let args: Vec<String> = serde_json::from_str(&args).unwrap();
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+            let code = run_from::<NoKnobs, _, _, _>(args, |_| seed(), &mut out, &mut err);
+            std::process::exit(i32::from(code));
+        }
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+        };
+        let dir = std::env::temp_dir().join(format!("ecs-kit-cli-errors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config");
+        std::fs::write(&config, "[profile other]\nregion = us-west-2\n").unwrap();
+        let credentials = dir.join("credentials");
+        std::fs::write(&credentials, "[other]\naws_access_key_id = x\naws_secret_access_key = y\n").unwrap();
+        let run = |args: &[&str], env: &[(&str, &str)]| -> (i32, String) {
+            let mut all = vec!["x", "--endpoint-url", closed.as_str()];
+            all.extend_from_slice(args);
+            let output = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "cli::tests::credential_profile_and_endpoint_failures_print_one_line_with_the_fix"])
+                .args(["--nocapture", "--test-threads=1", "-q"])
+                .env_clear()
+                .env("ECS_KIT_TEST_CLI_ARGS", serde_json::to_string(&all).unwrap())
+                .env("HOME", &dir)
+                .env("AWS_CONFIG_FILE", dir.join("none"))
+                .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .envs(env.iter().copied())
+                .output()
+                .unwrap();
+            let err = String::from_utf8(output.stderr).unwrap();
+            (output.status.code().unwrap_or(-1), err)
+        };
+        let one_line = |err: &str| -> String {
+            // The declaration's own warnings (`:latest` images) aside.
+            let lines: Vec<&str> =
+                err.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("warning: ")).collect();
+            assert_eq!(lines.len(), 1, "one line:\n{err}");
+            assert!(
+                !err.contains("DispatchFailure") && !err.contains("ConnectorError") && !err.contains("{ "),
+                "{err}"
+            );
+            lines[0].to_owned()
+        };
+
+        // No credentials anywhere.
+        let (code, err) = run(&["plan"], &[]);
+        assert_eq!(code, 1, "{err}");
+        let line = one_line(&err);
+        assert!(line.starts_with("error: "), "{line}");
+        assert!(
+            line.contains(": access denied (NoCredentials): no AWS credentials were found in the environment"),
+            "{line}"
+        );
+        assert!(line.ends_with("(hint: set AWS_PROFILE or pass --profile, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure` or `aws sso login`)"), "{line}");
+
+        // A profile that is not defined.
+        let config = config.to_str().unwrap();
+        let credentials = credentials.to_str().unwrap();
+        let files = [("AWS_CONFIG_FILE", config), ("AWS_SHARED_CREDENTIALS_FILE", credentials)];
+        let (code, err) = run(&["--profile", "nosuch", "plan"], &files);
+        assert_eq!(code, 1, "{err}");
+        let line = one_line(&err);
+        assert!(line.contains("(ProfileNotFound): the profile `nosuch` is not defined in ~/.aws/config or ~/.aws/credentials (hint: pass --profile"), "{line}");
+        let (code, err) = run(&["plan"], &[files[0], files[1], ("AWS_PROFILE", "nosuch")]);
+        assert_eq!(code, 1, "{err}");
+        assert!(one_line(&err).contains("the profile `nosuch` is not defined"), "{err}");
+
+        // Credentials, but nothing listens at the endpoint.
+        let keys = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
+        let (code, err) = run(&["plan"], &keys);
+        assert_eq!(code, 1, "{err}");
+        let line = one_line(&err);
+        assert!(
+            line.starts_with("error: ") && line.contains(": unavailable (Unreachable): cannot reach the endpoint: "),
+            "{line}"
+        );
+        assert!(line.to_lowercase().contains("connection refused"), "{line}");
+        assert!(line.ends_with("(hint: check the network connection, and the endpoint (--endpoint-url or AWS_ENDPOINT_URL) if one is set, then run again; apply resumes)"), "{line}");
+
+        // -v adds the SDK's own detail.
+        let (code, err) = run(&["-v", "plan"], &keys);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.lines().count() > 1, "{err}");
+        assert!(err.contains("AWS call failed: dispatch failure"), "{err}");
+        let last = err.lines().last().unwrap();
+        assert!(last.starts_with("error: ") && last.contains("unavailable (Unreachable)"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

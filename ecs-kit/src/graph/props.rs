@@ -2,6 +2,10 @@
 //!
 //! Field names follow the AWS API in snake_case. A value known only once another
 //! resource exists is a [`RefOr::Ref`], serialized `{"ref": ID, "attr": ATTR}`.
+//!
+//! The properties of the types that grow with new features (load balancing, ECS, the
+//! launch template, the Auto Scaling group, the file system) are `#[non_exhaustive]`:
+//! read their fields freely; a new field is not a breaking change.
 
 use std::collections::BTreeMap;
 
@@ -214,6 +218,7 @@ pub struct MetadataOptions {
 
 /// `ec2:launch-template`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LaunchTemplateProps {
     /// Template name.
     pub launch_template_name: String,
@@ -265,6 +270,7 @@ pub struct InstanceProfileProps {
 
 /// `autoscaling:group`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AutoScalingGroupProps {
     /// Group name.
     pub auto_scaling_group_name: String,
@@ -307,6 +313,7 @@ pub struct ManagedScaling {
 
 /// `ecs:capacity-provider`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CapacityProviderProps {
     /// Name.
     pub name: String,
@@ -333,6 +340,7 @@ pub struct StrategyItem {
 
 /// `ecs:cluster` with its capacity provider association.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClusterProps {
     /// Cluster name.
     pub cluster_name: String,
@@ -346,6 +354,7 @@ pub struct ClusterProps {
 
 /// `efs:file-system`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileSystemProps {
     /// Creation token (identity).
     pub creation_token: String,
@@ -407,6 +416,7 @@ pub struct AccessPointProps {
 
 /// `elbv2:load-balancer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadBalancerProps {
     /// Name (≤ 32).
     pub name: String,
@@ -448,6 +458,7 @@ pub struct TargetHealthCheck {
 
 /// `elbv2:target-group`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupProps {
     /// Name (≤ 32).
     pub name: String,
@@ -467,6 +478,7 @@ pub struct TargetGroupProps {
 
 /// `elbv2:listener`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListenerProps {
     /// The load balancer.
     pub load_balancer_arn: RefOr<String>,
@@ -501,6 +513,7 @@ pub struct Redirect {
 
 /// `elbv2:listener-rule`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListenerRuleProps {
     /// The listener.
     pub listener_arn: RefOr<String>,
@@ -584,6 +597,7 @@ pub struct MountPoint {
 
 /// The task's one container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ContainerDefinition {
     /// Container name (the service name).
     pub name: String,
@@ -631,6 +645,7 @@ pub struct Volume {
 
 /// `ecs:task-definition` (a change registers a new revision).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskDefinitionProps {
     /// Family.
     pub family: String,
@@ -650,6 +665,7 @@ pub struct TaskDefinitionProps {
 
 /// The service's place behind the load balancer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceLoadBalancer {
     /// Target group.
     pub target_group_arn: RefOr<String>,
@@ -670,6 +686,7 @@ pub struct DeploymentCircuitBreaker {
 
 /// Deployment configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeploymentConfiguration {
     /// Minimum healthy percent.
     pub minimum_healthy_percent: u32,
@@ -701,6 +718,7 @@ pub enum CountOwner {
 
 /// `ecs:service`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProps {
     /// Service name.
     pub service_name: String,

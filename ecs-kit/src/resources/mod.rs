@@ -366,6 +366,31 @@ pub(crate) struct Cx<'a> {
     pub waits: Waits,
     /// The live cluster's name, if any.
     pub cluster: Option<&'a str>,
+    /// Whether the step ran before and failed: a create without a client token looks
+    /// for the object its earlier attempt may have made before making another.
+    pub retrying: bool,
+}
+
+/// A live resource of `resource`'s id from what a describe found.
+pub(crate) fn live_from(resource: &Resource, found: Found<Properties>) -> LiveResource {
+    LiveResource {
+        id: resource.id.clone(),
+        resource_type: resource.resource_type,
+        aws_id: found.id,
+        arn: found.arn,
+        state: found.state,
+        properties: found.props,
+        tags: found.tags,
+        attrs: found.attrs,
+    }
+}
+
+impl Cx<'_> {
+    /// The filters finding the object that `resource`'s earlier attempt made: the
+    /// stack's and the logical id's tags, which EC2 sets at creation.
+    pub(crate) fn made_earlier(&self, resource: &Resource) -> Vec<Filter> {
+        vec![Filter::tag(STACK_TAG, self.stack), Filter::tag(crate::model::ID_TAG, resource.id.as_str())]
+    }
 }
 
 /// One resource type: its schema, normalisation and verbs. `Props` is its variant of
@@ -407,6 +432,13 @@ pub(crate) trait Kind: Send + Sync + 'static {
     /// what the stack's other live objects stand for (`index`: physical value ->
     /// references). Taggable types carry theirs in the `ecs-kit:id` tag.
     fn identify(_found: &Found<Self::Props>, _graph: &Graph, _index: &PhysicalIndex) -> Option<LogicalId> {
+        None
+    }
+
+    /// What AWS lets only one object hold at a time besides its logical id (a rule's
+    /// priority on its listener, a name): a new resource with the key of one no longer
+    /// declared is created only once that one is deleted.
+    fn unique_key(_props: &Self::Props) -> Option<String> {
         None
     }
 
@@ -481,6 +513,13 @@ macro_rules! dispatch {
                         .collect();
                     Ok(Read { found, conflicts: read.conflicts, services: read.services })
                 })*
+            }
+        }
+
+        /// What only one object of its type can hold at a time (see [`Kind::unique_key`]).
+        pub(crate) fn unique_key(props: &Properties) -> Option<(ResourceType, String)> {
+            match props {
+                $(Properties::$pv(p) => <$kind as Kind>::unique_key(p).map(|k| (ResourceType::$variant, k)),)*
             }
         }
 
@@ -567,6 +606,23 @@ pub(crate) fn resolve_value(value: &mut serde_json::Value, known: &Known) -> Res
     }
 }
 
+/// Replaces the references in `value` whose physical value `known` has; the others
+/// (to objects not made yet) stay references.
+pub(crate) fn resolve_where_known(value: &mut serde_json::Value, known: &Known) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) if map.len() == 2 && map.contains_key("ref") && map.contains_key("attr") => {
+            let mut resolved = value.clone();
+            if resolve_value(&mut resolved, known).is_ok() {
+                *value = resolved;
+            }
+        }
+        Value::Object(map) => map.values_mut().for_each(|v| resolve_where_known(v, known)),
+        Value::Array(items) => items.iter_mut().for_each(|v| resolve_where_known(v, known)),
+        _ => {}
+    }
+}
+
 /// `resource`'s properties with every reference replaced by its physical value.
 ///
 /// # Errors
@@ -591,11 +647,15 @@ fn resolve_live(live: &LiveResource, known: &Known) -> Result<Properties, StepEr
 /// consistency, a new role not yet usable) are worth another attempt; the rest is final.
 /// The hint stays with the text: it is the message when retries run out.
 pub(crate) fn step_error(e: AwsError) -> StepError {
-    let hinted = format!("{e} (hint: {})", e.kind.hint());
+    // A client token reused with other parameters stays so: no retry helps.
+    if e.code.as_deref() == Some("IdempotentParameterMismatch") {
+        return StepError::Fatal(format!("{e} (hint: {})", ErrorKind::Invalid.hint()));
+    }
+    let hinted = format!("{e} (hint: {})", e.hint());
     match e.kind {
-        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict | ErrorKind::NotFound => {
-            StepError::Retryable(hinted)
-        }
+        ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Conflict => StepError::Retryable(hinted),
+        // Eventual consistency hides fresh objects for seconds, not minutes.
+        ErrorKind::NotFound => StepError::Missing(hinted),
         ErrorKind::NotYetUsable => StepError::Retryable(e.to_string()),
         _ => StepError::Fatal(hinted),
     }

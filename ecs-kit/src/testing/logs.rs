@@ -121,4 +121,26 @@ impl SsmApi for Fake {
         let s = self.begin("ssm", "GetParameter").await?;
         Ok(s.parameters.get(&name).cloned())
     }
+
+    async fn put_parameter(&self, name: String, value: String, overwrite: bool) -> AwsResult<()> {
+        let mut s = self.begin("ssm", "PutParameter").await?;
+        if value.is_empty() {
+            return Err(aws_error("ssm", "PutParameter", "ValidationException", "Value must not be empty."));
+        }
+        if !overwrite && s.parameters.contains_key(&name) {
+            return Err(aws_error(
+                "ssm",
+                "PutParameter",
+                "ParameterAlreadyExists",
+                "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
+            ));
+        }
+        s.parameters.insert(name, value);
+        Ok(())
+    }
+
+    async fn delete_parameter(&self, name: String) -> AwsResult<bool> {
+        let mut s = self.begin("ssm", "DeleteParameter").await?;
+        Ok(s.parameters.remove(&name).is_some())
+    }
 }

@@ -157,6 +157,8 @@ pub(crate) struct Meta {
 struct Fault {
     kind: ErrorKind,
     remaining: u32,
+    /// AWS's code, when not the usual one of `kind`.
+    code: Option<&'static str>,
 }
 
 /// Everything the fake holds, behind one lock.
@@ -313,7 +315,7 @@ impl Fake {
         s.advance();
         if let Some(queue) = s.faults.get_mut(operation) {
             if let Some(fault) = queue.front_mut() {
-                let kind = fault.kind;
+                let (kind, given) = (fault.kind, fault.code);
                 fault.remaining -= 1;
                 if fault.remaining == 0 {
                     queue.pop_front();
@@ -329,6 +331,7 @@ impl Fake {
                     ErrorKind::NotYetUsable => "InvalidParameterValue",
                     ErrorKind::Other => "InjectedFault",
                 };
+                let code = given.unwrap_or(code);
                 let mut e = AwsError::new(kind, service, operation, "injected by the fake cloud").with_code(code);
                 e.kind = kind;
                 return Err(e);
@@ -408,7 +411,16 @@ impl FakeCloud {
     /// anything (throttling: [`ErrorKind::Throttled`]; a 5xx: [`ErrorKind::Unavailable`]).
     pub fn fail(&self, operation: &str, kind: ErrorKind, times: u32) {
         if times > 0 {
-            let fault = Fault { kind, remaining: times };
+            let fault = Fault { kind, remaining: times, code: None };
+            self.fake.lock().faults.entry(operation.to_owned()).or_default().push_back(fault);
+        }
+    }
+
+    /// The next `times` calls of `operation` time out, as the SDK reports a request that
+    /// got no answer in time ([`ErrorKind::Unavailable`], code `RequestTimeout`).
+    pub fn time_out(&self, operation: &str, times: u32) {
+        if times > 0 {
+            let fault = Fault { kind: ErrorKind::Unavailable, remaining: times, code: Some("RequestTimeout") };
             self.fake.lock().faults.entry(operation.to_owned()).or_default().push_back(fault);
         }
     }
@@ -440,6 +452,12 @@ impl FakeCloud {
     /// Sets the SSM parameter `name` (e.g. a newer AMI).
     pub fn set_parameter(&self, name: &str, value: &str) {
         self.fake.lock().parameters.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// The SSM parameter `name` (e.g. a stack's lock, `/ecs-kit/<stack>/lock`), if set.
+    #[must_use]
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.fake.lock().parameters.get(name).cloned()
     }
 
     /// Every call so far, by AWS operation name, in order.

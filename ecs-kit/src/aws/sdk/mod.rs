@@ -117,19 +117,101 @@ impl Clients {
     }
 }
 
-/// Maps an SDK error to a classified [`AwsError`], keeping AWS's code and message.
+/// Maps an SDK error to a classified [`AwsError`], keeping AWS's code and message. A
+/// failure before AWS answered (no credentials, an unknown profile, an unreachable
+/// endpoint, a timeout) gets one of the codes [`AwsError::NO_CREDENTIALS`], ... and a
+/// one-line message; the SDK's full detail is logged at `debug` level (`-v`).
 pub(crate) fn sdk_error<E>(service: &str, operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    tracing::debug!(service, operation, "AWS call failed: {}", DisplayErrorContext(&err));
     let status = err.raw_response().map(|r| r.status().as_u16());
-    let code = err.code().map(str::to_owned);
-    let message = err.message().map(str::to_owned).or_else(|| Some(DisplayErrorContext(&err).to_string()));
-    let kind = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
-        _ => ErrorKind::classify_message(code.as_deref(), status, message.as_deref().unwrap_or_default()),
+    let (kind, code, message) = match &err {
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+            let code = err.code().map(str::to_owned);
+            let message = err.message().map(str::to_owned).or_else(|| Some(causes(&err)));
+            let kind = ErrorKind::classify_message(code.as_deref(), status, message.as_deref().unwrap_or_default());
+            (kind, code, message)
+        }
+        SdkError::TimeoutError(_) => {
+            (ErrorKind::Unavailable, Some(AwsError::TIMED_OUT.to_owned()), Some("the call timed out".to_owned()))
+        }
+        _ => {
+            let (kind, code, message) = before_aws(&err);
+            (kind, code.map(str::to_owned), Some(message))
+        }
     };
     AwsError { kind, service: service.to_owned(), operation: operation.to_owned(), code, message }
+}
+
+/// The kind, ecs-kit code and one-line message of a failure before AWS answered.
+fn before_aws(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, Option<&'static str>, String) {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    let chain = || std::iter::successors(Some(err), |e| e.source());
+    if let Some(credentials) = chain().find_map(|e| e.downcast_ref::<CredentialsError>()) {
+        return match credentials {
+            CredentialsError::CredentialsNotLoaded(_) => {
+                // The chain's error keeps each provider's reason only in its debug form.
+                let detail = format!("{credentials:?}");
+                match profile_not_defined(&detail) {
+                    Some(profile) => (
+                        ErrorKind::AccessDenied,
+                        Some(AwsError::PROFILE_NOT_FOUND),
+                        format!("the profile `{profile}` is not defined in ~/.aws/config or ~/.aws/credentials"),
+                    ),
+                    None => (
+                        ErrorKind::AccessDenied,
+                        Some(AwsError::NO_CREDENTIALS),
+                        "no AWS credentials were found in the environment, the profile files, SSO or an instance \
+                         or container role"
+                            .to_owned(),
+                    ),
+                }
+            }
+            CredentialsError::ProviderTimedOut(_) => {
+                (ErrorKind::Unavailable, Some(AwsError::TIMED_OUT), "loading the AWS credentials timed out".to_owned())
+            }
+            _ => (
+                ErrorKind::AccessDenied,
+                Some(AwsError::CREDENTIALS_FAILED),
+                format!("the AWS credentials could not be loaded: {}", causes(credentials)),
+            ),
+        };
+    }
+    let connector = chain().find_map(|e| e.downcast_ref::<ConnectorError>());
+    if connector.is_some_and(ConnectorError::is_timeout) {
+        return (ErrorKind::Unavailable, Some(AwsError::TIMED_OUT), "the call timed out".to_owned());
+    }
+    match connector {
+        Some(c) if c.is_io() => (
+            ErrorKind::Unavailable,
+            Some(AwsError::UNREACHABLE),
+            format!("cannot reach the endpoint: {}", chain().last().map(ToString::to_string).unwrap_or_default()),
+        ),
+        _ => (ErrorKind::Unavailable, None, causes(err)),
+    }
+}
+
+/// The profile named in the credentials chain's "profile `NAME` was not defined".
+fn profile_not_defined(detail: &str) -> Option<&str> {
+    let rest = &detail[detail.find("profile `")? + "profile `".len()..];
+    let (name, after) = rest.split_once('`')?;
+    after.starts_with(" was not defined").then_some(name)
+}
+
+/// An error and its sources, `: `-separated, without the SDK's debug dump; a source
+/// that only repeats its parent's text is left out.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in std::iter::successors(Some(err), |e| e.source()) {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
 }
 
 /// `Result::map_err` into [`sdk_error`]: `.await.map_err(err("ec2", "CreateVpc"))?`.
@@ -173,8 +255,81 @@ mod tests {
         let err = rt.block_on(clients.logs.describe_log_groups("/x".into())).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unavailable, "{err}");
         assert_eq!(err.operation, "DescribeLogGroups");
+        // One line naming the cause, not the SDK's debug dump.
+        assert_eq!(err.code.as_deref(), Some(AwsError::UNREACHABLE), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("logs DescribeLogGroups: unavailable (Unreachable): cannot reach the endpoint: "),
+            "{text}"
+        );
+        assert!(text.to_lowercase().contains("connection refused"), "{text}");
+        assert!(
+            !text.contains('\n') && !text.contains("DispatchFailure") && !text.contains("ConnectorError"),
+            "{text}"
+        );
+        assert!(err.hint().contains("--endpoint-url"));
         let calls = clients.calls.snapshot();
         assert_eq!(calls.len(), 1, "{calls:?}");
         assert_eq!(calls[0].operation, "DescribeLogGroups");
+    }
+
+    /// A credentials provider that fails as `make` says.
+    #[derive(Debug)]
+    struct Failing(fn() -> aws_credential_types::provider::error::CredentialsError);
+
+    impl aws_credential_types::provider::ProvideCredentials for Failing {
+        fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err((self.0)()))
+        }
+    }
+
+    fn failing_call(make: fn() -> aws_credential_types::provider::error::CredentialsError) -> AwsError {
+        let config = SdkConfig::builder()
+            .region(Region::new("us-west-2"))
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(Failing(make)))
+            .build();
+        let clients = Clients::from_config(&config);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(clients.ssm.get_parameter("/x".into())).unwrap_err()
+    }
+
+    #[test]
+    fn credential_failures_name_their_cause_in_one_line() {
+        use aws_credential_types::provider::error::CredentialsError;
+        let e = failing_call(|| CredentialsError::not_loaded("no providers in chain provided credentials"));
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::AccessDenied, Some(AwsError::NO_CREDENTIALS)), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "ssm GetParameter: access denied (NoCredentials): no AWS credentials were found in the environment, \
+             the profile files, SSO or an instance or container role"
+        );
+        assert!(!e.kind.is_transient(), "a missing credential is not retried");
+
+        let e = failing_call(|| {
+            CredentialsError::not_loaded("profile `staging` was not defined: could not find source profile")
+        });
+        assert_eq!(e.code.as_deref(), Some(AwsError::PROFILE_NOT_FOUND), "{e}");
+        assert!(
+            e.to_string().ends_with("the profile `staging` is not defined in ~/.aws/config or ~/.aws/credentials"),
+            "{e}"
+        );
+
+        let e = failing_call(|| CredentialsError::provider_error("the SSO session has expired"));
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::AccessDenied, Some(AwsError::CREDENTIALS_FAILED)), "{e}");
+        assert!(e.to_string().contains("the AWS credentials could not be loaded: "), "{e}");
+        assert!(e.to_string().contains("the SSO session has expired"), "{e}");
+        assert!(e.hint().contains("aws sso login"));
+    }
+
+    #[test]
+    fn the_profile_name_is_read_from_the_chain_detail() {
+        assert_eq!(profile_not_defined("x: profile `dev-1` was not defined: y"), Some("dev-1"));
+        assert_eq!(profile_not_defined("profile `dev` had no credentials"), None);
+        assert_eq!(profile_not_defined("nothing"), None);
     }
 }

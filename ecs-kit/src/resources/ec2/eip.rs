@@ -22,7 +22,13 @@ impl Kind for Eip {
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, _p: EipProps) -> Result<Physical, StepError> {
-        let id = cx.clients.ec2.allocate_address(r.tags.clone()).await.map_err(step_error)?;
+        let ec2 = &cx.clients.ec2;
+        let earlier =
+            if cx.retrying { ec2.describe_addresses(cx.made_earlier(r)).await.map_err(step_error)? } else { vec![] };
+        let id = match earlier.into_iter().next() {
+            Some(made) => made.id,
+            None => ec2.allocate_address(r.tags.clone()).await.map_err(step_error)?,
+        };
         Ok(Physical { id, name: Some(r.name.clone()), ..Physical::default() })
     }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::aws::AwsError;
 use crate::graph::props::InternetGatewayProps;
-use crate::graph::Resource;
+use crate::graph::{RefOr, Resource};
 use crate::resources::LiveResource;
 use crate::resources::{gone_ok, lit, step_error, Cx, Kind, Physical, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
@@ -23,8 +23,18 @@ impl Kind for InternetGateway {
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: InternetGatewayProps) -> Result<Physical, StepError> {
         let ec2 = &cx.clients.ec2;
-        let id = ec2.create_internet_gateway(r.tags.clone()).await.map_err(step_error)?;
-        ec2.attach_internet_gateway(id.clone(), lit(&p.vpc_id)?).await.map_err(step_error)?;
+        let earlier = if cx.retrying {
+            ec2.describe_internet_gateways(cx.made_earlier(r)).await.map_err(step_error)?
+        } else {
+            vec![]
+        };
+        let (id, attached) = match earlier.into_iter().next() {
+            Some(made) => (made.id, made.props.vpc_id == RefOr::Value(lit(&p.vpc_id)?)),
+            None => (ec2.create_internet_gateway(r.tags.clone()).await.map_err(step_error)?, false),
+        };
+        if !attached {
+            ec2.attach_internet_gateway(id.clone(), lit(&p.vpc_id)?).await.map_err(step_error)?;
+        }
         Ok(Physical { id, name: Some(r.name.clone()), ..Physical::default() })
     }
 
@@ -43,7 +53,15 @@ impl Kind for InternetGateway {
         let id = live.aws_id.clone();
         if let Ok(vpc) = lit(&p.vpc_id) {
             if !vpc.is_empty() {
-                gone_ok(cx.clients.ec2.detach_internet_gateway(id.clone(), vpc).await)?;
+                // Detached already by an earlier attempt of this step: that is done.
+                let detached = cx.clients.ec2.detach_internet_gateway(id.clone(), vpc).await;
+                gone_ok(detached.or_else(|e| {
+                    if e.code.as_deref() == Some("Gateway.NotAttached") {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                }))?;
             }
         }
         gone_ok(cx.clients.ec2.delete_internet_gateway(id).await)

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
-use crate::aws::AwsError;
+use crate::aws::{AwsError, ErrorKind, Filter};
 use crate::graph::props::{Route, RouteTableProps, RouteTarget};
-use crate::graph::Resource;
+use crate::graph::{Properties, Resource};
 use crate::resources::LiveResource;
 use crate::resources::{client_token, gone_ok, lit, lits, shown, step_error, Cx, Kind, Physical, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
@@ -45,11 +45,36 @@ impl Kind for RouteTable {
         let ec2 = &cx.clients.ec2;
         let (token, _) = client_token(cx.stack, r, &p);
         let id = ec2.create_route_table(lit(&p.vpc_id)?, token, r.tags.clone()).await.map_err(step_error)?;
-        for route in p.routes {
-            ec2.create_route(id.clone(), route).await.map_err(step_error)?;
-        }
-        for subnet in &p.subnet_ids {
-            ec2.associate_route_table(id.clone(), lit(subnet)?).await.map_err(step_error)?;
+        let subnets = lits(&p.subnet_ids)?;
+        let filled = async {
+            for route in p.routes.clone() {
+                ec2.create_route(id.clone(), route).await?;
+            }
+            for subnet in subnets {
+                ec2.associate_route_table(id.clone(), subnet).await?;
+            }
+            Ok::<(), crate::aws::AwsError>(())
+        };
+        match filled.await {
+            // A retried create (the token gave back the table an earlier attempt made,
+            // partly filled): converge it from what it holds.
+            Err(e) if e.kind == ErrorKind::AlreadyExists || e.code.as_deref() == Some("Resource.AlreadyAssociated") => {
+                let filter = vec![Filter::new("route-table-id", [id.clone()])];
+                let found = ec2.describe_route_tables(filter).await.map_err(step_error)?;
+                let Some(have) = found.into_iter().next() else { return Err(step_error(e)) };
+                let live = LiveResource {
+                    id: r.id.clone(),
+                    resource_type: r.resource_type,
+                    aws_id: id.clone(),
+                    arn: None,
+                    state: None,
+                    properties: Properties::RouteTable(have.props.clone()),
+                    tags: have.tags,
+                    attrs: have.attrs,
+                };
+                Self::update(cx, r, &live, p, have.props).await?;
+            }
+            other => other.map_err(step_error)?,
         }
         Ok(Physical { id, name: Some(r.name.clone()), ..Physical::default() })
     }

@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
+use crate::aws::Found;
 use crate::graph::props::{Peer, SecurityGroupProps, SecurityGroupRule};
-use crate::graph::Resource;
+use crate::graph::{Properties, Resource};
+use crate::resources::live_from;
 use crate::resources::LiveResource;
 use crate::resources::{gone_ok, lit, shown, step_error, Cx, Kind, Physical, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
@@ -72,6 +74,23 @@ impl Kind for SecurityGroup {
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: SecurityGroupProps) -> Result<Physical, StepError> {
         let ec2 = &cx.clients.ec2;
+        if cx.retrying {
+            // The group an earlier attempt made (its name is taken): converge its rules.
+            if let Some(made) = ec2.describe_security_groups(cx.made_earlier(r)).await.map_err(step_error)?.pop() {
+                let have = made.props.clone();
+                let id = made.id.clone();
+                let found = Found {
+                    id: made.id,
+                    arn: made.arn,
+                    state: made.state,
+                    props: Properties::SecurityGroup(made.props),
+                    tags: made.tags,
+                    attrs: made.attrs,
+                };
+                Self::update(cx, r, &live_from(r, found), p, have).await?;
+                return Ok(Physical { id, name: Some(r.name.clone()), ..Physical::default() });
+            }
+        }
         let id = ec2
             .create_security_group(p.group_name, p.description, lit(&p.vpc_id)?, r.tags.clone())
             .await

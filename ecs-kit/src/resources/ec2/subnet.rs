@@ -52,7 +52,13 @@ impl Kind for Subnet {
             p.availability_zone = AvailabilityZone::Name(zone.clone());
         }
         let public = p.map_public_ip_on_launch;
-        let id = cx.clients.ec2.create_subnet(p, r.tags.clone()).await.map_err(step_error)?;
+        let ec2 = &cx.clients.ec2;
+        let earlier =
+            if cx.retrying { ec2.describe_subnets(cx.made_earlier(r)).await.map_err(step_error)? } else { vec![] };
+        let id = match earlier.into_iter().next() {
+            Some(made) => made.id,
+            None => ec2.create_subnet(p, r.tags.clone()).await.map_err(step_error)?,
+        };
         if public {
             cx.clients.ec2.modify_subnet_public_ip(id.clone(), true).await.map_err(step_error)?;
         }

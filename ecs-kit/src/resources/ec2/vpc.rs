@@ -27,7 +27,12 @@ impl Kind for Vpc {
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: VpcProps) -> Result<Physical, StepError> {
         let ec2 = &cx.clients.ec2;
-        let id = ec2.create_vpc(p.clone(), r.tags.clone()).await.map_err(step_error)?;
+        let earlier =
+            if cx.retrying { ec2.describe_vpcs(cx.made_earlier(r)).await.map_err(step_error)? } else { vec![] };
+        let id = match earlier.into_iter().next() {
+            Some(made) => made.id,
+            None => ec2.create_vpc(p.clone(), r.tags.clone()).await.map_err(step_error)?,
+        };
         ec2.modify_vpc_dns(id.clone(), p.enable_dns_support, p.enable_dns_hostnames).await.map_err(step_error)?;
         Ok(Physical { id, name: Some(r.name.clone()), ..Physical::default() })
     }

@@ -25,8 +25,17 @@ impl Kind for CapacityProvider {
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: CapacityProviderProps) -> Result<Physical, StepError> {
-        let provider = p.name.clone();
-        let arn = cx.clients.ecs.create_capacity_provider(p, r.tags.clone()).await.map_err(step_error)?;
+        let (ecs, provider) = (&cx.clients.ecs, p.name.clone());
+        let arn = match ecs.create_capacity_provider(p, r.tags.clone()).await {
+            // A retry after an answer that was lost: ours if it carries the stack's tag.
+            Err(e) if e.kind == crate::aws::ErrorKind::AlreadyExists => {
+                let found = ecs.describe_capacity_providers(vec![provider.clone()]).await.map_err(step_error)?;
+                let found = found.into_iter().find(|f| !crate::resources::is_gone(f.state.as_deref()));
+                crate::resources::adopt(e.clone(), found.as_ref().map(|f| &f.tags), cx.stack)?;
+                found.and_then(|f| f.arn).ok_or_else(|| StepError::Retryable(e.to_string()))?
+            }
+            other => other.map_err(step_error)?,
+        };
         Ok(Physical { id: provider.clone(), arn: Some(arn), name: Some(provider), dns_name: None })
     }
 

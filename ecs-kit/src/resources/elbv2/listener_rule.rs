@@ -37,6 +37,11 @@ impl Kind for ListenerRule {
         Ok(read)
     }
 
+    /// A priority is unique on its listener.
+    fn unique_key(p: &ListenerRuleProps) -> Option<String> {
+        Some(format!("{} {}", serde_json::to_string(&p.listener_arn).unwrap_or_default(), p.priority))
+    }
+
     async fn create(cx: &Cx<'_>, r: &Resource, p: ListenerRuleProps) -> Result<Physical, StepError> {
         let arn = cx.clients.elb.create_rule(p, r.tags.clone()).await.map_err(step_error)?;
         Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })

@@ -3,11 +3,13 @@
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
+use crate::aws::ErrorKind;
 use crate::graph::props::InstanceProfileProps;
+use crate::graph::RefOr;
 use crate::graph::Resource;
 use crate::graph::ResourceType;
 use crate::resources::LiveResource;
-use crate::resources::{gone_ok, lit, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{adopt, gone_ok, lit, step_error, Cx, Kind, Physical, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
@@ -28,8 +30,21 @@ impl Kind for InstanceProfile {
     async fn create(cx: &Cx<'_>, r: &Resource, p: InstanceProfileProps) -> Result<Physical, StepError> {
         let iam = &cx.clients.iam;
         let name = p.instance_profile_name.clone();
-        let arn = iam.create_instance_profile(name.clone(), p.path, r.tags.clone()).await.map_err(step_error)?;
-        iam.add_role_to_instance_profile(name.clone(), lit(&p.role_name)?).await.map_err(step_error)?;
+        let role = lit(&p.role_name)?;
+        let (arn, holds) = match iam.create_instance_profile(name.clone(), p.path, r.tags.clone()).await {
+            // A retry after the profile was made (adding its role failed): ours if tagged.
+            Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                let found = iam.get_instance_profile(name.clone()).await.map_err(step_error)?;
+                adopt(e.clone(), found.as_ref().map(|f| &f.tags), cx.stack)?;
+                let Some(found) = found else { return Err(StepError::Retryable(e.to_string())) };
+                (found.arn.unwrap_or_default(), found.props.role_name)
+            }
+            other => (other.map_err(step_error)?, RefOr::Value(String::new())),
+        };
+        // A profile holds one role: add it unless the earlier attempt did.
+        if holds != RefOr::Value(role.clone()) {
+            iam.add_role_to_instance_profile(name.clone(), role).await.map_err(step_error)?;
+        }
         Ok(Physical { id: name, arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
     }
 
