@@ -145,3 +145,28 @@ fn two_applies_started_at_once_one_runs_the_other_fails_at_once_naming_the_holde
     let lock = runtime.block_on(clients().ssm.get_parameter(format!("/ecs-kit/{name}/lock"))).unwrap();
     assert_eq!(lock, None, "destroy released its lock");
 }
+
+/// Issue #10: an apply from nothing stopped as a crash would stop it (running steps
+/// abandoned where they are, the rest not started) at several points, then applied
+/// again: one copy of everything, nothing left to change, the lock released.
+#[test]
+fn an_apply_stopped_at_any_point_is_completed_by_the_next_with_one_copy_of_everything() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for k in [3, 12, 25] {
+        let name = unique_stack(&format!("crash-{k}"));
+        let stack = seed(&name, IMAGE).build().unwrap();
+        let aws = clients();
+        let options = ecs_kit::apply::ApplyOptions { stop_after: Some(k), ..Default::default() };
+        let stopped = runtime.block_on(ecs_kit::apply::apply(&stack, &aws, options, None, &())).unwrap();
+        assert!(!stopped.report.succeeded(), "stopped after {k} steps: {:#?}", stopped.report);
+        let (code, out, err) = run(&["apply", "--auto-approve"], seed(&name, IMAGE));
+        assert_eq!(code, 0, "after a stop at {k}:\n{out}{err}");
+        assert_eq!(network_counts(&name), declared_counts(&name), "after a stop at {k}");
+        let (code, out, err) = run(&["plan", "--detailed-exitcode"], seed(&name, IMAGE));
+        assert_eq!(code, 0, "after a stop at {k}:\n{out}{err}");
+        let lock = runtime.block_on(aws.ssm.get_parameter(format!("/ecs-kit/{name}/lock"))).unwrap();
+        assert_eq!(lock, None, "after a stop at {k}");
+        let (code, out, err) = run(&["destroy", "--auto-approve", "--delete-data"], seed(&name, IMAGE));
+        assert_eq!(code, 0, "{out}{err}");
+    }
+}
