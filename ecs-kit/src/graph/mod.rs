@@ -35,7 +35,7 @@ use crate::model::Stack;
 macro_rules! resource_types {
     ($($variant:ident = $name:literal, $pv:ident($props:ident) => $kind:path;)*) => {
         /// The closed set of resource types, named as in every JSON output (`ec2:vpc`, ...).
-        /// The list is [`crate::resources`]' registry.
+        /// The list is the registry of the internal `resources` module.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum ResourceType {
             $(
