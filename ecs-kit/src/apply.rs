@@ -183,7 +183,7 @@ fn steps(graph: &Graph, live: &LiveStack, changed: &BTreeMap<LogicalId, Change>)
 }
 
 /// A new resource that takes what only one object can hold at a time (a rule's
-/// priority, a name) from one no longer declared is created once that one is deleted;
+/// priority) from one no longer declared is created once that one is deleted;
 /// those deletes go first. Returns their ids.
 fn free_unique_keys(
     steps: &mut [Step<Work>],

@@ -439,9 +439,11 @@ pub(crate) trait Kind: Send + Sync + 'static {
         None
     }
 
-    /// What AWS lets only one object hold at a time besides its logical id (a rule's
-    /// priority on its listener, a name): a new resource with the key of one no longer
-    /// declared is created only once that one is deleted.
+    /// What AWS lets only one object hold at a time that two logical ids can want (a
+    /// rule's priority on its listener, derived from its path): a new resource with the
+    /// key of one no longer declared is created only once that one is deleted, and that
+    /// delete goes first. Only for objects AWS deletes whatever still uses them (names
+    /// derive from logical ids, so they do not collide).
     fn unique_key(_props: &Self::Props) -> Option<String> {
         None
     }

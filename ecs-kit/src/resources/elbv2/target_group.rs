@@ -59,11 +59,6 @@ impl Kind for TargetGroup {
         Ok(read)
     }
 
-    /// Names are unique in the region.
-    fn unique_key(p: &TargetGroupProps) -> Option<String> {
-        Some(p.name.clone())
-    }
-
     async fn create(cx: &Cx<'_>, r: &Resource, p: TargetGroupProps) -> Result<Physical, StepError> {
         let arn = cx.clients.elb.create_target_group(p, r.tags.clone()).await.map_err(step_error)?;
         Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })

@@ -45,11 +45,6 @@ impl Kind for Role {
         Ok(read)
     }
 
-    /// Names are unique in the account.
-    fn unique_key(p: &RoleProps) -> Option<String> {
-        Some(p.role_name.clone())
-    }
-
     async fn create(cx: &Cx<'_>, r: &Resource, p: RoleProps) -> Result<Physical, StepError> {
         let iam = &cx.clients.iam;
         let role = p.role_name.clone();

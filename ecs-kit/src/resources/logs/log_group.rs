@@ -37,11 +37,6 @@ impl Kind for LogGroup {
         Ok(read)
     }
 
-    /// Names are unique in the region.
-    fn unique_key(p: &LogGroupProps) -> Option<String> {
-        Some(p.log_group_name.clone())
-    }
-
     async fn create(cx: &Cx<'_>, r: &Resource, p: LogGroupProps) -> Result<Physical, StepError> {
         let logs = &cx.clients.logs;
         let group = p.log_group_name.clone();
