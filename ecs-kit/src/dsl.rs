@@ -696,6 +696,7 @@ pub struct Service {
     pub(crate) max_percent: Option<u32>,
     pub(crate) circuit_breaker: Option<CircuitBreaker>,
     pub(crate) tags: Vec<(String, String)>,
+    pub(crate) image_owner: crate::graph::props::ImageOwner,
 }
 
 impl Service {
@@ -723,13 +724,28 @@ impl Service {
             max_percent: None,
             circuit_breaker: None,
             tags: Vec::new(),
+            image_owner: crate::graph::props::ImageOwner::Stack,
         }
     }
 
-    /// The image to run (replaces the one given to [`Service::new`]).
+    /// The image to run, owned by the stack (replaces the one given to
+    /// [`Service::new`], and an [`Service::external_image`]): every apply deploys it.
     #[must_use]
     pub fn image(mut self, image: impl Into<String>) -> Self {
         self.image = image.into();
+        self.image_owner = crate::graph::props::ImageOwner::Stack;
+        self
+    }
+
+    /// The image to start with; afterwards a pipeline owns the image (CI registers and
+    /// deploys new ones) and ecs-kit keeps whatever image the service runs, so an apply
+    /// that changes something else never reverts an image CI deployed. The plan says
+    /// which image it keeps. A later [`Service::image`] (the `--image` knob) gives the
+    /// image back to the stack for that run.
+    #[must_use]
+    pub fn external_image(mut self, initial: impl Into<String>) -> Self {
+        self.image = initial.into();
+        self.image_owner = crate::graph::props::ImageOwner::Pipeline;
         self
     }
 

@@ -62,12 +62,15 @@ pub mod diff;
 pub mod dsl;
 pub mod graph;
 pub mod lock;
+pub mod logs;
 pub mod model;
 pub mod observe;
 pub mod plan;
 pub(crate) mod resources;
+pub mod rollback;
 pub mod status;
 pub mod testing;
+pub mod verify;
 pub mod walk;
 
 pub use dsl::{

@@ -63,6 +63,8 @@ pub enum Operation {
     Apply,
     /// A destroy.
     Destroy,
+    /// A rollback of services to earlier revisions.
+    Rollback,
 }
 
 impl Operation {
@@ -72,6 +74,7 @@ impl Operation {
         match self {
             Operation::Apply => "apply",
             Operation::Destroy => "destroy",
+            Operation::Rollback => "rollback",
         }
     }
 }

@@ -45,6 +45,24 @@ pub struct Plan {
     /// stable attributes; see [`digest`]): apply refuses an approved or saved plan when
     /// the fresh one's differs. Empty for a plan made without reading AWS.
     pub live_digest: String,
+    /// Values kept as they are live because someone else owns them (an image a
+    /// pipeline deploys), with why; absent from JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
+}
+
+/// A value the plan keeps as it is live, because the declaration hands it to someone
+/// else (a pipeline's image).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    /// The resource.
+    pub id: crate::graph::LogicalId,
+    /// The field (`image`).
+    pub field: String,
+    /// The value kept.
+    pub value: String,
+    /// Why, and what to do to change it.
+    pub reason: String,
 }
 
 impl Plan {
@@ -61,7 +79,7 @@ impl Plan {
                 Action::NoOp => {}
             }
         }
-        Plan { stack, changes, summary, conflicts, live_digest: String::new() }
+        Plan { stack, changes, summary, conflicts, live_digest: String::new(), kept: Vec::new() }
     }
 
     /// Whether applying would change anything.
@@ -96,6 +114,9 @@ impl Plan {
             for f in &c.fields {
                 let _ = writeln!(out, "        {}: {} -> {}", f.path, short(&f.old), short(&f.new));
             }
+        }
+        for k in &self.kept {
+            let _ = writeln!(out, "{:>3} {:<30} keeps {} {} ({})", "=", k.id.as_str(), k.field, k.value, k.reason);
         }
         for c in &self.conflicts {
             let _ = writeln!(out, "\nconflict: {} ({}): {}", c.id, c.resource_type, c.reason);
@@ -165,8 +186,9 @@ pub(crate) struct Prepared {
 
 /// Observes, resolves the apply-time values the diff needs, and diffs.
 pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared, PlanError> {
-    let graph = Graph::from_stack(stack)?;
+    let mut graph = Graph::from_stack(stack)?;
     let live = observe(stack, clients).await?;
+    let kept = crate::resources::keep_pipeline_images(&mut graph, &live, clients).await?;
     let mut context = Context::default();
     if matches!(stack.network.zones, Zones::Count(_)) {
         context.zones = crate::aws::retry_transient(|| clients.ec2.describe_availability_zones()).await?;
@@ -177,6 +199,7 @@ pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared
     }
     let mut plan = Plan::new(stack.name.clone(), diff(&graph, &live, &context), live.conflicts.clone());
     plan.live_digest = digest(&live);
+    plan.kept = kept;
     Ok(Prepared { graph, live, context, plan })
 }
 

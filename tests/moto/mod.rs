@@ -6,6 +6,7 @@ mod harness;
 mod https;
 mod lock;
 mod observe;
+mod ops;
 mod plan;
 mod security;
 mod update;

@@ -600,6 +600,38 @@ pub trait LogsApi: Send + Sync {
     async fn tag_resource(&self, arn: String, tags: Tags) -> AwsResult<()>;
     /// Removes tags from a log group, by ARN.
     async fn untag_resource(&self, arn: String, keys: Vec<String>) -> AwsResult<()>;
+    /// One page of the events of log group `group`, every stream interleaved, oldest
+    /// first, from `start_ms` (epoch milliseconds) on and matching the CloudWatch filter
+    /// `pattern` when given (FilterLogEvents); `next_token` continues a page.
+    async fn filter_log_events(
+        &self,
+        group: String,
+        start_ms: Option<i64>,
+        pattern: Option<String>,
+        next_token: Option<String>,
+    ) -> AwsResult<LogPage>;
+}
+
+/// One CloudWatch Logs event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEvent {
+    /// Its id, unique in the log group.
+    pub id: String,
+    /// When, in milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// The stream it was written to (one per task with the awslogs driver).
+    pub stream: String,
+    /// The line.
+    pub message: String,
+}
+
+/// A page of [`LogsApi::filter_log_events`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// Events, oldest first.
+    pub events: Vec<LogEvent>,
+    /// The token of the next page, if any.
+    pub next_token: Option<String>,
 }
 
 /// Every AWS client the engine uses, as trait objects: real adapters

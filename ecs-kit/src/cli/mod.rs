@@ -183,6 +183,59 @@ pub enum Verb<K: Args> {
         #[command(flatten)]
         knobs: K,
     },
+    /// Put services (all when none are named) back on the task definition revision they
+    /// ran before their last deploy, and wait until they are stable; shows what it will
+    /// do and asks first. The declaration is unchanged: the next plan shows the
+    /// difference.
+    Rollback {
+        /// The services to roll back (default: every declared service).
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        /// Roll back without asking; required without a terminal.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Services rolled back at once.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        parallelism: usize,
+        /// Longest wait for a service to be stable, and longest retrying, e.g. `90s`, `20m`.
+        #[arg(long, default_value = "15m", value_name = "DURATION")]
+        timeout: humantime::Duration,
+        /// Machine-readable: the targets, then one JSON event per line, then the summary, on stdout.
+        #[arg(long)]
+        json: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
+    /// Check against AWS, changing nothing, that the deployed stack can run: roles and
+    /// their trust, secrets and their permissions, log groups, target group ports.
+    /// Exits 1 when a check fails.
+    Verify {
+        /// One JSON object: {"stack", "checks": [{"name", "ok", "reason"}], "passed", "failed", "skipped"}.
+        #[arg(long)]
+        json: bool,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
+    /// A service's CloudWatch log lines across its tasks, oldest first.
+    Logs {
+        /// The service.
+        #[arg(value_name = "SERVICE")]
+        service: String,
+        /// How far back to start, e.g. `10m`, `1h`, `2d`.
+        #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::logs::parse_since)]
+        since: std::time::Duration,
+        /// Keep printing new lines as they come, until Ctrl-C.
+        #[arg(short, long)]
+        follow: bool,
+        /// Only lines matching this CloudWatch filter pattern (a word, or a "quoted phrase").
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// The program's own flags.
+        #[command(flatten)]
+        knobs: K,
+    },
     /// Break the stack's lock left by an apply or destroy that was killed: shows who
     /// holds it and asks first.
     Unlock {
@@ -206,6 +259,9 @@ impl<K: Args> Verb<K> {
             | Verb::Destroy { knobs, .. }
             | Verb::Status { knobs, .. }
             | Verb::Outputs { knobs, .. }
+            | Verb::Rollback { knobs, .. }
+            | Verb::Verify { knobs, .. }
+            | Verb::Logs { knobs, .. }
             | Verb::Unlock { knobs, .. } => knobs,
         }
     }
@@ -309,6 +365,12 @@ pub enum CliError {
     /// Reading or breaking the stack lock failed (`unlock`).
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// `rollback` could not start, or its lock is held.
+    #[error(transparent)]
+    Rollback(#[from] crate::rollback::RollbackError),
+    /// `logs` failed.
+    #[error(transparent)]
+    Logs(#[from] crate::logs::LogsError),
     /// Ctrl-C or SIGTERM stopped an apply or destroy.
     #[error("{signal}: {verb} stopped; the steps in flight were abandoned and the stack lock was released: run {verb} again to finish")]
     Interrupted {
@@ -364,9 +426,12 @@ impl CliError {
             | CliError::Status(
                 crate::status::StatusError::Aws(e) | crate::status::StatusError::Observe(ObserveError::Aws(e)),
             ) => Some(e),
-            CliError::Apply(ApplyError::Locked(l)) | CliError::Destroy(DestroyError::Locked(l)) | CliError::Lock(l) => {
-                l.aws()
-            }
+            CliError::Apply(ApplyError::Locked(l))
+            | CliError::Destroy(DestroyError::Locked(l))
+            | CliError::Lock(l)
+            | CliError::Rollback(crate::rollback::RollbackError::Locked(l)) => l.aws(),
+            CliError::Rollback(crate::rollback::RollbackError::Aws(e))
+            | CliError::Logs(crate::logs::LogsError::Aws(e)) => Some(e),
             _ => None,
         }
     }
@@ -522,7 +587,14 @@ pub fn execute_with<K: Args>(
     let result = execute_verb(cli, stack, clients, &mut out, &mut err);
     match out.failed.take() {
         Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            if matches!(cli.verb, Verb::Apply { .. } | Verb::Destroy { .. } | Verb::Unlock { .. }) {
+            if matches!(
+                cli.verb,
+                Verb::Apply { .. }
+                    | Verb::Destroy { .. }
+                    | Verb::Unlock { .. }
+                    | Verb::Rollback { .. }
+                    | Verb::Logs { .. }
+            ) {
                 let _ = writeln!(err, "warning: cannot write the output ({e}): stopped writing it; the work went on");
                 result
             } else {
@@ -754,6 +826,89 @@ fn execute_verb<K: Args>(
                 }
             }
             writeln!(out, "Unlocked stack {}.", stack.name)?;
+            Ok(0)
+        }
+        Verb::Rollback { services, auto_approve, parallelism, timeout, json, .. } => {
+            // Unknown services are refused before any AWS call.
+            crate::rollback::check_names(&stack, services)?;
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let targets = runtime.block_on(crate::rollback::targets(&stack, &clients, services))?;
+            if *json {
+                writeln!(out, "{}", serde_json::json!({"event": "targets", "rollback": targets}))?;
+            } else {
+                let mut text = format!("Roll back stack {}:\n\n", stack.name);
+                for t in &targets {
+                    let _ = writeln!(text, "{}", t.render());
+                }
+                let _ = writeln!(
+                    text,
+                    "\nRollback: {} service(s) to roll back. The declaration is unchanged: the next plan shows the difference.",
+                    targets.len()
+                );
+                out.write_all(if colour { paint_plan(&text) } else { text }.as_bytes())?;
+            }
+            if !auto_approve && !confirm(person, "Roll these services back?", err)? {
+                return Err(CliError::NotApproved("rollback"));
+            }
+            let options = crate::rollback::RollbackOptions {
+                parallelism: *parallelism,
+                waits: crate::apply::Waits { timeout: **timeout, ..Default::default() },
+                retry: crate::walk::RetryPolicy { budget: **timeout, ..Default::default() },
+            };
+            let actions = targets.iter().map(|t| (t.id.clone(), "rollback".to_owned())).collect();
+            let view = View { json: *json, person, colour, signals };
+            let report = with_progress(&runtime, view, "rollback", actions, out, err, |progress| async move {
+                crate::rollback::rollback(&stack, &clients, targets, options, &progress).await
+            })?;
+            finish("Rollback", "rolled back", &report, "", *json, colour, out)
+        }
+        Verb::Verify { json, .. } => {
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let verification = runtime.block_on(crate::verify::verify(&stack, &clients))?;
+            if *json {
+                json_out(out, &verification)?;
+            } else {
+                out.write_all(verification.render().as_bytes())?;
+            }
+            Ok(u8::from(!verification.ok()))
+        }
+        Verb::Logs { service, since, follow, filter, .. } => {
+            let group = crate::logs::group_of(&stack, service)?;
+            let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let missing = |e: crate::aws::AwsError| -> CliError {
+                if e.kind == crate::aws::ErrorKind::NotFound {
+                    crate::logs::LogsError::NoGroup { service: service.clone(), group: group.clone() }.into()
+                } else {
+                    crate::logs::LogsError::Aws(e).into()
+                }
+            };
+            let mut cursor = crate::logs::Cursor::since(Some(*since));
+            let filter = filter.as_deref();
+            if *follow {
+                let stop = async move {
+                    signals.wait().await;
+                };
+                runtime
+                    .block_on(crate::logs::follow(
+                        &clients,
+                        &group,
+                        &mut cursor,
+                        filter,
+                        crate::logs::POLL,
+                        stop,
+                        |e| {
+                            let _ = writeln!(out, "{}", crate::logs::render(e));
+                            let _ = out.flush();
+                        },
+                    ))
+                    .map_err(missing)?;
+            } else {
+                let events =
+                    runtime.block_on(crate::logs::read(&clients, &group, &mut cursor, filter)).map_err(missing)?;
+                for e in &events {
+                    writeln!(out, "{}", crate::logs::render(e))?;
+                }
+            }
             Ok(0)
         }
         Verb::Outputs { json, .. } => {

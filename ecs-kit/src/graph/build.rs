@@ -935,6 +935,7 @@ fn ecs_service(
                 mount_points,
             }],
             volumes,
+            image_owner: service.image_owner,
         }),
         tags,
     );

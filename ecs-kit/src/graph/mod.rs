@@ -248,6 +248,12 @@ impl Graph {
         self.resources.iter().find(|r| r.id.as_str() == id)
     }
 
+    /// The resource with id `id`, to change: the plan resolves in it values someone
+    /// else owns (a pipeline's image).
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Resource> {
+        self.resources.iter_mut().find(|r| r.id.as_str() == id)
+    }
+
     /// How many resources of each type.
     #[must_use]
     pub fn count_by_type(&self) -> BTreeMap<ResourceType, usize> {

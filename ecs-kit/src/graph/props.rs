@@ -661,6 +661,30 @@ pub struct TaskDefinitionProps {
     pub container_definitions: Vec<ContainerDefinition>,
     /// Volumes.
     pub volumes: Vec<Volume>,
+    /// Who owns the container's image (declared, not read back; absent in JSON when
+    /// the stack owns it).
+    #[serde(default, skip_serializing_if = "ImageOwner::is_stack")]
+    pub image_owner: ImageOwner,
+}
+
+/// Who owns a service's image.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageOwner {
+    /// ecs-kit deploys the declared image on every apply.
+    #[default]
+    Stack,
+    /// A pipeline deploys images: ecs-kit keeps the one the service runs (the declared
+    /// one is the first).
+    Pipeline,
+}
+
+impl ImageOwner {
+    /// Whether the stack owns it.
+    #[must_use]
+    pub fn is_stack(&self) -> bool {
+        *self == ImageOwner::Stack
+    }
 }
 
 /// The service's place behind the load balancer.

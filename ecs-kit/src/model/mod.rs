@@ -302,8 +302,10 @@ pub struct DeploymentSpec {
 pub struct ServiceSpec {
     /// Service name (also the container name).
     pub name: String,
-    /// Full image reference.
+    /// Full image reference (the initial one when a pipeline owns the image).
     pub image: String,
+    /// Who owns the image: the stack, or a pipeline (then the image the service runs is kept).
+    pub image_owner: crate::graph::props::ImageOwner,
     /// Container port.
     pub port: u16,
     /// Desired count and its owner.

@@ -777,6 +777,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
     ServiceSpec {
         name: s.name.clone(),
         image: s.image.clone(),
+        image_owner: s.image_owner,
         port: s.port,
         desired_count: s.count.unwrap_or(DesiredCount::Fixed(1)),
         cpu,

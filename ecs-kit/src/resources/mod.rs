@@ -91,6 +91,8 @@ macro_rules! registry {
 }
 pub(crate) use registry;
 
+pub(crate) use ecs::task_definition::keep_pipeline_images;
+
 /// How AWS tags a type: which API sets and removes its tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tagging {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use super::{aws_error, merge_tags, push, remove_tags, visible, Fake, FakeResource, Meta};
-use crate::aws::{AwsResult, Found, LogsApi, SsmApi, Tags};
+use crate::aws::{AwsResult, Found, LogEvent, LogPage, LogsApi, SsmApi, Tags};
 use crate::graph::props::LogGroupProps;
 use crate::graph::ResourceType;
 
@@ -20,6 +20,8 @@ pub(crate) struct Group {
     arn: String,
     retention: Option<u32>,
     meta: Meta,
+    /// Events in the order they were written.
+    events: Vec<LogEvent>,
 }
 
 /// Log groups by name.
@@ -79,7 +81,7 @@ impl LogsApi for Fake {
         }
         let arn = self.arn("logs", &format!("log-group:{name}"));
         let meta = s.meta(OP, tags);
-        s.logs.groups.insert(name, Group { arn, retention: None, meta });
+        s.logs.groups.insert(name, Group { arn, retention: None, meta, events: Vec::new() });
         Ok(())
     }
 
@@ -112,6 +114,67 @@ impl LogsApi for Fake {
         let mut s = self.begin(SERVICE, OP).await?;
         remove_tags(&mut s.logs.by_arn(&arn).ok_or_else(|| missing(OP))?.meta.tags, &keys);
         Ok(())
+    }
+
+    /// Pages of [`LOG_PAGE`] events; a filter matches lines containing every one of
+    /// its terms (a quoted term as a whole).
+    async fn filter_log_events(
+        &self,
+        group: String,
+        start_ms: Option<i64>,
+        pattern: Option<String>,
+        next_token: Option<String>,
+    ) -> AwsResult<LogPage> {
+        const OP: &str = "FilterLogEvents";
+        let s = self.begin(SERVICE, OP).await?;
+        let g = s.logs.groups.get(&group).ok_or_else(|| missing(OP))?;
+        let terms = pattern.as_deref().map(terms).unwrap_or_default();
+        let mut events: Vec<&LogEvent> = g
+            .events
+            .iter()
+            .filter(|e| start_ms.is_none_or(|t| e.timestamp_ms >= t))
+            .filter(|e| terms.iter().all(|t| e.message.contains(t.as_str())))
+            .collect();
+        events.sort_by_key(|e| e.timestamp_ms);
+        let skip: usize = next_token
+            .as_deref()
+            .map_or(Ok(0), str::parse)
+            .map_err(|_| err(OP, "InvalidParameterException", "The specified nextToken is invalid."))?;
+        let page: Vec<LogEvent> = events.iter().skip(skip).take(LOG_PAGE).map(|e| (*e).clone()).collect();
+        let next = (skip + page.len() < events.len()).then(|| (skip + page.len()).to_string());
+        Ok(LogPage { events: page, next_token: next })
+    }
+}
+
+/// Events per page of the fake's FilterLogEvents (AWS: up to 10,000 or 1 MB).
+pub(crate) const LOG_PAGE: usize = 50;
+
+/// The terms of a filter pattern: words, or phrases in double quotes.
+fn terms(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, part) in pattern.split('"').enumerate() {
+        if i % 2 == 1 {
+            out.push(part.to_owned());
+        } else {
+            out.extend(part.split_whitespace().map(str::to_owned));
+        }
+    }
+    out.retain(|t| !t.is_empty());
+    out
+}
+
+impl LogsState {
+    /// Appends a line to `stream` of `group` at `timestamp_ms`, as a task's log driver
+    /// does; `false` when the group does not exist.
+    pub fn put(&mut self, group: &str, stream: &str, timestamp_ms: i64, message: &str, serial: u64) -> bool {
+        let Some(g) = self.groups.get_mut(group) else { return false };
+        g.events.push(LogEvent {
+            id: format!("{serial:056}"),
+            timestamp_ms,
+            stream: stream.to_owned(),
+            message: message.to_owned(),
+        });
+        true
     }
 }
 

@@ -449,6 +449,14 @@ impl FakeCloud {
         self.fake.lock().failing_services.remove(name);
     }
 
+    /// Writes a line to stream `stream` of log group `group` at `timestamp_ms` (epoch
+    /// milliseconds), as a task's log driver does; `false` when the group does not exist.
+    pub fn put_log_line(&self, group: &str, stream: &str, timestamp_ms: i64, message: &str) -> bool {
+        let mut s = self.fake.lock();
+        let serial = s.next();
+        s.logs.put(group, stream, timestamp_ms, message, serial)
+    }
+
     /// Sets the SSM parameter `name` (e.g. a newer AMI).
     pub fn set_parameter(&self, name: &str, value: &str) {
         self.fake.lock().parameters.insert(name.to_owned(), value.to_owned());

@@ -714,7 +714,7 @@ fn cases() -> Vec<Case> {
             "disagrees with the stack's region us-west-2: a stack lives in one region",
         ),
         a("unknown flag", &["x", "plan", "--bogus"], "--bogus", "unexpected argument"),
-        a("no verb", &["x"], "Usage: x [OPTIONS] <COMMAND>", "plan     Show what apply would change"),
+        a("no verb", &["x"], "Usage: x [OPTIONS] <COMMAND>", "plan      Show what apply would change"),
         a(
             "--timeout that is no duration",
             &["x", "apply", "--timeout", "forever"],

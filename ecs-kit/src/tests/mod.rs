@@ -4,4 +4,5 @@
 
 mod bad_input;
 mod https;
+mod ops;
 mod security;

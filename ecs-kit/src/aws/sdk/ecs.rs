@@ -13,8 +13,9 @@ use crate::aws::{
 };
 use crate::graph::props::{
     CapacityProviderProps, ClusterProps, ContainerDefinition, CountOwner, DeploymentCircuitBreaker,
-    DeploymentConfiguration, EfsVolume, EnvVar, LogConfiguration, ManagedScaling, MountPoint, PlacementStrategy,
-    PortMapping, RefOr, SecretVar, ServiceLoadBalancer, ServiceProps, StrategyItem, TaskDefinitionProps, Volume,
+    DeploymentConfiguration, EfsVolume, EnvVar, ImageOwner, LogConfiguration, ManagedScaling, MountPoint,
+    PlacementStrategy, PortMapping, RefOr, SecretVar, ServiceLoadBalancer, ServiceProps, StrategyItem,
+    TaskDefinitionProps, Volume,
 };
 
 const SERVICE: &str = "ecs";
@@ -238,6 +239,7 @@ fn task_definition_props(td: &ecs::TaskDefinition) -> TaskDefinitionProps {
                 })
             })
             .collect(),
+        image_owner: ImageOwner::Stack,
     }
 }
 
@@ -1153,6 +1155,7 @@ mod tests {
                     iam: "ENABLED".into(),
                 },
             }],
+            image_owner: ImageOwner::Stack,
         }
     }
 

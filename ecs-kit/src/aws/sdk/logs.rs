@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
 
 use super::{err, tag_pairs};
-use crate::aws::{AwsResult, Found, LogsApi, Tags};
+use crate::aws::{AwsResult, Found, LogEvent, LogPage, LogsApi, Tags};
 use crate::graph::props::LogGroupProps;
 
 const SERVICE: &str = "logs";
@@ -111,6 +111,37 @@ impl LogsApi for LogsSdk {
             .await
             .map_err(err(SERVICE, "UntagResource"))?;
         Ok(())
+    }
+
+    async fn filter_log_events(
+        &self,
+        group: String,
+        start_ms: Option<i64>,
+        pattern: Option<String>,
+        next_token: Option<String>,
+    ) -> AwsResult<LogPage> {
+        let out = self
+            .client
+            .filter_log_events()
+            .log_group_name(group)
+            .set_start_time(start_ms)
+            .set_filter_pattern(pattern)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(err(SERVICE, "FilterLogEvents"))?;
+        let mut events: Vec<LogEvent> = out
+            .events()
+            .iter()
+            .map(|e| LogEvent {
+                id: e.event_id().unwrap_or_default().to_owned(),
+                timestamp_ms: e.timestamp().unwrap_or_default(),
+                stream: e.log_stream_name().unwrap_or_default().to_owned(),
+                message: e.message().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        events.sort_by_key(|e| e.timestamp_ms);
+        Ok(LogPage { events, next_token: out.next_token().map(str::to_owned) })
     }
 }
 

@@ -52,7 +52,7 @@ async fn update_service(cx: &Cx<'_>, p: &ServiceProps, desired_count: Option<u32
 /// Waits until the service is stable (one deployment, running == desired), failing on a
 /// circuit-breaker rollback (rollout FAILED, or the service moved off the task
 /// definition deployed), with its events. New ECS events are noted as they arrive.
-async fn wait_stable(
+pub(crate) async fn wait_stable(
     cx: &Cx<'_>,
     cluster: &str,
     service: &str,
