@@ -10,6 +10,9 @@
 //! | `status` | `--json` |
 //! | `outputs` | `--json` |
 //! | `unlock` | `--auto-approve` |
+//! | `rollback [SERVICE...]` | `--auto-approve`, `--parallelism N` (10), `--timeout D` (15m), `--json` |
+//! | `verify` | `--json` |
+//! | `logs SERVICE` | `--since D` (10m), `--follow`, `--filter TEXT` |
 //!
 //! Global flags: `--region`, `--profile`, `--endpoint-url` (and the standard `AWS_*`
 //! variables), `-v`/`--verbose` (the SDK's own detail of a failure, and debug logs;
@@ -28,6 +31,12 @@
 //! `--auto-approve`; without a terminal it refuses), breaks it. A closed standard
 //! output (`plan --json | head -1`) ends quietly; during apply or destroy a failed write
 //! stops the writing, never the work.
+//!
+//! `rollback` puts services back on the revision they ran before their last deploy
+//! ([`crate::rollback`]): it shows what it will do, asks like apply and holds the lock.
+//! `verify` checks the deployed stack with read calls only ([`crate::verify`]) and exits
+//! 1 when a check fails. `logs` prints a service's CloudWatch lines ([`crate::logs`]);
+//! `--follow` polls until Ctrl-C (then exits 0).
 //! Progress is live bars on a terminal, timestamped lines elsewhere, and JSON lines with
 //! `--json`; colour only on a terminal without `NO_COLOR`. [`StackKnobs`] are the seed
 //! template's CI variables as flags with `ECS_KIT_*` fallbacks.

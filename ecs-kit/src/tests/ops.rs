@@ -160,7 +160,7 @@ fn rollback_puts_a_service_back_on_the_revision_before_its_last_deploy() {
     assert!(cloud.call_log().is_empty(), "{:?}", cloud.call_log());
     let (result, out, _) = run(&["rollback", "products"], second(), &cloud);
     assert!(matches!(result, Err(CliError::NotApproved("rollback"))), "{result:?}");
-    assert!(out.contains(&format!("~ service/products")), "{out}");
+    assert!(out.contains("~ service/products"), "{out}");
     assert!(out.contains(&format!("{FAMILY}:2 ({CI}) -> {FAMILY}:1 ({FIRST})")), "{out}");
     assert!(writes(&cloud).is_empty(), "{:?}", writes(&cloud));
 
@@ -175,7 +175,7 @@ fn rollback_puts_a_service_back_on_the_revision_before_its_last_deploy() {
     assert_eq!(result.unwrap(), 2, "{out}");
     assert!(out.contains("~ service/products"), "{out}");
     assert!(out.contains("task definition changed"), "{out}");
-    assert!(out.contains(&format!("task_definition: \"arn:aws:ecs:us-west-2:")), "{out}");
+    assert!(out.contains("task_definition: \"arn:aws:ecs:us-west-2:"), "{out}");
     assert!(out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."), "{out}");
 
     // Nothing before revision 1: an error naming the service.
