@@ -598,11 +598,7 @@ pub fn execute_with<K: Args>(
         Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             if matches!(
                 cli.verb,
-                Verb::Apply { .. }
-                    | Verb::Destroy { .. }
-                    | Verb::Unlock { .. }
-                    | Verb::Rollback { .. }
-                    | Verb::Logs { .. }
+                Verb::Apply { .. } | Verb::Destroy { .. } | Verb::Unlock { .. } | Verb::Rollback { .. }
             ) {
                 let _ = writeln!(err, "warning: cannot write the output ({e}): stopped writing it; the work went on");
                 result
