@@ -65,6 +65,7 @@ mod efs;
 mod elb;
 mod iam;
 mod logs;
+mod scaling;
 
 #[cfg(test)]
 mod tests;
@@ -171,6 +172,7 @@ pub(crate) struct State {
     pub iam: iam::IamState,
     pub logs: logs::LogsState,
     pub autoscaling: autoscaling::AsgState,
+    pub scaling: scaling::ScalingState,
     /// SSM parameters.
     pub parameters: BTreeMap<String, String>,
     /// Id counter.
@@ -390,7 +392,8 @@ impl FakeCloud {
             iam: api.clone(),
             logs: api.clone(),
             ssm: api.clone(),
-            autoscaling: api,
+            autoscaling: api.clone(),
+            scaling: api,
             calls: self.fake.calls.clone(),
         }
     }
@@ -492,6 +495,7 @@ impl FakeCloud {
         s.efs.snapshot(&mut out);
         s.elb.snapshot(&mut out);
         s.logs.snapshot(&mut out);
+        s.scaling.snapshot(&mut out);
         Snapshot { resources: out }
     }
 }
