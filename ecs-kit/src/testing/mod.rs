@@ -2,8 +2,9 @@
 //! your own deploy tools.
 //!
 //! [`FakeCloud`] keeps one region's worth of EC2, ECS, ELBv2, EFS, IAM, CloudWatch Logs,
-//! SSM and Auto Scaling objects behind one lock and hands out [`Clients`] whose eight
-//! trait objects all share it. It behaves like AWS where the engine cares:
+//! SSM, Auto Scaling and Application Auto Scaling objects behind one lock and hands out
+//! [`Clients`] whose nine trait objects all share it. It behaves like AWS where the
+//! engine cares:
 //!
 //! - AWS-looking ids and ARNs (`vpc-…`, `arn:aws:ecs:us-west-2:123456789012:cluster/…`),
 //!   account [`ACCOUNT`];
@@ -378,7 +379,7 @@ impl FakeCloud {
         self
     }
 
-    /// Clients for the engine: all eight traits share this cloud; [`Clients::calls`]
+    /// Clients for the engine: all nine traits share this cloud; [`Clients::calls`]
     /// counts the calls made through them.
     #[must_use]
     pub fn clients(&self) -> Clients {

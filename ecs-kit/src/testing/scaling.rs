@@ -40,7 +40,7 @@ impl ScalingState {
             push(out, ResourceType::ScalableTarget, id, Some(id), None, &t.tags);
         }
         // Policies take no tags; shown with their target's, so a stack's snapshot has them.
-        for ((id, name), _) in &self.policies {
+        for (id, name) in self.policies.keys() {
             let tags = self.targets.get(id).map(|t| t.tags.clone()).unwrap_or_default();
             push(out, ResourceType::ScalingPolicy, name, Some(name), None, &tags);
         }

@@ -145,7 +145,12 @@ impl Kind for Service {
 
     fn summary(p: &ServiceProps) -> String {
         let owned = if p.desired_count_owner == CountOwner::External { " at start (count owned outside)" } else { "" };
-        format!("{} tasks{owned}", p.desired_count)
+        // Fargate's providers are named as they are; the instances' is a reference.
+        let on = match p.capacity_provider_strategy.first().map(|s| &s.capacity_provider) {
+            Some(RefOr::Value(provider)) => format!(" on {provider}"),
+            _ => String::new(),
+        };
+        format!("{} tasks{owned}{on}", p.desired_count)
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<ServiceProps>, AwsError> {
