@@ -779,6 +779,13 @@ async fn every_operation_survives_throttling_outages_timeouts_and_late_visibilit
         let (_, log, baseline) = run_phase(phase, |_| {}).await;
         let operations: BTreeSet<String> = log.into_iter().collect();
         assert!(operations.len() > 5, "{phase:?} calls {operations:?}");
+        // The matrix's stack makes every kind's calls, Application Auto Scaling's included.
+        let scaling = match phase {
+            Phase::Create => ["RegisterScalableTarget", "PutScalingPolicy"],
+            Phase::Update => ["DescribeScalableTargets", "DescribeScalingPolicies"],
+            Phase::Destroy => ["DeregisterScalableTarget", "DeleteScalingPolicy"],
+        };
+        assert!(scaling.iter().all(|op| operations.contains(*op)), "{phase:?} calls {operations:?}");
         for op in &operations {
             let creates = ["Create", "Register", "Allocate", "Put"].iter().any(|p| op.starts_with(p));
             let faults: Vec<Injected> = [Injected::Throttled, Injected::Unavailable, Injected::TimedOut]

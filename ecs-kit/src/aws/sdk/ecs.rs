@@ -1701,6 +1701,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_fargate_service_sends_its_awsvpc_configuration_and_platform_version() {
+        let (seen, record) = recorder::<CreateServiceInput>();
+        let rule = mock!(Client::create_service).then_compute_output(move |r| {
+            record(r);
+            CreateServiceOutput::builder().service(service("web")).build()
+        });
+        let client = mock_client!(aws_sdk_ecs, [&rule]);
+        let mut props = desired_service();
+        props.network_mode = Some("awsvpc".into());
+        props.network_configuration = Some(AwsVpcConfiguration {
+            subnets: vec![v("subnet-1"), v("subnet-2")],
+            security_groups: vec![v("sg-1")],
+            assign_public_ip: "DISABLED".into(),
+        });
+        props.platform_version = Some("LATEST".into());
+        EcsSdk::new(client).create_service(props, "shop-web-0123456789abcdef".into(), Tags::new()).await.unwrap();
+        let r = seen.lock().unwrap().clone().unwrap();
+        let awsvpc = r.network_configuration().and_then(ecs::NetworkConfiguration::awsvpc_configuration).unwrap();
+        assert_eq!(awsvpc.subnets(), ["subnet-1", "subnet-2"]);
+        assert_eq!(awsvpc.security_groups(), ["sg-1"]);
+        assert_eq!(awsvpc.assign_public_ip(), Some(&ecs::AssignPublicIp::Disabled));
+        assert_eq!(r.platform_version(), Some("LATEST"));
+        // And it reads back the same.
+        let live = ecs::Service::builder()
+            .service_name("web")
+            .network_configuration(r.network_configuration().unwrap().clone())
+            .platform_version("LATEST")
+            .build();
+        let back = live_service(&live).found.props;
+        assert_eq!(back.network_mode.as_deref(), Some("awsvpc"));
+        assert_eq!(back.network_configuration.unwrap().subnets, vec![v("subnet-1"), v("subnet-2")]);
+        assert_eq!(back.platform_version.as_deref(), Some("LATEST"));
+    }
+
+    #[tokio::test]
     async fn a_client_token_ecs_refuses_is_invalid_before_the_call() {
         let rule = mock!(Client::create_service).then_output(|| CreateServiceOutput::builder().build());
         let client = mock_client!(aws_sdk_ecs, [&rule]);
