@@ -74,6 +74,8 @@ use syn::{
 /// | `external_count` | `.external_count(value)`: initial tasks, then owned outside; not with `count` |
 /// | `cpu`, `memory`, `log_retention_days`, `min_healthy_percent`, `max_percent`, `circuit_breaker` | the setter of the same name |
 /// | `path`, `host`, `health_check` | `.path(value)`, `.host(value)`, `.health_check(value)` |
+/// | `capacity` | `.capacity(value)`: `Capacity::Ec2` (default), `Capacity::Fargate` or `Capacity::FargateSpot` |
+/// | `autoscaling` | `.autoscaling(value)`: an `Autoscaling::new(min, max)`, the count then the autoscaler's |
 /// | `deregistration_delay` | `.deregistration_delay(value)`; an integer literal `N` means `N` seconds |
 /// | `env: { "NAME" => value, ... }` | `.env("NAME", value)` for each entry |
 /// | `secrets: { "NAME" => value, ... }` | `.secret("NAME", value)` for each entry |
@@ -132,6 +134,8 @@ enum Key {
     CircuitBreaker,
     Path,
     Host,
+    Capacity,
+    Autoscaling,
     HealthCheck,
     DeregistrationDelay,
     Env,
@@ -154,7 +158,7 @@ enum Shape {
 
 impl Key {
     /// Every key, in the order of the documentation and of the "expected one of" list.
-    const ALL: [Key; 20] = [
+    const ALL: [Key; 22] = [
         Key::Name,
         Key::Image,
         Key::Port,
@@ -168,6 +172,8 @@ impl Key {
         Key::CircuitBreaker,
         Key::Path,
         Key::Host,
+        Key::Capacity,
+        Key::Autoscaling,
         Key::HealthCheck,
         Key::DeregistrationDelay,
         Key::Env,
@@ -196,6 +202,8 @@ impl Key {
             Key::CircuitBreaker => "circuit_breaker",
             Key::Path => "path",
             Key::Host => "host",
+            Key::Capacity => "capacity",
+            Key::Autoscaling => "autoscaling",
             Key::HealthCheck => "health_check",
             Key::DeregistrationDelay => "deregistration_delay",
             Key::Env => "env",

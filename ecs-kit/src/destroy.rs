@@ -319,6 +319,7 @@ mod tests {
             logs: Arc::new(MockLogsApi::new()),
             ssm: Arc::new(MockSsmApi::new()),
             autoscaling: Arc::new(MockAutoScalingApi::new()),
+            scaling: Arc::new(crate::aws::MockScalingApi::new()),
             calls: crate::aws::CallCounter::default(),
         };
         for id in

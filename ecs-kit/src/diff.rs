@@ -237,6 +237,9 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
         if action == Action::Replace {
             replaced.insert(desired.id.clone());
             reason.push_str(if first { "; the old one is deleted first" } else { "; the new one is created first" });
+            if first && schema.interrupts {
+                reason.push_str(": traffic is interrupted until the new one is up");
+            }
         }
         if first {
             delete_first.insert(desired.id.clone());

@@ -696,6 +696,8 @@ pub struct Service {
     pub(crate) max_percent: Option<u32>,
     pub(crate) circuit_breaker: Option<CircuitBreaker>,
     pub(crate) tags: Vec<(String, String)>,
+    pub(crate) capacity: Option<Capacity>,
+    pub(crate) autoscaling: Option<Autoscaling>,
     pub(crate) image_owner: crate::graph::props::ImageOwner,
 }
 
@@ -724,6 +726,8 @@ impl Service {
             max_percent: None,
             circuit_breaker: None,
             tags: Vec::new(),
+            capacity: None,
+            autoscaling: None,
             image_owner: crate::graph::props::ImageOwner::Stack,
         }
     }
@@ -874,6 +878,136 @@ impl Service {
     #[must_use]
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.tags.push((key.into(), value.into()));
+        self
+    }
+
+    /// Where the tasks run (default [`Capacity::Ec2`], the cluster's instances).
+    #[must_use]
+    pub fn capacity(mut self, capacity: Capacity) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// Runs the tasks on Fargate ([`Capacity::Fargate`]): `cpu` and `memory` become the
+    /// task's size and must be one of Fargate's combinations.
+    #[must_use]
+    pub fn fargate(self) -> Self {
+        self.capacity(Capacity::Fargate)
+    }
+
+    /// Scales the task count between `min` and `max` with target tracking on the
+    /// average CPU utilization (60 %) unless [`Service::autoscaling`] says otherwise.
+    /// The autoscaler owns the count: the service starts with its `count` (at least
+    /// `min`), and ecs-kit never resets what the autoscaler set.
+    #[must_use]
+    pub fn autoscale(mut self, min: u32, max: u32) -> Self {
+        let scaling = self.autoscaling.take().unwrap_or_else(|| Autoscaling::new(min, max));
+        self.autoscaling = Some(Autoscaling { min, max, ..scaling });
+        self
+    }
+
+    /// Scales the task count as `scaling` declares (targets and cooldowns).
+    #[must_use]
+    pub fn autoscaling(mut self, scaling: Autoscaling) -> Self {
+        self.autoscaling = Some(scaling);
+        self
+    }
+}
+
+/// Where a service's tasks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    /// On the cluster's EC2 instances, bridge networking, dynamic host ports (default).
+    #[default]
+    Ec2,
+    /// On Fargate: each task has its own network interface (`awsvpc`) in the private
+    /// subnets, without a public IP, and its own security group open to the load
+    /// balancer only; the target group registers task IPs.
+    Fargate,
+    /// As [`Capacity::Fargate`], on spare capacity AWS may reclaim (with two minutes'
+    /// notice), at a discount.
+    FargateSpot,
+}
+
+impl Capacity {
+    /// Whether the tasks run on Fargate (on-demand or Spot).
+    #[must_use]
+    pub fn is_fargate(self) -> bool {
+        matches!(self, Capacity::Fargate | Capacity::FargateSpot)
+    }
+}
+
+/// What target tracking keeps at its target value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalingMetric {
+    /// The service's average CPU utilization, in percent.
+    Cpu,
+    /// The service's average memory utilization, in percent.
+    Memory,
+    /// Requests per task through the load balancer, per minute (needs a path or host).
+    RequestsPerTarget,
+}
+
+/// Service autoscaling: the task count between `min` and `max`, moved by target
+/// tracking policies (CPU at 60 % unless told otherwise).
+///
+/// ```
+/// use ecs_kit::{Autoscaling, Service};
+/// use std::time::Duration;
+/// let web = Service::new("web", "nginx:1.27", 80).path("/").autoscaling(
+///     Autoscaling::new(2, 10).cpu(50).requests_per_target(1000).scale_in_cooldown(Duration::from_secs(600)),
+/// );
+/// ```
+#[derive(Debug, Clone)]
+pub struct Autoscaling {
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+    pub(crate) targets: Vec<(ScalingMetric, u32)>,
+    pub(crate) scale_in_cooldown: Option<Duration>,
+    pub(crate) scale_out_cooldown: Option<Duration>,
+}
+
+impl Autoscaling {
+    /// Between `min` and `max` tasks.
+    #[must_use]
+    pub fn new(min: u32, max: u32) -> Self {
+        Autoscaling { min, max, targets: Vec::new(), scale_in_cooldown: None, scale_out_cooldown: None }
+    }
+
+    /// Keeps the average CPU utilization at `percent` (1 to 100).
+    #[must_use]
+    pub fn cpu(mut self, percent: u32) -> Self {
+        self.targets.push((ScalingMetric::Cpu, percent));
+        self
+    }
+
+    /// Keeps the average memory utilization at `percent` (1 to 100).
+    #[must_use]
+    pub fn memory(mut self, percent: u32) -> Self {
+        self.targets.push((ScalingMetric::Memory, percent));
+        self
+    }
+
+    /// Keeps the load balancer's requests per task at `requests` a minute.
+    #[must_use]
+    pub fn requests_per_target(mut self, requests: u32) -> Self {
+        self.targets.push((ScalingMetric::RequestsPerTarget, requests));
+        self
+    }
+
+    /// Time after a scale-in before the next one (default 300 s, 0 to 3600 s).
+    #[must_use]
+    pub fn scale_in_cooldown(mut self, cooldown: Duration) -> Self {
+        self.scale_in_cooldown = Some(cooldown);
+        self
+    }
+
+    /// Time after a scale-out before the next one (default 60 s, 0 to 3600 s).
+    #[must_use]
+    pub fn scale_out_cooldown(mut self, cooldown: Duration) -> Self {
+        self.scale_out_cooldown = Some(cooldown);
         self
     }
 }

@@ -409,6 +409,7 @@ mod tests {
             logs: std::sync::Arc::new(logs),
             ssm: std::sync::Arc::new(MockSsmApi::new()),
             autoscaling: std::sync::Arc::new(autoscaling),
+            scaling: std::sync::Arc::new(crate::aws::MockScalingApi::new()),
             calls: crate::aws::CallCounter::default(),
         }
     }

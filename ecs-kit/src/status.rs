@@ -509,6 +509,7 @@ mod tests {
             logs: Arc::new(MockLogsApi::new()),
             ssm: Arc::new(MockSsmApi::new()),
             autoscaling: Arc::new(MockAutoScalingApi::new()),
+            scaling: Arc::new(crate::aws::MockScalingApi::new()),
             calls: CallCounter::default(),
         };
         let st = status_of(&stack, &lv, &clients).await.unwrap();

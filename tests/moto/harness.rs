@@ -51,6 +51,12 @@ fn moto_server() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server")
 }
 
+/// The Python of the venv moto runs in (it has boto3, for what the SDK crates here do
+/// not cover, such as ACM).
+pub fn python() -> PathBuf {
+    moto_server().with_file_name("python3")
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port on 127.0.0.1");
     listener.local_addr().expect("local address").port()

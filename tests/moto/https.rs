@@ -12,7 +12,7 @@ use super::harness::{clients, sdk_config, unique_stack};
 use super::plan::seed;
 
 /// Runs `args` with the example's knobs on `stack`: exit code, stdout and stderr.
-fn run<S: AsRef<str>>(args: &[S], stack: StackBuilder) -> (u8, String, String) {
+pub(super) fn run<S: AsRef<str>>(args: &[S], stack: StackBuilder) -> (u8, String, String) {
     let mut parsed =
         cli::parse::<StackKnobs, _, _>(std::iter::once("product-web").chain(args.iter().map(AsRef::as_ref)))
             .expect("valid arguments");

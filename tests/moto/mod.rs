@@ -2,6 +2,7 @@
 
 mod cli;
 mod create;
+mod fargate;
 mod harness;
 mod https;
 mod lock;

@@ -24,11 +24,12 @@ pub use counter::{CallCount, CallCounter};
 pub use error::{AwsError, AwsResult, ErrorKind};
 
 use crate::graph::props::{
-    AccessPointProps, AutoScalingGroupProps, CapacityProviderProps, ClusterProps, DeploymentConfiguration,
-    FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerCertificateProps, ListenerProps,
-    ListenerRuleProps, LoadBalancerProps, LogGroupProps, MountTargetProps, NatGatewayProps, PlacementStrategy, RefOr,
-    RoleProps, Route, RouteTableProps, SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps,
-    StrategyItem, SubnetProps, TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
+    AccessPointProps, AutoScalingGroupProps, AwsVpcConfiguration, CapacityProviderProps, ClusterProps,
+    DeploymentConfiguration, FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerCertificateProps,
+    ListenerProps, ListenerRuleProps, LoadBalancerProps, LogGroupProps, MountTargetProps, NatGatewayProps,
+    PlacementStrategy, RefOr, RoleProps, Route, RouteTableProps, ScalableTargetProps, ScalingPolicyProps,
+    SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps, StrategyItem, SubnetProps,
+    TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
 };
 use crate::graph::props::{EipProps, InternetGatewayProps};
 
@@ -190,6 +191,12 @@ pub struct ServiceUpdate {
     pub enable_ecs_managed_tags: Option<bool>,
     /// Start a new deployment even without a change.
     pub force_new_deployment: bool,
+    /// New awsvpc network configuration (Fargate tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<AwsVpcConfiguration>,
+    /// New Fargate platform version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
 }
 
 /// The health of one target of a target group.
@@ -407,6 +414,30 @@ pub trait AutoScalingApi: Send + Sync {
     async fn create_or_update_tags(&self, name: String, tags: Tags) -> AwsResult<()>;
     /// Removes tags from a group.
     async fn delete_tags(&self, name: String, keys: Vec<String>) -> AwsResult<()>;
+}
+
+/// Application Auto Scaling of ECS services' task counts (service namespace `ecs`,
+/// dimension `ecs:service:DesiredCount`).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ScalingApi: Send + Sync {
+    /// The scalable targets of these resource ids (`service/CLUSTER/SERVICE`) that exist
+    /// (id = resource id, ARN where AWS reports one).
+    async fn describe_scalable_targets(&self, resource_ids: Vec<String>) -> AwsResult<Vec<Found<ScalableTargetProps>>>;
+    /// Registers (or updates) a scalable target, tagged with `tags`; returns its ARN
+    /// (empty where the API gives none).
+    async fn register_scalable_target(&self, props: ScalableTargetProps, tags: Tags) -> AwsResult<String>;
+    /// Deregisters a scalable target (AWS deletes its policies with it).
+    async fn deregister_scalable_target(&self, resource_id: String) -> AwsResult<()>;
+    /// The scaling policies of resource id `resource_id` (id = policy name, ARN; the
+    /// attribute `resource_label` holds an ALB request count's label; the load balancer
+    /// and target group ARNs read as `None`).
+    async fn describe_scaling_policies(&self, resource_id: String) -> AwsResult<Vec<Found<ScalingPolicyProps>>>;
+    /// Creates or replaces a target tracking policy; `resource_label` for
+    /// `ALBRequestCountPerTarget`. Returns its ARN.
+    async fn put_scaling_policy(&self, props: ScalingPolicyProps, resource_label: Option<String>) -> AwsResult<String>;
+    /// Deletes a policy.
+    async fn delete_scaling_policy(&self, policy_name: String, resource_id: String) -> AwsResult<()>;
 }
 
 /// ECS: capacity providers, clusters, task definitions, services.
@@ -656,6 +687,8 @@ pub struct Clients {
     pub ssm: Arc<dyn SsmApi>,
     /// Auto Scaling.
     pub autoscaling: Arc<dyn AutoScalingApi>,
+    /// Application Auto Scaling (services' task counts).
+    pub scaling: Arc<dyn ScalingApi>,
     /// Calls made through the real adapters, per service and operation.
     pub calls: CallCounter,
 }

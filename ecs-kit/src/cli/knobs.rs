@@ -35,6 +35,29 @@ where
     }
 }
 
+/// The `MIN:MAX` of `--autoscale SERVICE=MIN:MAX`: the fewest and most tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskRange {
+    /// Fewest tasks.
+    pub min: u32,
+    /// Most tasks.
+    pub max: u32,
+}
+
+impl FromStr for TaskRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (min, max) = s.split_once(':').ok_or_else(|| {
+            format!("`{s}` is not MIN:MAX: write the fewest and the most tasks, separated by `:` (e.g. 2:6)")
+        })?;
+        let number = |n: &str, what: &str| {
+            n.trim().parse::<u32>().map_err(|e| format!("the {what} `{n}` of `{s}` is not a task count ({e})"))
+        };
+        Ok(TaskRange { min: number(min, "minimum")?, max: number(max, "maximum")? })
+    }
+}
+
 /// Applies the per-service values of flag `field` to `builder` with `set`: an unknown
 /// service, or one given twice, becomes a validation error on `field` listing the
 /// services.
@@ -112,6 +135,14 @@ pub struct StackKnobs {
     /// in the environment).
     #[arg(long, env = "ECS_KIT_HOST", value_name = "SERVICE=HOST", value_delimiter = ',')]
     pub host: Vec<ServiceValue<String>>,
+    /// Run a service on Fargate instead of the cluster's instances (repeatable;
+    /// comma-separated in the environment).
+    #[arg(long, env = "ECS_KIT_FARGATE", value_name = "SERVICE", value_delimiter = ',')]
+    pub fargate: Vec<String>,
+    /// Autoscale a service's task count between MIN and MAX (target tracking on CPU at
+    /// 60 % unless the code says otherwise; repeatable; comma-separated in the environment).
+    #[arg(long, env = "ECS_KIT_AUTOSCALE", value_name = "SERVICE=MIN:MAX", value_delimiter = ',')]
+    pub autoscale: Vec<ServiceValue<TaskRange>>,
 }
 
 impl StackKnobs {
@@ -153,6 +184,10 @@ impl StackKnobs {
             }
         }
         b = per_service(b, "--host", &self.host, |s, host| s.host(host));
+        let fargate: Vec<ServiceValue<()>> =
+            self.fargate.iter().map(|name| ServiceValue { service: name.clone(), value: () }).collect();
+        b = per_service(b, "--fargate", &fargate, |s, ()| s.fargate());
+        b = per_service(b, "--autoscale", &self.autoscale, |s, r| s.autoscale(r.min, r.max));
         b = per_service(b, "--image", &self.image, |s, image| s.image(image));
         per_service(b, "--count", &self.count, |s, n| s.count(n))
     }
@@ -209,6 +244,23 @@ mod tests {
         let ssh = c.ssh.as_ref().unwrap();
         assert_eq!((ssh.key_name.as_str(), ssh.admin_cidr.to_string().as_str()), ("ops", "203.0.113.0/24"));
         assert_eq!(stack.load_balancer.as_ref().unwrap().scheme, Scheme::Internal);
+    }
+
+    #[test]
+    fn fargate_and_autoscale_flags_and_their_environment() {
+        let stack = build(&["--fargate", "products", "--autoscale", "products=2:6"]).unwrap();
+        let products = stack.service("products").unwrap();
+        assert_eq!(products.capacity, crate::dsl::Capacity::Fargate);
+        let a = products.autoscaling.as_ref().unwrap();
+        assert_eq!((a.min, a.max), (2, 6));
+        assert_eq!(products.desired_count, DesiredCount::External(2), "starts at the minimum, then the autoscaler's");
+        assert_eq!(stack.service("product-web").unwrap().capacity, crate::dsl::Capacity::Ec2);
+        let knobs = knobs(&["--fargate", "products", "--fargate", "product-web"]).unwrap();
+        assert_eq!(knobs.fargate, ["products", "product-web"]);
+        let value = |s: &str| s.parse::<ServiceValue<TaskRange>>();
+        assert_eq!(value("web=1:3").unwrap().value, TaskRange { min: 1, max: 3 });
+        assert!(value("web=3").unwrap_err().contains("is not MIN:MAX"));
+        assert!(value("web=a:3").unwrap_err().contains("the minimum `a`"));
     }
 
     #[test]
@@ -295,6 +347,8 @@ mod tests {
             "ASG_DESIRED",
             "CERTIFICATE",
             "HOST",
+            "FARGATE",
+            "AUTOSCALE",
         ] {
             assert!(help.contains(&format!("[env: ECS_KIT_{var}")), "ECS_KIT_{var} in:\n{help}");
         }
@@ -318,7 +372,10 @@ mod tests {
             let svc = |n: &str| stack.services.iter().find(|s| s.name == n).unwrap();
             assert_eq!(svc("products").image, "registry.example.com/p:2");
             assert_eq!(svc("product-web").image, "registry.example.com/w:3");
-            assert_eq!(svc("products").desired_count, DesiredCount::Fixed(5));
+            assert_eq!(svc("products").desired_count, DesiredCount::External(5), "5 to start, then the autoscaler's");
+            assert_eq!(svc("products").capacity, crate::dsl::Capacity::Fargate);
+            let a = svc("products").autoscaling.as_ref().unwrap();
+            assert_eq!((a.min, a.max), (2, 6));
             assert_eq!(stack.cluster.max_instances, 7, "the flag wins over ECS_KIT_ASG_MAX");
             assert_eq!(stack.cluster.min_instances, 1, "ECS_KIT_ASG_MIN wins over the code");
             assert_eq!(stack.load_balancer.as_ref().unwrap().scheme, Scheme::Internal);
@@ -343,6 +400,8 @@ mod tests {
                 "arn:aws:iam::123456789012:server-certificate/a,arn:aws:iam::123456789012:server-certificate/b",
             )
             .env("ECS_KIT_HOST", "products=api.example.com")
+            .env("ECS_KIT_FARGATE", "products")
+            .env("ECS_KIT_AUTOSCALE", "products=2:6")
             .env_remove("ECS_KIT_KEY_NAME")
             .output()
             .unwrap();

@@ -1271,10 +1271,16 @@ pub fn render_tree(stack: &Stack, graph: &Graph) -> String {
         T::LaunchTemplate | T::AutoScalingGroup | T::CapacityProvider | T::Cluster => "compute",
         T::FileSystem | T::MountTarget | T::AccessPoint => "storage",
         T::LoadBalancer | T::TargetGroup | T::Listener | T::ListenerRule | T::ListenerCertificate => "load balancing",
-        T::LogGroup | T::TaskDefinition | T::EcsService => "services",
+        T::LogGroup | T::TaskDefinition | T::EcsService | T::ScalableTarget | T::ScalingPolicy => "services",
     };
+    // A service's own resources end in its name; its scaling policies add the metric.
     let owner = |r: &Resource| {
-        stack.services.iter().find(|s| r.id.as_str().ends_with(&format!("/{}", s.name))).map(|s| s.name.clone())
+        let id = r.id.as_str();
+        stack
+            .services
+            .iter()
+            .find(|s| id.ends_with(&format!("/{}", s.name)) || id.starts_with(&format!("scaling-policy/{}/", s.name)))
+            .map(|s| s.name.clone())
     };
     let mut groups: Vec<(String, Vec<&Resource>)> = Vec::new();
     for name in ["network", "identity", "compute", "storage", "load balancing"] {

@@ -143,7 +143,7 @@ fn an_immutable_field_replaces_and_cascades_to_what_refers_to_it() {
             (
                 "service/products".into(),
                 Action::Replace,
-                format!("refers to target-group/products, which is replaced{first}")
+                format!("refers to target-group/products, which is replaced{first}: traffic is interrupted until the new one is up")
             ),
         ]
     );
@@ -284,5 +284,55 @@ fn secret_looking_variables_are_masked_and_tags_are_diffed() {
     assert_eq!(
         vpc.fields,
         vec![FieldChange { path: "tags.team".into(), old: serde_json::Value::Null, new: "shop".into() }]
+    );
+}
+
+#[test]
+fn moving_a_service_to_fargate_replaces_what_must_go_and_says_why() {
+    let live = live_of(&graph(seed()));
+    let fargate = graph(seed().with_service("test", "products", Service::fargate));
+    let got = actions(&diff(&fargate, &live, &Context::default()));
+    let find = |id: &str| got.iter().find(|(i, ..)| i == id).unwrap_or_else(|| panic!("{id} unchanged: {got:?}"));
+    let first = "; the old one is deleted first";
+    assert_eq!(find("target-group/products").1, Action::Replace);
+    assert_eq!(find("target-group/products").2, format!("target type cannot change in place{first}"));
+    assert_eq!(find("listener-rule/products").1, Action::Replace);
+    // The service's own reason comes before the cascade's, and the interruption is said.
+    assert_eq!(
+        find("service/products").2,
+        format!("network mode cannot change in place{first}: traffic is interrupted until the new one is up")
+    );
+    assert_eq!(find("task-definition/products").1, Action::Update, "a new revision in awsvpc");
+    assert!(find("task-definition/products").2.contains("network mode"), "{:?}", find("task-definition/products"));
+    assert_eq!(find("security-group/service/products").1, Action::Create);
+    // The EC2 service is untouched.
+    assert!(got.iter().all(|(i, ..)| !i.ends_with("/product-web")), "{got:?}");
+
+    // And back: the same replacements the other way.
+    let back = actions(&diff(&graph(seed()), &live_of(&fargate), &Context::default()));
+    let find = |id: &str| back.iter().find(|(i, ..)| i == id).unwrap_or_else(|| panic!("{id} unchanged: {back:?}"));
+    assert_eq!(find("target-group/products").1, Action::Replace);
+    assert!(find("service/products").2.starts_with("network mode cannot change in place"));
+    assert_eq!(find("security-group/service/products").1, Action::Delete);
+}
+
+#[test]
+fn an_autoscaled_count_is_the_autoscalers() {
+    let g = graph(seed().with_service("test", "products", |s| s.autoscale(2, 6)));
+    let mut live = live_of(&g);
+    // The autoscaler moved the service to 5 tasks.
+    edit(&mut live, "service/products", |p| {
+        let Properties::Service(ServiceProps { desired_count, .. }) = p else { panic!() };
+        *desired_count = 5;
+    });
+    assert_eq!(actions(&diff(&g, &live, &Context::default())), vec![], "ecs-kit does not reset the count");
+    // Its bounds are the stack's.
+    edit(&mut live, "scalable-target/products", |p| {
+        let Properties::ScalableTarget(t) = p else { panic!() };
+        t.max_capacity = 10;
+    });
+    assert_eq!(
+        actions(&diff(&g, &live, &Context::default())),
+        vec![("scalable-target/products".into(), Action::Update, "max capacity changed".into())]
     );
 }

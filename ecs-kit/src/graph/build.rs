@@ -10,8 +10,8 @@ use crate::model::names::{
     self, ECS_NAME_MAX, EFS_TOKEN_MAX, ELB_NAME_MAX, IAM_ROLE_NAME_MAX, LAUNCH_TEMPLATE_NAME_MAX,
 };
 use crate::model::{
-    AmiPolicy, CircuitBreaker, DesiredCount, LoadBalancerSpec, NatGateways, Scheme, Secret, ServiceSpec, Stack, Zones,
-    ENDPOINT_VAR, ID_TAG, STACK_TAG,
+    AmiPolicy, Capacity, CircuitBreaker, DesiredCount, LoadBalancerSpec, NatGateways, ScalingMetric, Scheme, Secret,
+    ServiceSpec, Stack, Zones, ENDPOINT_VAR, ID_TAG, STACK_TAG,
 };
 
 /// The first port Docker hands out for dynamic host ports, and the last.
@@ -79,6 +79,14 @@ impl Builder<'_> {
     }
 }
 
+/// Whether the stack needs EC2 container instances: some service runs on EC2 (or no
+/// service is declared yet, and the cluster is the instances'). A stack whose services
+/// all run on Fargate has no launch template, Auto Scaling group, EC2 capacity provider
+/// or instance role.
+fn needs_instances(stack: &Stack) -> bool {
+    stack.services.is_empty() || stack.services.iter().any(|s| !s.capacity.is_fargate())
+}
+
 /// Every resource of the platform.
 pub(super) fn resources(stack: &Stack) -> Vec<Resource> {
     let mut b = Builder { stack, out: Vec::new() };
@@ -89,7 +97,8 @@ pub(super) fn resources(stack: &Stack) -> Vec<Resource> {
     let compute = compute(&mut b, &net, &sgs, &iam);
     let lb = load_balancer(&mut b, &net, &sgs);
     for service in &stack.services {
-        ecs_service(&mut b, service, &net, &iam, &compute, efs.as_ref(), lb.as_ref());
+        ecs_service(&mut b, service, &net, &sgs, &iam, &compute, efs.as_ref(), lb.as_ref());
+        autoscaling(&mut b, service, lb.as_ref());
     }
     b.out
 }
@@ -227,8 +236,10 @@ fn network(b: &mut Builder<'_>) -> Net {
 
 struct Sgs {
     load_balancer: Option<LogicalId>,
-    instances: LogicalId,
+    instances: Option<LogicalId>,
     file_system: Option<LogicalId>,
+    /// Each Fargate service's own group, by service name.
+    services: BTreeMap<String, LogicalId>,
 }
 
 fn rule(protocol: &str, ports: (i32, i32), peer: Peer, description: &str) -> SecurityGroupRule {
@@ -245,7 +256,7 @@ fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
     let vpc_cidr = b.stack.network.cidr.to_string();
     let sg = |b: &mut Builder<'_>, suffix: &str, description: &str, deps: &[&LogicalId], ingress, egress| {
         let sid = id(format!("security-group/{suffix}"));
-        let name = b.name(suffix, 255);
+        let name = b.name(&suffix.replace('/', "-"), 255);
         let mut all = vec![&net.vpc];
         all.extend_from_slice(deps);
         b.add(
@@ -287,14 +298,31 @@ fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
                 rules
             }
         };
-        sg(
-            b,
-            "load-balancer",
-            "ecs-kit: load balancer",
-            &[],
-            ingress,
-            vec![rule("tcp", DYNAMIC_PORTS, Peer::CidrIpv4(vpc_cidr.clone()), "to tasks on dynamic host ports")],
-        )
+        let mut egress = Vec::new();
+        if needs_instances(b.stack) {
+            egress.push(rule("tcp", DYNAMIC_PORTS, Peer::CidrIpv4(vpc_cidr.clone()), "to tasks on dynamic host ports"));
+        }
+        // Fargate tasks listen on their container port at their own address.
+        let mut ports: Vec<u16> = b
+            .stack
+            .services
+            .iter()
+            .filter(|s| s.capacity.is_fargate() && s.routing.is_some())
+            .map(|s| s.port)
+            .filter(|p| !(DYNAMIC_PORTS.0..=DYNAMIC_PORTS.1).contains(&i32::from(*p)) || !needs_instances(b.stack))
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        for p in ports {
+            let p = i32::from(p);
+            egress.push(rule(
+                "tcp",
+                (p, p),
+                Peer::CidrIpv4(vpc_cidr.clone()),
+                "to Fargate tasks on their container port",
+            ));
+        }
+        sg(b, "load-balancer", "ecs-kit: load balancer", &[], ingress, egress)
     });
     let mut ingress = Vec::new();
     if let Some(lb) = &load_balancer {
@@ -309,30 +337,50 @@ fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
         ingress.push(rule("tcp", (22, 22), Peer::CidrIpv4(ssh.admin_cidr.to_string()), "SSH from the admin CIDR"));
     }
     let lb_dep: Vec<&LogicalId> = load_balancer.iter().collect();
-    let instances = sg(
-        b,
-        "instances",
-        "ecs-kit: container instances",
-        &lb_dep,
-        ingress,
-        vec![rule("-1", (-1, -1), Peer::CidrIpv4(ANYWHERE.into()), "all outbound")],
-    );
+    let all_out = || vec![rule("-1", (-1, -1), Peer::CidrIpv4(ANYWHERE.into()), "all outbound")];
+    let instances = needs_instances(b.stack)
+        .then(|| sg(b, "instances", "ecs-kit: container instances", &lb_dep, ingress, all_out()));
+    // A Fargate service's tasks: their port open to the load balancer's group only.
+    let mut services = BTreeMap::new();
+    for service in b.stack.services.iter().filter(|s| s.capacity.is_fargate()) {
+        let mut ingress = Vec::new();
+        if let (Some(lb), Some(_)) = (&load_balancer, &service.routing) {
+            let p = i32::from(service.port);
+            ingress.push(rule(
+                "tcp",
+                (p, p),
+                Peer::SecurityGroupId(r(lb, Attr::Id)),
+                "container port from the load balancer",
+            ));
+        }
+        let suffix = format!("service/{}", service.name);
+        let sid = sg(b, &suffix, &format!("ecs-kit: Fargate tasks of {}", service.name), &lb_dep, ingress, all_out());
+        services.insert(service.name.clone(), sid);
+    }
     let file_system = b.stack.file_system.is_some().then(|| {
-        sg(
-            b,
-            "file-system",
-            "ecs-kit: EFS mount targets",
-            &[&instances],
-            vec![rule(
+        let mut ingress = Vec::new();
+        let mut deps = Vec::new();
+        if let Some(instances) = &instances {
+            ingress.push(rule(
                 "tcp",
                 (NFS_PORT, NFS_PORT),
-                Peer::SecurityGroupId(r(&instances, Attr::Id)),
+                Peer::SecurityGroupId(r(instances, Attr::Id)),
                 "NFS from the container instances",
-            )],
-            Vec::new(),
-        )
+            ));
+            deps.push(instances);
+        }
+        for (name, sid) in &services {
+            ingress.push(rule(
+                "tcp",
+                (NFS_PORT, NFS_PORT),
+                Peer::SecurityGroupId(r(sid, Attr::Id)),
+                &format!("NFS from the Fargate tasks of {name}"),
+            ));
+            deps.push(sid);
+        }
+        sg(b, "file-system", "ecs-kit: EFS mount targets", &deps, ingress, Vec::new())
     });
-    Sgs { load_balancer, instances, file_system }
+    Sgs { load_balancer, instances, file_system, services }
 }
 
 struct Efs {
@@ -408,7 +456,7 @@ fn file_system(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Efs> {
 }
 
 struct Iam {
-    instance_profile: LogicalId,
+    instance_profile: Option<LogicalId>,
     execution: LogicalId,
 }
 
@@ -459,33 +507,38 @@ fn roles(b: &mut Builder<'_>, efs: Option<&Efs>) -> Iam {
         );
     };
 
-    let instance_role = id("role/instance");
-    role(
-        b,
-        &instance_role,
-        role_name("instance"),
-        format!("ecs-kit {}: container instances", stack.name),
-        "ec2.amazonaws.com",
-        vec![format!("arn:{partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role")],
-        BTreeMap::new(),
-        &[],
-        None,
-    );
-    let instance_profile = id("instance-profile");
-    let profile_name = role_name("instance");
-    b.add(
-        &instance_profile,
-        ResourceType::InstanceProfile,
-        profile_name.clone(),
-        &[&instance_role],
-        Properties::InstanceProfile(InstanceProfileProps {
-            instance_profile_name: profile_name,
-            path: "/".into(),
-            role_name: r(&instance_role, Attr::Name),
-        }),
-        None,
-    );
-
+    // The container instances' role, when there are instances.
+    let instance_profile = if needs_instances(stack) {
+        let instance_role = id("role/instance");
+        role(
+            b,
+            &instance_role,
+            role_name("instance"),
+            format!("ecs-kit {}: container instances", stack.name),
+            "ec2.amazonaws.com",
+            vec![format!("arn:{partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role")],
+            BTreeMap::new(),
+            &[],
+            None,
+        );
+        let instance_profile = id("instance-profile");
+        let profile_name = role_name("instance");
+        b.add(
+            &instance_profile,
+            ResourceType::InstanceProfile,
+            profile_name.clone(),
+            &[&instance_role],
+            Properties::InstanceProfile(InstanceProfileProps {
+                instance_profile_name: profile_name,
+                path: "/".into(),
+                role_name: r(&instance_role, Attr::Name),
+            }),
+            None,
+        );
+        Some(instance_profile)
+    } else {
+        None
+    };
     let mut secret_arns: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for service in &stack.services {
         for secret in service.secrets.values() {
@@ -559,13 +612,61 @@ fn roles(b: &mut Builder<'_>, efs: Option<&Efs>) -> Iam {
 
 struct Compute {
     cluster: LogicalId,
-    capacity_provider: LogicalId,
+    /// The EC2 capacity provider, when there are instances.
+    capacity_provider: Option<LogicalId>,
 }
+
+/// The capacity providers AWS manages for Fargate, named in a strategy as they are.
+const FARGATE: &str = "FARGATE";
+const FARGATE_SPOT: &str = "FARGATE_SPOT";
 
 fn compute(b: &mut Builder<'_>, net: &Net, sgs: &Sgs, iam: &Iam) -> Compute {
     let stack = b.stack;
-    let spec = &stack.cluster;
     let cluster_name = names::fit(&stack.name, ECS_NAME_MAX);
+    let cp = match (&iam.instance_profile, &sgs.instances) {
+        (Some(profile), Some(instances)) => Some(instances_group(b, net, profile, instances, &cluster_name)),
+        _ => None,
+    };
+    // Fargate's providers beside the instances' (sorted as AWS lists them).
+    let mut providers = Vec::new();
+    if stack.services.iter().any(|s| s.capacity.is_fargate()) {
+        providers.push(lit(FARGATE));
+        providers.push(lit(FARGATE_SPOT));
+    }
+    let default = match &cp {
+        Some(cp) => r(cp, Attr::Name),
+        None => lit(FARGATE),
+    };
+    providers.extend(cp.iter().map(|cp| r(cp, Attr::Name)));
+    let cluster = id("cluster");
+    let deps: Vec<&LogicalId> = cp.iter().collect();
+    b.add(
+        &cluster,
+        ResourceType::Cluster,
+        cluster_name.clone(),
+        &deps,
+        Properties::Cluster(ClusterProps {
+            cluster_name,
+            container_insights: if stack.cluster.container_insights { "enabled" } else { "disabled" }.into(),
+            capacity_providers: providers,
+            default_capacity_provider_strategy: vec![StrategyItem { capacity_provider: default, weight: 1, base: 0 }],
+        }),
+        None,
+    );
+    Compute { cluster, capacity_provider: cp }
+}
+
+/// The container instances: launch template, Auto Scaling group and the capacity
+/// provider ECS scales it through. Returns the capacity provider.
+fn instances_group(
+    b: &mut Builder<'_>,
+    net: &Net,
+    instance_profile: &LogicalId,
+    instances_sg: &LogicalId,
+    cluster_name: &str,
+) -> LogicalId {
+    let stack = b.stack;
+    let spec = &stack.cluster;
     let lt = id("launch-template");
     let lt_name = b.name("instances", LAUNCH_TEMPLATE_NAME_MAX);
     let mut instance_tags = stack.tags.clone();
@@ -575,7 +676,7 @@ fn compute(b: &mut Builder<'_>, net: &Net, sgs: &Sgs, iam: &Iam) -> Compute {
         &lt,
         ResourceType::LaunchTemplate,
         lt_name.clone(),
-        &[&iam.instance_profile, &sgs.instances],
+        &[instance_profile, instances_sg],
         Properties::LaunchTemplate(LaunchTemplateProps {
             launch_template_name: lt_name,
             image: match &spec.ami {
@@ -583,8 +684,8 @@ fn compute(b: &mut Builder<'_>, net: &Net, sgs: &Sgs, iam: &Iam) -> Compute {
                 policy => ImageSource::SsmParameter { name: spec.ami_parameter.clone(), follow_latest: *policy == AmiPolicy::Latest },
             },
             instance_type: spec.instance_type.clone(),
-            iam_instance_profile_arn: r(&iam.instance_profile, Attr::Arn),
-            security_group_ids: vec![r(&sgs.instances, Attr::Id)],
+            iam_instance_profile_arn: r(instance_profile, Attr::Arn),
+            security_group_ids: vec![r(instances_sg, Attr::Id)],
             key_name: spec.ssh.as_ref().map(|s| s.key_name.clone()),
             metadata_options: MetadataOptions { http_tokens: "required".into(), http_put_response_hop_limit: 1, http_endpoint: "enabled".into() },
             user_data: format!("#!/bin/bash\ncat >> /etc/ecs/ecs.config <<'EOF'\nECS_CLUSTER={cluster_name}\nECS_ENABLE_CONTAINER_METADATA=true\nEOF\n"),
@@ -640,25 +741,7 @@ fn compute(b: &mut Builder<'_>, net: &Net, sgs: &Sgs, iam: &Iam) -> Compute {
         }),
         None,
     );
-    let cluster = id("cluster");
-    b.add(
-        &cluster,
-        ResourceType::Cluster,
-        cluster_name.clone(),
-        &[&cp],
-        Properties::Cluster(ClusterProps {
-            cluster_name,
-            container_insights: if spec.container_insights { "enabled" } else { "disabled" }.into(),
-            capacity_providers: vec![r(&cp, Attr::Name)],
-            default_capacity_provider_strategy: vec![StrategyItem {
-                capacity_provider: r(&cp, Attr::Name),
-                weight: 1,
-                base: 0,
-            }],
-        }),
-        None,
-    );
-    Compute { cluster, capacity_provider: cp }
+    cp
 }
 
 struct Lb {
@@ -717,7 +800,8 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
                 protocol: "HTTP".into(),
                 port: service.port,
                 vpc_id: r(&net.vpc, Attr::Id),
-                target_type: "instance".into(),
+                // Fargate tasks register by their own IP; EC2 tasks by instance and host port.
+                target_type: if service.capacity.is_fargate() { "ip" } else { "instance" }.into(),
                 health_check: TargetHealthCheck {
                     protocol: "HTTP".into(),
                     port: "traffic-port".into(),
@@ -842,10 +926,12 @@ fn listeners(b: &mut Builder<'_>, spec: &LoadBalancerSpec, lb: &LogicalId, root:
     tls
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ecs_service(
     b: &mut Builder<'_>,
     service: &ServiceSpec,
     net: &Net,
+    sgs: &Sgs,
     iam: &Iam,
     compute: &Compute,
     efs: Option<&Efs>,
@@ -895,6 +981,7 @@ fn ecs_service(
     };
     let family = b.name(&service.name, ECS_NAME_MAX);
     let td = id(format!("task-definition/{}", service.name));
+    let fargate = service.capacity.is_fargate();
     b.add(
         &td,
         ResourceType::TaskDefinition,
@@ -904,15 +991,20 @@ fn ecs_service(
             family,
             task_role_arn: r(&task_role, Attr::Arn),
             execution_role_arn: r(&iam.execution, Attr::Arn),
-            network_mode: "bridge".into(),
-            requires_compatibilities: vec!["EC2".into()],
+            network_mode: if fargate { "awsvpc" } else { "bridge" }.into(),
+            requires_compatibilities: vec![if fargate { "FARGATE" } else { "EC2" }.into()],
             container_definitions: vec![ContainerDefinition {
                 name: service.name.clone(),
                 image: service.image.clone(),
                 cpu: service.cpu,
                 memory: service.memory,
                 essential: true,
-                port_mappings: vec![PortMapping { container_port: service.port, host_port: 0, protocol: "tcp".into() }],
+                // awsvpc: the host port is the container port; bridge: a dynamic one.
+                port_mappings: vec![PortMapping {
+                    container_port: service.port,
+                    host_port: if fargate { service.port } else { 0 },
+                    protocol: "tcp".into(),
+                }],
                 environment,
                 secrets: service
                     .secrets
@@ -935,12 +1027,28 @@ fn ecs_service(
                 mount_points,
             }],
             volumes,
+            cpu: fargate.then(|| service.cpu.to_string()),
+            memory: fargate.then(|| service.memory.to_string()),
             image_owner: service.image_owner,
         }),
         tags,
     );
 
-    let mut deps = vec![&compute.cluster, &compute.capacity_provider, &td];
+    let mut deps = vec![&compute.cluster, &td];
+    let own_sg = sgs.services.get(&service.name);
+    let provider = match (service.capacity, &compute.capacity_provider) {
+        (Capacity::Fargate, _) => lit(FARGATE),
+        (Capacity::FargateSpot, _) => lit(FARGATE_SPOT),
+        (Capacity::Ec2, Some(cp)) => {
+            deps.push(cp);
+            r(cp, Attr::Name)
+        }
+        (Capacity::Ec2, None) => unreachable!("an EC2 service has the instances' capacity provider"),
+    };
+    deps.extend(own_sg);
+    if fargate {
+        deps.extend(net.private.iter());
+    }
     deps.extend(net.private_routes.iter());
     if let Some(efs) = efs {
         deps.extend(efs.mount_targets.iter());
@@ -973,11 +1081,7 @@ fn ecs_service(
                 DesiredCount::Fixed(_) => CountOwner::Stack,
                 DesiredCount::External(_) => CountOwner::External,
             },
-            capacity_provider_strategy: vec![StrategyItem {
-                capacity_provider: r(&compute.capacity_provider, Attr::Name),
-                weight: 1,
-                base: 0,
-            }],
+            capacity_provider_strategy: vec![StrategyItem { capacity_provider: provider, weight: 1, base: 0 }],
             load_balancers,
             deployment_configuration: DeploymentConfiguration {
                 minimum_healthy_percent: service.deployment.min_healthy_percent,
@@ -988,13 +1092,95 @@ fn ecs_service(
                 },
             },
             health_check_grace_period_seconds: service.routing.as_ref().map(|r| r.health_check.grace_period_seconds),
-            placement_strategy: vec![
-                PlacementStrategy { kind: "spread".into(), field: "attribute:ecs.availability-zone".into() },
-                PlacementStrategy { kind: "spread".into(), field: "instanceId".into() },
-            ],
+            // Fargate spreads tasks over the subnets' zones itself and takes no strategy.
+            placement_strategy: if fargate {
+                Vec::new()
+            } else {
+                vec![
+                    PlacementStrategy { kind: "spread".into(), field: "attribute:ecs.availability-zone".into() },
+                    PlacementStrategy { kind: "spread".into(), field: "instanceId".into() },
+                ]
+            },
             propagate_tags: "SERVICE".into(),
             enable_ecs_managed_tags: true,
+            network_mode: fargate.then(|| "awsvpc".into()),
+            network_configuration: own_sg.map(|sg| AwsVpcConfiguration {
+                subnets: net.private.iter().map(|s| r(s, Attr::Id)).collect(),
+                security_groups: vec![r(sg, Attr::Id)],
+                assign_public_ip: "DISABLED".into(),
+            }),
+            platform_version: fargate.then(|| "LATEST".into()),
         }),
         tags,
     );
+}
+
+/// The service's scalable target and its target tracking policies, when it autoscales.
+fn autoscaling(b: &mut Builder<'_>, service: &ServiceSpec, lb: Option<&Lb>) {
+    let Some(spec) = &service.autoscaling else { return };
+    let stack = b.stack;
+    let svc = id(format!("service/{}", service.name));
+    let resource_id = format!("service/{}/{}", names::fit(&stack.name, ECS_NAME_MAX), service.name);
+    let target = id(format!("scalable-target/{}", service.name));
+    b.add(
+        &target,
+        ResourceType::ScalableTarget,
+        b.name(&service.name, 255),
+        &[&svc],
+        Properties::ScalableTarget(ScalableTargetProps {
+            service_namespace: "ecs".into(),
+            resource_id: resource_id.clone(),
+            scalable_dimension: SCALABLE_DIMENSION.into(),
+            min_capacity: spec.min,
+            max_capacity: spec.max,
+            service_arn: r(&svc, Attr::Arn),
+        }),
+        Some(&service.tags),
+    );
+    let tg = target_group_id(&service.name);
+    for t in &spec.targets {
+        let (key, metric) = match t.metric {
+            ScalingMetric::Cpu => ("cpu", "ECSServiceAverageCPUUtilization"),
+            ScalingMetric::Memory => ("memory", "ECSServiceAverageMemoryUtilization"),
+            ScalingMetric::RequestsPerTarget => ("requests", "ALBRequestCountPerTarget"),
+        };
+        let requests = t.metric == ScalingMetric::RequestsPerTarget;
+        let (lb_arn, tg_arn) = match lb.filter(|_| requests) {
+            Some(lb) => (Some(r(&lb.load_balancer, Attr::Arn)), Some(r(&tg, Attr::Arn))),
+            None => (None, None),
+        };
+        let mut deps = vec![&target];
+        if let (Some(lb), true) = (lb, lb_arn.is_some()) {
+            deps.push(&tg);
+            deps.push(&lb.load_balancer);
+        }
+        let name = b.name(&format!("{}-{key}", service.name), 255);
+        b.add(
+            &scaling_policy_id(&service.name, key),
+            ResourceType::ScalingPolicy,
+            name.clone(),
+            &deps,
+            Properties::ScalingPolicy(ScalingPolicyProps {
+                policy_name: name,
+                service_namespace: "ecs".into(),
+                resource_id: resource_id.clone(),
+                scalable_dimension: SCALABLE_DIMENSION.into(),
+                predefined_metric_type: metric.into(),
+                target_value: t.value,
+                scale_in_cooldown: spec.scale_in_cooldown_seconds,
+                scale_out_cooldown: spec.scale_out_cooldown_seconds,
+                load_balancer_arn: lb_arn,
+                target_group_arn: tg_arn,
+            }),
+            None,
+        );
+    }
+}
+
+/// The dimension of an ECS service's task count.
+pub(crate) const SCALABLE_DIMENSION: &str = "ecs:service:DesiredCount";
+
+/// The logical id of a service's policy on metric `key` (`cpu`, `memory`, `requests`).
+pub(crate) fn scaling_policy_id(service: &str, key: &str) -> LogicalId {
+    id(format!("scaling-policy/{service}/{key}"))
 }

@@ -28,6 +28,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use build::{scaling_policy_id, SCALABLE_DIMENSION};
 pub use props::{Attr, Properties, Ref, RefOr};
 
 use crate::model::Stack;

@@ -661,6 +661,12 @@ pub struct TaskDefinitionProps {
     pub container_definitions: Vec<ContainerDefinition>,
     /// Volumes.
     pub volumes: Vec<Volume>,
+    /// Task-level CPU units (Fargate tasks; AWS reports it as a string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    /// Task-level memory in MiB (Fargate tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
     /// Who owns the container's image (declared, not read back; absent in JSON when
     /// the stack owns it).
     #[serde(default, skip_serializing_if = "ImageOwner::is_stack")]
@@ -768,6 +774,87 @@ pub struct ServiceProps {
     pub propagate_tags: String,
     /// ECS-managed tags on tasks.
     pub enable_ecs_managed_tags: bool,
+    /// `awsvpc` for Fargate tasks (each its own network interface); none for bridge
+    /// networking on the cluster's instances. Read back from the network configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    /// The tasks' subnets and security groups (awsvpc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<AwsVpcConfiguration>,
+    /// The Fargate platform version (`LATEST`: 1.4.0 or later, which EFS volumes need).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+}
+
+/// Where awsvpc tasks get their network interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AwsVpcConfiguration {
+    /// Subnets (the private ones).
+    pub subnets: Vec<RefOr<String>>,
+    /// Security groups (the service's own).
+    pub security_groups: Vec<RefOr<String>>,
+    /// `DISABLED`: no public IP.
+    pub assign_public_ip: String,
+}
+
+/// `application-autoscaling:scalable-target`: a service's desired count as the autoscaler's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScalableTargetProps {
+    /// `ecs`.
+    pub service_namespace: String,
+    /// `service/CLUSTER/SERVICE`.
+    pub resource_id: String,
+    /// `ecs:service:DesiredCount`.
+    pub scalable_dimension: String,
+    /// Fewest tasks.
+    pub min_capacity: u32,
+    /// Most tasks.
+    pub max_capacity: u32,
+    /// The ECS service it scales (its existence orders the registration after it).
+    pub service_arn: RefOr<String>,
+}
+
+/// `application-autoscaling:scaling-policy`: a target tracking policy of a scalable target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScalingPolicyProps {
+    /// Policy name (`<stack>-<service>-<metric>`).
+    pub policy_name: String,
+    /// `ecs`.
+    pub service_namespace: String,
+    /// `service/CLUSTER/SERVICE`.
+    pub resource_id: String,
+    /// `ecs:service:DesiredCount`.
+    pub scalable_dimension: String,
+    /// `ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization` or
+    /// `ALBRequestCountPerTarget`.
+    pub predefined_metric_type: String,
+    /// The target value.
+    pub target_value: u32,
+    /// Seconds after a scale-in before the next.
+    pub scale_in_cooldown: u32,
+    /// Seconds after a scale-out before the next.
+    pub scale_out_cooldown: u32,
+    /// For requests per target: the load balancer whose requests count
+    /// (the resource label is `app/...` of its ARN and `targetgroup/...` of the target group's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_arn: Option<RefOr<String>>,
+    /// For requests per target: the service's target group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<RefOr<String>>,
+}
+
+impl ScalingPolicyProps {
+    /// The ALB resource label of `ALBRequestCountPerTarget`
+    /// (`app/NAME/ID/targetgroup/NAME/ID`) from the two resolved ARNs.
+    #[must_use]
+    pub fn resource_label(load_balancer_arn: &str, target_group_arn: &str) -> Option<String> {
+        let lb = load_balancer_arn.split_once(":loadbalancer/")?.1;
+        let tg = target_group_arn.rsplit_once(':')?.1;
+        tg.starts_with("targetgroup/").then(|| format!("{lb}/{tg}"))
+    }
 }
 
 macro_rules! properties {

@@ -353,13 +353,25 @@ fn synth_json_shape() {
     let types: std::collections::BTreeSet<&str> =
         json["resources"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
     let mut all: std::collections::BTreeSet<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
-    // Extra certificates come with HTTPS only.
-    all.remove("elbv2:listener-certificate");
-    assert_eq!(types, all, "the seed stack uses every type of the closed set but listener certificates");
+    // Extra certificates come with HTTPS only, scaling with autoscaling only.
+    for t in [
+        "elbv2:listener-certificate",
+        "application-autoscaling:scalable-target",
+        "application-autoscaling:scaling-policy",
+    ] {
+        all.remove(t);
+    }
+    assert_eq!(types, all, "the seed stack uses every type of the closed set but certificates and scaling");
     let acm = |id: &str| format!("arn:aws:acm:us-west-2:123456789012:certificate/{id}");
-    let secure = graph(seed().with_load_balancer(|_| LoadBalancer::public().https(acm("a")).certificate(acm("b"))));
+    let secure = graph(
+        seed().with_load_balancer(|_| LoadBalancer::public().https(acm("a")).certificate(acm("b"))).with_service(
+            "test",
+            "products",
+            |s| s.autoscale(2, 4),
+        ),
+    );
     let types: std::collections::BTreeSet<ResourceType> = secure.resources().iter().map(|r| r.resource_type).collect();
-    assert_eq!(types.len(), ResourceType::ALL.len(), "with HTTPS and an extra certificate: every type");
+    assert_eq!(types.len(), ResourceType::ALL.len(), "with HTTPS, an extra certificate and autoscaling: every type");
 }
 
 fn bare(id: &str, deps: &[&str]) -> Resource {
@@ -478,4 +490,147 @@ fn properties_read_back_from_their_json() {
         let back = Properties::from_json(r.resource_type, json.clone());
         assert_eq!(back.as_ref().ok(), Some(&r.properties), "{}: {back:?}\n{json}", r.id);
     }
+}
+
+fn props<'a>(g: &'a Graph, id: &str) -> &'a Properties {
+    &g.get(id).unwrap_or_else(|| panic!("{id} missing")).properties
+}
+
+#[test]
+fn a_fargate_service_gets_awsvpc_its_own_group_an_ip_target_group_and_fargate_capacity() {
+    let g = graph(seed().with_service("test", "products", Service::fargate));
+    let Properties::TaskDefinition(td) = props(&g, "task-definition/products") else { panic!() };
+    assert_eq!(
+        (td.network_mode.as_str(), td.requires_compatibilities.as_slice()),
+        ("awsvpc", ["FARGATE".to_owned()].as_slice())
+    );
+    assert_eq!((td.cpu.as_deref(), td.memory.as_deref()), (Some("256"), Some("512")), "task-level size");
+    assert_eq!(td.container_definitions[0].port_mappings[0].host_port, 8001, "awsvpc: host port = container port");
+    assert_eq!(td.volumes.len(), 1, "EFS mounts on Fargate too");
+    let Properties::Service(svc) = props(&g, "service/products") else { panic!() };
+    assert_eq!(svc.network_mode.as_deref(), Some("awsvpc"));
+    assert_eq!(svc.platform_version.as_deref(), Some("LATEST"), "EFS needs platform 1.4.0 or later");
+    assert_eq!(svc.capacity_provider_strategy[0].capacity_provider, RefOr::Value("FARGATE".into()));
+    assert!(svc.placement_strategy.is_empty(), "Fargate takes no placement strategy");
+    let net = svc.network_configuration.as_ref().expect("awsvpc configuration");
+    assert_eq!(net.assign_public_ip, "DISABLED");
+    assert_eq!(
+        net.subnets,
+        vec![
+            RefOr::to(&LogicalId::from("subnet/private/0"), Attr::Id),
+            RefOr::to(&LogicalId::from("subnet/private/1"), Attr::Id)
+        ]
+    );
+    assert_eq!(net.security_groups, vec![RefOr::to(&LogicalId::from("security-group/service/products"), Attr::Id)]);
+    let Properties::SecurityGroup(sg) = props(&g, "security-group/service/products") else { panic!() };
+    assert_eq!(sg.group_name, "mcsv-poc-service-products");
+    assert_eq!(sg.ingress.len(), 1, "{:?}", sg.ingress);
+    assert_eq!((sg.ingress[0].from_port, sg.ingress[0].to_port), (8001, 8001));
+    assert_eq!(
+        sg.ingress[0].peer,
+        Peer::SecurityGroupId(RefOr::to(&LogicalId::from("security-group/load-balancer"), Attr::Id))
+    );
+    let Properties::SecurityGroup(lb) = props(&g, "security-group/load-balancer") else { panic!() };
+    assert!(lb.egress.iter().any(|r| (r.from_port, r.to_port) == (8001, 8001)), "{:?}", lb.egress);
+    assert!(lb.egress.iter().any(|r| (r.from_port, r.to_port) == (32768, 65535)), "EC2 tasks still reached");
+    let Properties::SecurityGroup(efs) = props(&g, "security-group/file-system") else { panic!() };
+    let peers: Vec<_> = efs.ingress.iter().map(|r| r.peer.clone()).collect();
+    assert_eq!(
+        peers,
+        vec![
+            Peer::SecurityGroupId(RefOr::to(&LogicalId::from("security-group/instances"), Attr::Id)),
+            Peer::SecurityGroupId(RefOr::to(&LogicalId::from("security-group/service/products"), Attr::Id)),
+        ],
+        "NFS from the instances and from the Fargate tasks"
+    );
+    let Properties::TargetGroup(tg) = props(&g, "target-group/products") else { panic!() };
+    assert_eq!(tg.target_type, "ip");
+    let Properties::TargetGroup(web) = props(&g, "target-group/product-web") else { panic!() };
+    assert_eq!(web.target_type, "instance", "the EC2 service keeps instance targets");
+    let Properties::Cluster(c) = props(&g, "cluster") else { panic!() };
+    assert_eq!(c.capacity_providers[..2], [RefOr::Value("FARGATE".into()), RefOr::Value("FARGATE_SPOT".into())]);
+    assert_eq!(c.capacity_providers.len(), 3, "beside the instances' provider");
+    let Properties::Service(ec2) = props(&g, "service/product-web") else { panic!() };
+    assert_eq!(ec2.network_mode, None);
+    assert_eq!(ec2.placement_strategy.len(), 2);
+    let Properties::TaskDefinition(ec2_td) = props(&g, "task-definition/product-web") else { panic!() };
+    assert_eq!(
+        (ec2_td.network_mode.as_str(), ec2_td.container_definitions[0].port_mappings[0].host_port),
+        ("bridge", 0)
+    );
+}
+
+#[test]
+fn an_all_fargate_stack_has_no_instances() {
+    let g = graph(
+        seed()
+            .with_service("test", "products", Service::fargate)
+            .with_service("test", "product-web", |s| s.capacity(crate::dsl::Capacity::FargateSpot)),
+    );
+    for id in [
+        "launch-template",
+        "autoscaling-group",
+        "capacity-provider",
+        "role/instance",
+        "instance-profile",
+        "security-group/instances",
+    ] {
+        assert!(g.get(id).is_none(), "{id} in an all-Fargate stack");
+    }
+    let Properties::Cluster(c) = props(&g, "cluster") else { panic!() };
+    assert_eq!(c.capacity_providers, vec![RefOr::Value("FARGATE".into()), RefOr::Value("FARGATE_SPOT".into())]);
+    assert_eq!(c.default_capacity_provider_strategy[0].capacity_provider, RefOr::Value("FARGATE".into()));
+    let Properties::Service(web) = props(&g, "service/product-web") else { panic!() };
+    assert_eq!(web.capacity_provider_strategy[0].capacity_provider, RefOr::Value("FARGATE_SPOT".into()));
+    let Properties::SecurityGroup(lb) = props(&g, "security-group/load-balancer") else { panic!() };
+    let ports: Vec<_> = lb.egress.iter().map(|r| (r.from_port, r.to_port)).collect();
+    assert_eq!(ports, [(8000, 8000), (8001, 8001)], "only the Fargate tasks' ports, no dynamic range");
+    let Properties::SecurityGroup(efs) = props(&g, "security-group/file-system") else { panic!() };
+    assert_eq!(efs.ingress.len(), 2, "NFS from each service's group");
+}
+
+#[test]
+fn autoscaling_registers_a_target_after_the_service_and_a_policy_per_metric() {
+    use crate::dsl::Autoscaling;
+    let g =
+        graph(seed().with_service("test", "products", |s| {
+            s.autoscaling(Autoscaling::new(2, 6).cpu(50).requests_per_target(900))
+        }));
+    let Properties::ScalableTarget(t) = props(&g, "scalable-target/products") else { panic!() };
+    assert_eq!((t.resource_id.as_str(), t.min_capacity, t.max_capacity), ("service/mcsv-poc/products", 2, 6));
+    assert_eq!(deps(&g, "scalable-target/products"), ["service/products"]);
+    let Properties::ScalingPolicy(cpu) = props(&g, "scaling-policy/products/cpu") else { panic!() };
+    assert_eq!((cpu.predefined_metric_type.as_str(), cpu.target_value), ("ECSServiceAverageCPUUtilization", 50));
+    assert_eq!((cpu.scale_in_cooldown, cpu.scale_out_cooldown), (300, 60));
+    assert_eq!(cpu.load_balancer_arn, None);
+    let Properties::ScalingPolicy(req) = props(&g, "scaling-policy/products/requests") else { panic!() };
+    assert_eq!(req.predefined_metric_type, "ALBRequestCountPerTarget");
+    assert_eq!(req.load_balancer_arn, Some(RefOr::to(&LogicalId::from("load-balancer"), Attr::Arn)));
+    assert_eq!(req.target_group_arn, Some(RefOr::to(&LogicalId::from("target-group/products"), Attr::Arn)));
+    assert_eq!(
+        deps(&g, "scaling-policy/products/requests"),
+        ["load-balancer", "scalable-target/products", "target-group/products"]
+    );
+    let Properties::Service(svc) = props(&g, "service/products") else { panic!() };
+    assert_eq!(
+        (svc.desired_count, svc.desired_count_owner),
+        (2, CountOwner::External),
+        "the autoscaler owns the count"
+    );
+    // The default: CPU at 60 %.
+    let g = graph(seed().with_service("test", "products", |s| s.autoscale(1, 3)));
+    let Properties::ScalingPolicy(cpu) = props(&g, "scaling-policy/products/cpu") else { panic!() };
+    assert_eq!(cpu.target_value, 60);
+    assert!(g.get("scaling-policy/products/requests").is_none());
+}
+
+#[test]
+fn the_alb_resource_label_comes_from_the_two_arns() {
+    let lb = "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/shop/50dc6c495c0c9188";
+    let tg = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/shop-web/943f017f100becff";
+    assert_eq!(
+        ScalingPolicyProps::resource_label(lb, tg).as_deref(),
+        Some("app/shop/50dc6c495c0c9188/targetgroup/shop-web/943f017f100becff")
+    );
+    assert_eq!(ScalingPolicyProps::resource_label(tg, lb), None);
 }

@@ -15,7 +15,9 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use crate::dsl::StackBuilder;
-pub use crate::dsl::{AmiPolicy, CircuitBreaker, DesiredCount, NatGateways, Scheme, Secret, ThroughputMode};
+pub use crate::dsl::{
+    AmiPolicy, Capacity, CircuitBreaker, DesiredCount, NatGateways, ScalingMetric, Scheme, Secret, ThroughputMode,
+};
 
 /// Tag key holding the stack name on every resource the stack owns.
 pub const STACK_TAG: &str = "ecs-kit:stack";
@@ -330,6 +332,64 @@ pub struct ServiceSpec {
     pub deployment: DeploymentSpec,
     /// The service's own tags (merged over the stack's).
     pub tags: BTreeMap<String, String>,
+    /// Where the tasks run.
+    #[serde(default, skip_serializing_if = "is_ec2")]
+    pub capacity: Capacity,
+    /// Service autoscaling, when declared (the count is then the autoscaler's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingSpec>,
+}
+
+fn is_ec2(capacity: &Capacity) -> bool {
+    *capacity == Capacity::Ec2
+}
+
+/// Validated service autoscaling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AutoscalingSpec {
+    /// Fewest tasks.
+    pub min: u32,
+    /// Most tasks.
+    pub max: u32,
+    /// Target tracking policies, one per metric, in declaration order (CPU at 60 % by default).
+    pub targets: Vec<ScalingTarget>,
+    /// Seconds after a scale-in before the next one.
+    pub scale_in_cooldown_seconds: u32,
+    /// Seconds after a scale-out before the next one.
+    pub scale_out_cooldown_seconds: u32,
+}
+
+/// One target tracking policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScalingTarget {
+    /// The metric kept at the target.
+    pub metric: ScalingMetric,
+    /// Percent for CPU and memory, requests a minute per task for requests.
+    pub value: u32,
+}
+
+/// Fargate's task sizes: CPU units and the memory (MiB) each allows.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>
+pub const FARGATE_SIZES: [(u32, u32, u32, u32); 7] = [
+    // (cpu, min memory, max memory, step)
+    (256, 512, 2048, 512),
+    (512, 1024, 4096, 1024),
+    (1024, 2048, 8192, 1024),
+    (2048, 4096, 16384, 1024),
+    (4096, 8192, 30720, 1024),
+    (8192, 16384, 61440, 4096),
+    (16384, 32768, 122_880, 8192),
+];
+
+/// The memory sizes (MiB) Fargate allows with `cpu` units, if `cpu` is a Fargate size.
+#[must_use]
+pub fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
+    let (_, min, max, step) = FARGATE_SIZES.iter().find(|(c, ..)| *c == cpu)?;
+    // 256 units take 512, 1024 and 2048, not 1536.
+    let sizes = (*min..=*max).step_by(*step as usize).filter(|m| cpu != 256 || *m != 1536).collect();
+    Some(sizes)
 }
 
 impl ServiceSpec {

@@ -10,12 +10,13 @@ use sha2::{Digest, Sha256};
 
 use super::image::quoted;
 use super::{
-    image, instance_types, looks_secret, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec, HttpsSpec,
-    LoadBalancerSpec, NetworkSpec, RoutingSpec, ServiceSpec, Ssh, Stack, ValidationError, ValidationErrors, Warning,
-    Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+    image, instance_types, looks_secret, AutoscalingSpec, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec,
+    HttpsSpec, LoadBalancerSpec, NetworkSpec, RoutingSpec, ScalingTarget, ServiceSpec, Ssh, Stack, ValidationError,
+    ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
 };
 use crate::dsl::{
-    AmiPolicy, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
+    AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service,
+    StackBuilder,
 };
 
 /// CloudWatch Logs' allowed retention periods, in days.
@@ -766,6 +767,28 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
     if min_healthy == 100 && max_percent == 100 {
         c.error(format!("{at}.max_percent"), "with min_healthy_percent 100 and max_percent 100 a deployment can neither stop nor start a task; raise max_percent (e.g. 200)");
     }
+    let capacity = s.capacity.unwrap_or_default();
+    if capacity.is_fargate() {
+        fargate_size(c, at, cpu, memory);
+    }
+    let autoscaling = s.autoscaling.as_ref().map(|a| autoscaling(c, at, a, routing.is_some()));
+    let desired_count = match (&autoscaling, s.count) {
+        (Some(a), count) => {
+            let initial = match count {
+                Some(DesiredCount::Fixed(n) | DesiredCount::External(n)) => n,
+                None => a.min,
+            };
+            if !(a.min..=a.max).contains(&initial) {
+                c.error(
+                    format!("{at}.count"),
+                    format!("{initial} tasks to start with is outside the autoscaling range {}..={}: set a count within it, or leave it out to start at the minimum", a.min, a.max),
+                );
+            }
+            // The autoscaler owns the count from the start.
+            DesiredCount::External(initial)
+        }
+        (None, count) => count.unwrap_or(DesiredCount::Fixed(1)),
+    };
     let tags = c.tags(&format!("{at}.tags"), &s.tags);
     let total = stack_tags + tags.len() + OWN_TAGS;
     if total > MAX_TAGS {
@@ -779,7 +802,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
         image: s.image.clone(),
         image_owner: s.image_owner,
         port: s.port,
-        desired_count: s.count.unwrap_or(DesiredCount::Fixed(1)),
+        desired_count,
         cpu,
         memory,
         routing,
@@ -794,6 +817,85 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
             circuit_breaker: s.circuit_breaker.unwrap_or_default(),
         },
         tags,
+        capacity,
+        autoscaling,
+    }
+}
+
+/// A Fargate task's size must be one of Fargate's CPU and memory combinations.
+fn fargate_size(c: &mut Checker, at: &str, cpu: u32, memory: u32) {
+    let Some(allowed) = super::fargate_memory(cpu) else {
+        let sizes: Vec<String> = super::FARGATE_SIZES.iter().map(|(c, ..)| c.to_string()).collect();
+        c.error(
+            format!("{at}.cpu"),
+            format!("{cpu} CPU units is not a Fargate task size: use one of {} (1024 = one vCPU)", sizes.join(", ")),
+        );
+        return;
+    };
+    if !allowed.contains(&memory) {
+        let (first, last) = (allowed[0], allowed[allowed.len() - 1]);
+        let list = if allowed.len() <= 4 {
+            allowed.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        } else {
+            format!("{first} to {last} in steps of {}", allowed[1] - allowed[0])
+        };
+        c.error(
+            format!("{at}.memory"),
+            format!("{memory} MiB is not a Fargate size for {cpu} CPU units, which take {list} MiB: set memory to one of them, or change cpu"),
+        );
+    }
+}
+
+/// Autoscaling: `min <= max`, targets in range, each metric once, requests per target
+/// only behind the load balancer.
+fn autoscaling(c: &mut Checker, at: &str, a: &Autoscaling, routed: bool) -> AutoscalingSpec {
+    let field = format!("{at}.autoscaling");
+    if a.max == 0 {
+        c.error(format!("{field}.max"), "0: an autoscaled service needs at least 1 task at most; raise max");
+    }
+    if a.min > a.max {
+        c.error(
+            format!("{field}.min"),
+            format!("the minimum {} is above the maximum {}: swap them, or raise max", a.min, a.max),
+        );
+    }
+    let mut targets = Vec::new();
+    let declared = if a.targets.is_empty() { vec![(crate::dsl::ScalingMetric::Cpu, 60)] } else { a.targets.clone() };
+    for (i, (metric, value)) in declared.into_iter().enumerate() {
+        let at = format!("{field}.targets[{i}]");
+        if targets.iter().any(|t: &ScalingTarget| t.metric == metric) {
+            let name = match metric {
+                crate::dsl::ScalingMetric::Cpu => "cpu",
+                crate::dsl::ScalingMetric::Memory => "memory",
+                crate::dsl::ScalingMetric::RequestsPerTarget => "requests per target",
+            };
+            c.error(&at, format!("{name} is targeted twice: keep one target per metric"));
+            continue;
+        }
+        match metric {
+            crate::dsl::ScalingMetric::Cpu | crate::dsl::ScalingMetric::Memory => {
+                c.in_range(&at, value, 1..=100, "a utilization target in percent");
+            }
+            crate::dsl::ScalingMetric::RequestsPerTarget => {
+                c.in_range(&at, value, 1..=1_000_000, "requests a minute per task");
+                if !routed {
+                    c.error(&at, "requests per target are counted by the load balancer: give the service a path or host, or target cpu or memory");
+                }
+            }
+        }
+        targets.push(ScalingTarget { metric, value });
+    }
+    AutoscalingSpec {
+        min: a.min,
+        max: a.max,
+        targets,
+        scale_in_cooldown_seconds: c.seconds(&format!("{field}.scale_in_cooldown"), a.scale_in_cooldown, 300, 0..=3600),
+        scale_out_cooldown_seconds: c.seconds(
+            &format!("{field}.scale_out_cooldown"),
+            a.scale_out_cooldown,
+            60,
+            0..=3600,
+        ),
     }
 }
 
@@ -912,7 +1014,8 @@ fn assign_priorities(specs: &mut [ServiceSpec]) {
 fn fit(c: &mut Checker, cluster: &ClusterSpec, services: &[ServiceSpec]) {
     let Some(cap) = instance_types::capacity(&cluster.instance_type) else { return };
     let t = &cluster.instance_type;
-    for (i, s) in services.iter().enumerate() {
+    // Fargate tasks need no instance.
+    for (i, s) in services.iter().enumerate().filter(|(_, s)| !s.capacity.is_fargate()) {
         if s.memory > cap.usable_memory_mib() {
             c.error(
                 format!("services[{i}].memory"),
@@ -936,7 +1039,10 @@ fn fit(c: &mut Checker, cluster: &ClusterSpec, services: &[ServiceSpec]) {
     }
     // In u64: counts and sizes are the user's, and their products overflow u32.
     let total = |size: fn(&ServiceSpec) -> u32| {
-        services.iter().fold(0u64, |sum, s| sum.saturating_add(u64::from(s.initial_count()) * u64::from(size(s))))
+        services
+            .iter()
+            .filter(|s| !s.capacity.is_fargate())
+            .fold(0u64, |sum, s| sum.saturating_add(u64::from(s.initial_count()) * u64::from(size(s))))
     };
     let (memory, cpu) = (total(|s| s.memory), total(|s| s.cpu));
     let n = u64::from(cluster.min_instances);

@@ -55,6 +55,7 @@ pub(crate) mod efs;
 pub(crate) mod elbv2;
 pub(crate) mod iam;
 pub(crate) mod logs;
+pub(crate) mod scaling;
 
 /// Calls the macro `$m` with every resource type, one line each:
 /// `Variant = "service:type", PropsVariant(PropsStruct) => path::to::Kind`.
@@ -86,6 +87,8 @@ macro_rules! registry {
             LogGroup = "logs:log-group", LogGroup(LogGroupProps) => logs::log_group::LogGroup;
             TaskDefinition = "ecs:task-definition", TaskDefinition(TaskDefinitionProps) => ecs::task_definition::TaskDefinition;
             EcsService = "ecs:service", Service(ServiceProps) => ecs::service::Service;
+            ScalableTarget = "application-autoscaling:scalable-target", ScalableTarget(ScalableTargetProps) => scaling::scalable_target::ScalableTarget;
+            ScalingPolicy = "application-autoscaling:scaling-policy", ScalingPolicy(ScalingPolicyProps) => scaling::scaling_policy::ScalingPolicy;
         }
     };
 }
@@ -145,6 +148,9 @@ pub(crate) struct Schema {
     pub topics: &'static [(&'static str, &'static str)],
     /// The types whose live objects its read needs (a listener's load balancer).
     pub read_after: &'static [ResourceType],
+    /// Whether replacing it with the old one deleted first interrupts traffic (a
+    /// service's tasks stop before the new service's start); the plan says so.
+    pub interrupts: bool,
 }
 
 impl Schema {
@@ -161,6 +167,7 @@ impl Schema {
             new_revision: false,
             topics: &[],
             read_after: &[],
+            interrupts: false,
         }
     }
 }

@@ -297,6 +297,12 @@ impl EcsState {
         }
     }
 
+    /// Whether the cluster has an active service `name` (Application Auto Scaling
+    /// registers targets of those only).
+    pub(crate) fn has_active_service(&self, cluster: &str, name: &str) -> bool {
+        self.service_index(cluster, name).is_some_and(|i| self.services[i].is_active())
+    }
+
     fn service_index(&self, cluster: &str, name: &str) -> Option<usize> {
         let cluster = self.cluster_name(cluster)?;
         let name = name.rsplit('/').next().unwrap_or(name);
@@ -620,7 +626,8 @@ impl EcsApi for Fake {
         if s.ecs.clusters.get(&name).is_none_or(|c| c.status != "ACTIVE") {
             return Err(no_cluster(OP));
         }
-        for p in &providers {
+        // Fargate's providers are AWS's own, in every account.
+        for p in providers.iter().filter(|p| !matches!(p.as_str(), "FARGATE" | "FARGATE_SPOT")) {
             if s.ecs.providers.get(p).is_none_or(|x| x.status != "ACTIVE") {
                 return Err(err(OP, "InvalidParameterException", format!("The capacity provider {p} does not exist.")));
             }
@@ -992,6 +999,13 @@ impl EcsApi for Fake {
         }
         if let Some(m) = update.enable_ecs_managed_tags {
             p.enable_ecs_managed_tags = m;
+        }
+        if let Some(n) = update.network_configuration {
+            p.network_configuration = Some(n);
+            p.network_mode = Some("awsvpc".into());
+        }
+        if let Some(v) = update.platform_version {
+            p.platform_version = Some(v);
         }
         let current = literal_or_empty(&p.task_definition);
         let primary_td = svc.deployments.first().map(|d| d.task_definition.clone()).unwrap_or_default();

@@ -2,8 +2,9 @@
 //! your own deploy tools.
 //!
 //! [`FakeCloud`] keeps one region's worth of EC2, ECS, ELBv2, EFS, IAM, CloudWatch Logs,
-//! SSM and Auto Scaling objects behind one lock and hands out [`Clients`] whose eight
-//! trait objects all share it. It behaves like AWS where the engine cares:
+//! SSM, Auto Scaling and Application Auto Scaling objects behind one lock and hands out
+//! [`Clients`] whose nine trait objects all share it. It behaves like AWS where the
+//! engine cares:
 //!
 //! - AWS-looking ids and ARNs (`vpc-…`, `arn:aws:ecs:us-west-2:123456789012:cluster/…`),
 //!   account [`ACCOUNT`];
@@ -65,6 +66,7 @@ mod efs;
 mod elb;
 mod iam;
 mod logs;
+mod scaling;
 
 #[cfg(test)]
 mod tests;
@@ -171,6 +173,7 @@ pub(crate) struct State {
     pub iam: iam::IamState,
     pub logs: logs::LogsState,
     pub autoscaling: autoscaling::AsgState,
+    pub scaling: scaling::ScalingState,
     /// SSM parameters.
     pub parameters: BTreeMap<String, String>,
     /// Id counter.
@@ -376,7 +379,7 @@ impl FakeCloud {
         self
     }
 
-    /// Clients for the engine: all eight traits share this cloud; [`Clients::calls`]
+    /// Clients for the engine: all nine traits share this cloud; [`Clients::calls`]
     /// counts the calls made through them.
     #[must_use]
     pub fn clients(&self) -> Clients {
@@ -390,7 +393,8 @@ impl FakeCloud {
             iam: api.clone(),
             logs: api.clone(),
             ssm: api.clone(),
-            autoscaling: api,
+            autoscaling: api.clone(),
+            scaling: api,
             calls: self.fake.calls.clone(),
         }
     }
@@ -500,6 +504,7 @@ impl FakeCloud {
         s.efs.snapshot(&mut out);
         s.elb.snapshot(&mut out);
         s.logs.snapshot(&mut out);
+        s.scaling.snapshot(&mut out);
         Snapshot { resources: out }
     }
 }

@@ -728,8 +728,19 @@ enum Injected {
     NotYetVisible,
 }
 
+/// The stack the fault matrix runs: the seed with `products` on Fargate, autoscaled on
+/// CPU and on requests per target, so that every kind's calls are faulted.
+fn matrix() -> crate::dsl::StackBuilder {
+    crate::model::seed().with_service("test", "products", |s| {
+        s.fargate().autoscaling(crate::dsl::Autoscaling::new(2, 4).cpu(60).requests_per_target(500))
+    })
+}
+
 fn updated() -> Stack {
-    crate::model::seed_with_image("products", "registry.example.com/microservices/products:1.6").build().unwrap()
+    matrix()
+        .with_service("test", "products", |s| s.image("registry.example.com/microservices/products:1.6"))
+        .build()
+        .unwrap()
 }
 
 /// Runs `phase` on a fresh cloud, `inject` applied after its preparation; the calls it
@@ -738,16 +749,16 @@ async fn run_phase(phase: Phase, inject: impl FnOnce(&FakeCloud)) -> (FakeCloud,
     let cloud = FakeCloud::new("us-west-2");
     let clients = cloud.clients();
     if phase != Phase::Create {
-        apply_ok(&seed(), &clients).await;
+        apply_ok(&matrix().build().unwrap(), &clients).await;
     }
     cloud.clear_call_log();
     inject(&cloud);
     let report = match phase {
-        Phase::Create => apply_ok(&seed(), &clients).await.report,
+        Phase::Create => apply_ok(&matrix().build().unwrap(), &clients).await.report,
         Phase::Update => apply_ok(&updated(), &clients).await.report,
         Phase::Destroy => {
             let options = DestroyOptions { delete_data: true, retry: options().retry, ..DestroyOptions::default() };
-            let done = destroy(&seed(), &clients, options, None, &()).await.unwrap();
+            let done = destroy(&matrix().build().unwrap(), &clients, options, None, &()).await.unwrap();
             assert!(done.report.succeeded(), "{:#?}", not_done(&done.report));
             done.report
         }
@@ -768,6 +779,13 @@ async fn every_operation_survives_throttling_outages_timeouts_and_late_visibilit
         let (_, log, baseline) = run_phase(phase, |_| {}).await;
         let operations: BTreeSet<String> = log.into_iter().collect();
         assert!(operations.len() > 5, "{phase:?} calls {operations:?}");
+        // The matrix's stack makes every kind's calls, Application Auto Scaling's included.
+        let scaling = match phase {
+            Phase::Create => ["RegisterScalableTarget", "PutScalingPolicy"],
+            Phase::Update => ["DescribeScalableTargets", "DescribeScalingPolicies"],
+            Phase::Destroy => ["DeregisterScalableTarget", "DeleteScalingPolicy"],
+        };
+        assert!(scaling.iter().all(|op| operations.contains(*op)), "{phase:?} calls {operations:?}");
         for op in &operations {
             let creates = ["Create", "Register", "Allocate", "Put"].iter().any(|p| op.starts_with(p));
             let faults: Vec<Injected> = [Injected::Throttled, Injected::Unavailable, Injected::TimedOut]
@@ -790,7 +808,7 @@ async fn every_operation_survives_throttling_outages_timeouts_and_late_visibilit
                 assert!(retries <= baseline + 10, "{phase:?} {op} {fault:?}: {retries} retries, {baseline} without");
                 let clients = cloud.clients();
                 match phase {
-                    Phase::Create => assert_exactly_the_graph(&cloud, &seed()),
+                    Phase::Create => assert_exactly_the_graph(&cloud, &matrix().build().unwrap()),
                     Phase::Update => assert_exactly_the_graph(&cloud, &updated()),
                     Phase::Destroy => {
                         let snapshot = cloud.snapshot();
@@ -803,7 +821,7 @@ async fn every_operation_survives_throttling_outages_timeouts_and_late_visibilit
                     }
                 }
                 if phase != Phase::Destroy {
-                    let stack = if phase == Phase::Create { seed() } else { updated() };
+                    let stack = if phase == Phase::Create { matrix().build().unwrap() } else { updated() };
                     // Time passes: what was hidden after its create shows up (the fake
                     // counts describes, not seconds).
                     for _ in 0..2 {
@@ -842,4 +860,95 @@ async fn permanent_errors_fail_at_once_and_missing_dependencies_fail_early() {
     let Some(Outcome::Failed { error, .. }) = report.outcomes.get(&LogicalId::new("vpc")) else { panic!() };
     assert!(error.contains("still not found"), "{error}");
     assert!(started.elapsed() <= crate::walk::MISSING_WINDOW + Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+/// A stack whose services all run on Fargate: no instances, and the whole cycle works.
+#[tokio::test(start_paused = true)]
+async fn an_all_fargate_stack_runs_without_instances_and_destroys_to_nothing() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let stack = crate::model::seed()
+        .with_service("test", "products", crate::dsl::Service::fargate)
+        .with_service("test", "product-web", |s| s.capacity(crate::dsl::Capacity::FargateSpot))
+        .build()
+        .unwrap();
+    apply_ok(&stack, &clients).await;
+    assert_converged(&stack, &clients).await;
+    assert_exactly_the_graph(&cloud, &stack);
+    let snapshot = cloud.snapshot();
+    for t in [
+        ResourceType::LaunchTemplate,
+        ResourceType::AutoScalingGroup,
+        ResourceType::CapacityProvider,
+        ResourceType::InstanceProfile,
+    ] {
+        assert_eq!(snapshot.of_stack("mcsv-poc").filter(|r| r.resource_type == t).count(), 0, "{t}");
+    }
+    let options = DestroyOptions { delete_data: true, ..DestroyOptions::default() };
+    assert!(destroy(&stack, &clients, options, None, &()).await.unwrap().report.succeeded());
+    let left: Vec<_> = cloud
+        .snapshot()
+        .of_stack("mcsv-poc")
+        .filter(|r| !crate::resources::is_gone(r.state.as_deref()))
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(left.is_empty(), "left {left:?}");
+}
+
+/// The autoscaler's count stands: a plan after it moved the service is a no-op, and an
+/// image change deploys without resetting the count. Destroy deregisters the target.
+#[tokio::test(start_paused = true)]
+async fn the_autoscalers_count_is_never_reset() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let stack = matrix().build().unwrap();
+    apply_ok(&stack, &clients).await;
+    assert_converged(&stack, &clients).await;
+    assert_eq!(cloud.service("products").unwrap().status.desired, 2, "started at the minimum");
+    // The autoscaler scales out.
+    clients
+        .ecs
+        .update_service(crate::aws::ServiceUpdate {
+            cluster: "mcsv-poc".into(),
+            service: "products".into(),
+            desired_count: Some(4),
+            ..crate::aws::ServiceUpdate::default()
+        })
+        .await
+        .unwrap();
+    assert_converged(&stack, &clients).await;
+    apply_ok(&updated(), &clients).await;
+    assert_eq!(cloud.service("products").unwrap().status.desired, 4, "the deployment kept the autoscaler's count");
+    let targets = clients.scaling.describe_scalable_targets(vec!["service/mcsv-poc/products".into()]).await.unwrap();
+    assert_eq!((targets[0].props.min_capacity, targets[0].props.max_capacity), (2, 4));
+    let policies = clients.scaling.describe_scaling_policies("service/mcsv-poc/products".into()).await.unwrap();
+    assert_eq!(policies.len(), 2);
+    assert!(policies.iter().any(|p| p.attrs.get("resource_label").is_some_and(|l| l.starts_with("app/mcsv-poc/"))));
+    let options = DestroyOptions { delete_data: true, ..DestroyOptions::default() };
+    assert!(destroy(&updated(), &clients, options, None, &()).await.unwrap().report.succeeded());
+    assert!(clients
+        .scaling
+        .describe_scalable_targets(vec!["service/mcsv-poc/products".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(clients.scaling.describe_scaling_policies("service/mcsv-poc/products".into()).await.unwrap().is_empty());
+}
+
+/// Moving a service from EC2 to Fargate and back converges each way.
+#[tokio::test(start_paused = true)]
+async fn a_service_moves_between_ec2_and_fargate() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    apply_ok(&seed(), &clients).await;
+    let fargate = crate::model::seed().with_service("test", "products", crate::dsl::Service::fargate).build().unwrap();
+    let p = plan(&fargate, &clients).await.unwrap();
+    let replaced: Vec<_> = changes(&p).into_iter().filter(|(_, a)| *a == Action::Replace).map(|(id, _)| id).collect();
+    assert_eq!(replaced, ["target-group/products", "listener-rule/products", "service/products"]);
+    apply_ok(&fargate, &clients).await;
+    assert_converged(&fargate, &clients).await;
+    assert_exactly_the_graph(&cloud, &fargate);
+    apply_ok(&seed(), &clients).await;
+    assert_converged(&seed(), &clients).await;
+    assert_exactly_the_graph(&cloud, &seed());
 }

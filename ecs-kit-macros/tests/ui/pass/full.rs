@@ -15,6 +15,8 @@ fn main() {
         circuit_breaker: ecs_kit::CircuitBreaker::Rollback,
         path: "/products",
         host: "api.example.com",
+        capacity: ecs_kit::Capacity::Fargate,
+        autoscaling: ecs_kit::Autoscaling::new(2, 6).cpu(50),
         health_check: ecs_kit::HealthCheck::new("/health").matcher("200-299"),
         deregistration_delay: 10,
         env: {

@@ -12,8 +12,9 @@ use crate::aws::{
     ServiceUpdate, Tags,
 };
 use crate::graph::props::{
-    CapacityProviderProps, ClusterProps, ContainerDefinition, CountOwner, DeploymentCircuitBreaker,
-    DeploymentConfiguration, EfsVolume, EnvVar, ImageOwner, LogConfiguration, ManagedScaling, MountPoint,
+    AwsVpcConfiguration, CapacityProviderProps, ClusterProps, ContainerDefinition, CountOwner,
+    DeploymentCircuitBreaker, DeploymentConfiguration, EfsVolume, EnvVar, ImageOwner, LogConfiguration, ManagedScaling,
+    MountPoint,
     PlacementStrategy, PortMapping, RefOr, SecretVar, ServiceLoadBalancer, ServiceProps, StrategyItem,
     TaskDefinitionProps, Volume,
 };
@@ -239,8 +240,34 @@ fn task_definition_props(td: &ecs::TaskDefinition) -> TaskDefinitionProps {
                 })
             })
             .collect(),
+        cpu: td.cpu().map(str::to_owned),
+        memory: td.memory().map(str::to_owned),
         image_owner: ImageOwner::Stack,
     }
+}
+
+/// An awsvpc network configuration for the SDK (references resolved).
+fn network_to(n: &AwsVpcConfiguration, operation: &str) -> AwsResult<ecs::NetworkConfiguration> {
+    let values = |v: &[RefOr<String>]| -> AwsResult<Vec<String>> {
+        v.iter().map(|x| literal(x, SERVICE, operation).map(str::to_owned)).collect()
+    };
+    let awsvpc = ecs::AwsVpcConfiguration::builder()
+        .set_subnets(Some(values(&n.subnets)?))
+        .set_security_groups(Some(values(&n.security_groups)?))
+        .assign_public_ip(ecs::AssignPublicIp::from(n.assign_public_ip.as_str()))
+        .build()
+        .map_err(|e| AwsError::new(ErrorKind::Invalid, SERVICE, operation, e.to_string()))?;
+    Ok(ecs::NetworkConfiguration::builder().awsvpc_configuration(awsvpc).build())
+}
+
+/// A service's awsvpc configuration in the graph's shape (`DISABLED` when unset).
+fn network_from(n: Option<&ecs::NetworkConfiguration>) -> Option<AwsVpcConfiguration> {
+    let c = n?.awsvpc_configuration()?;
+    Some(AwsVpcConfiguration {
+        subnets: c.subnets().iter().map(|v| RefOr::Value(v.clone())).collect(),
+        security_groups: c.security_groups().iter().map(|v| RefOr::Value(v.clone())).collect(),
+        assign_public_ip: c.assign_public_ip().map_or("DISABLED", ecs::AssignPublicIp::as_str).to_owned(),
+    })
 }
 
 fn container_to(c: &ContainerDefinition, operation: &str) -> AwsResult<ecs::ContainerDefinition> {
@@ -406,6 +433,9 @@ fn live_service(s: &ecs::Service) -> LiveService {
             .collect(),
         propagate_tags: s.propagate_tags().map_or("NONE", ecs::PropagateTags::as_str).to_owned(),
         enable_ecs_managed_tags: s.enable_ecs_managed_tags(),
+        network_mode: network_from(s.network_configuration()).map(|_| "awsvpc".to_owned()),
+        network_configuration: network_from(s.network_configuration()),
+        platform_version: s.platform_version().map(str::to_owned),
     };
     let mut deployments: Vec<Deployment> = s
         .deployments()
@@ -674,6 +704,8 @@ impl EcsApi for EcsSdk {
             ))
             .set_container_definitions(Some(containers))
             .set_volumes(Some(volumes))
+            .set_cpu(props.cpu.clone())
+            .set_memory(props.memory.clone())
             .set_tags(tags_to(&tags))
             .send()
             .await
@@ -816,6 +848,8 @@ impl EcsApi for EcsSdk {
             .set_placement_strategy(Some(placement_to(&props.placement_strategy)).filter(|p| !p.is_empty()))
             .propagate_tags(ecs::PropagateTags::from(props.propagate_tags.as_str()))
             .enable_ecs_managed_tags(props.enable_ecs_managed_tags)
+            .set_network_configuration(props.network_configuration.as_ref().map(|n| network_to(n, OP)).transpose()?)
+            .set_platform_version(props.platform_version.clone())
             .set_tags(tags_to(&tags))
             .client_token(client_token)
             .send()
@@ -831,6 +865,7 @@ impl EcsApi for EcsSdk {
         const OP: &str = "UpdateService";
         let strategy = update.capacity_provider_strategy.as_deref().map(|s| strategy_to(s, OP)).transpose()?;
         let load_balancers = update.load_balancers.as_deref().map(|l| load_balancers_to(l, OP)).transpose()?;
+        let network = update.network_configuration.as_ref().map(|n| network_to(n, OP)).transpose()?;
         self.client
             .update_service()
             .cluster(update.cluster)
@@ -844,6 +879,8 @@ impl EcsApi for EcsSdk {
             .set_placement_strategy(update.placement_strategy.as_deref().map(placement_to))
             .set_propagate_tags(update.propagate_tags.as_deref().map(ecs::PropagateTags::from))
             .set_enable_ecs_managed_tags(update.enable_ecs_managed_tags)
+            .set_network_configuration(network)
+            .set_platform_version(update.platform_version)
             .force_new_deployment(update.force_new_deployment)
             .send()
             .await
@@ -1155,6 +1192,8 @@ mod tests {
                     iam: "ENABLED".into(),
                 },
             }],
+            cpu: None,
+            memory: None,
             image_owner: ImageOwner::Stack,
         }
     }
@@ -1494,6 +1533,9 @@ mod tests {
                 ],
                 propagate_tags: "SERVICE".into(),
                 enable_ecs_managed_tags: true,
+                network_mode: None,
+                network_configuration: None,
+                platform_version: None,
             }
         );
         assert_eq!(web.found.tags.get("ecs-kit:id").map(String::as_str), Some("service/web"));
@@ -1617,6 +1659,9 @@ mod tests {
             placement_strategy: vec![PlacementStrategy { kind: "spread".into(), field: "instanceId".into() }],
             propagate_tags: "SERVICE".into(),
             enable_ecs_managed_tags: true,
+            network_mode: None,
+            network_configuration: None,
+            platform_version: None,
         }
     }
 
@@ -1656,6 +1701,41 @@ mod tests {
         assert_eq!(r.propagate_tags(), Some(&ecs::PropagateTags::Service));
         assert_eq!(r.enable_ecs_managed_tags(), Some(true));
         assert_eq!(r.tags(), [tag("ecs-kit:stack", "shop")]);
+    }
+
+    #[tokio::test]
+    async fn a_fargate_service_sends_its_awsvpc_configuration_and_platform_version() {
+        let (seen, record) = recorder::<CreateServiceInput>();
+        let rule = mock!(Client::create_service).then_compute_output(move |r| {
+            record(r);
+            CreateServiceOutput::builder().service(service("web")).build()
+        });
+        let client = mock_client!(aws_sdk_ecs, [&rule]);
+        let mut props = desired_service();
+        props.network_mode = Some("awsvpc".into());
+        props.network_configuration = Some(AwsVpcConfiguration {
+            subnets: vec![v("subnet-1"), v("subnet-2")],
+            security_groups: vec![v("sg-1")],
+            assign_public_ip: "DISABLED".into(),
+        });
+        props.platform_version = Some("LATEST".into());
+        EcsSdk::new(client).create_service(props, "shop-web-0123456789abcdef".into(), Tags::new()).await.unwrap();
+        let r = seen.lock().unwrap().clone().unwrap();
+        let awsvpc = r.network_configuration().and_then(ecs::NetworkConfiguration::awsvpc_configuration).unwrap();
+        assert_eq!(awsvpc.subnets(), ["subnet-1", "subnet-2"]);
+        assert_eq!(awsvpc.security_groups(), ["sg-1"]);
+        assert_eq!(awsvpc.assign_public_ip(), Some(&ecs::AssignPublicIp::Disabled));
+        assert_eq!(r.platform_version(), Some("LATEST"));
+        // And it reads back the same.
+        let live = ecs::Service::builder()
+            .service_name("web")
+            .network_configuration(r.network_configuration().unwrap().clone())
+            .platform_version("LATEST")
+            .build();
+        let back = live_service(&live).found.props;
+        assert_eq!(back.network_mode.as_deref(), Some("awsvpc"));
+        assert_eq!(back.network_configuration.unwrap().subnets, vec![v("subnet-1"), v("subnet-2")]);
+        assert_eq!(back.platform_version.as_deref(), Some("LATEST"));
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ mod efs;
 mod elb;
 mod iam;
 mod logs;
+mod scaling;
 mod ssm;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use efs::EfsSdk;
 pub use elb::ElbSdk;
 pub use iam::IamSdk;
 pub use logs::LogsSdk;
+pub use scaling::ScalingSdk;
 pub use ssm::SsmSdk;
 
 use super::{AwsError, CallCounter, Clients, ErrorKind};
@@ -112,6 +114,7 @@ impl Clients {
             logs: Arc::new(LogsSdk::new(client!(aws_sdk_cloudwatchlogs))),
             ssm: Arc::new(SsmSdk::new(client!(aws_sdk_ssm))),
             autoscaling: Arc::new(AutoScalingSdk::new(client!(aws_sdk_autoscaling))),
+            scaling: Arc::new(ScalingSdk::new(client!(aws_sdk_applicationautoscaling))),
             calls,
         }
     }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use crate::aws::AwsError;
 use crate::aws::{Deployment, ServiceUpdate};
-use crate::graph::props::{CountOwner, ServiceProps, StrategyItem};
+use crate::graph::props::{AwsVpcConfiguration, CountOwner, ServiceProps, StrategyItem};
 use crate::graph::{LogicalId, ResourceType};
 use crate::graph::{RefOr, Resource};
 use crate::resources::Context;
@@ -44,9 +44,23 @@ async fn update_service(cx: &Cx<'_>, p: &ServiceProps, desired_count: Option<u32
         health_check_grace_period_seconds: p.health_check_grace_period_seconds,
         placement_strategy: Some(p.placement_strategy.clone()),
         enable_ecs_managed_tags: Some(p.enable_ecs_managed_tags),
+        network_configuration: p.network_configuration.as_ref().map(resolved_network).transpose()?,
+        platform_version: p.platform_version.clone(),
         ..ServiceUpdate::default()
     };
     cx.clients.ecs.update_service(update).await.map_err(step_error)
+}
+
+/// The network configuration with its references resolved.
+fn resolved_network(n: &AwsVpcConfiguration) -> Result<AwsVpcConfiguration, StepError> {
+    let values = |v: &[RefOr<String>]| -> Result<Vec<RefOr<String>>, StepError> {
+        v.iter().map(|x| lit(x).map(RefOr::Value)).collect()
+    };
+    Ok(AwsVpcConfiguration {
+        subnets: values(&n.subnets)?,
+        security_groups: values(&n.security_groups)?,
+        assign_public_ip: n.assign_public_ip.clone(),
+    })
 }
 
 /// Waits until the service is stable (one deployment, running == desired), failing on a
@@ -113,7 +127,9 @@ impl Kind for Service {
     type Props = ServiceProps;
     const SCHEMA: Schema = Schema {
         read_after: &[crate::graph::ResourceType::Cluster],
-        replace_on: &["service_name", "cluster"],
+        // Bridge and awsvpc (EC2 and Fargate) tasks do not mix in one service.
+        replace_on: &["service_name", "cluster", "network_mode"],
+        interrupts: true,
         ..Schema::new(Tagging::Ecs, 0)
     };
 
@@ -129,7 +145,12 @@ impl Kind for Service {
 
     fn summary(p: &ServiceProps) -> String {
         let owned = if p.desired_count_owner == CountOwner::External { " at start (count owned outside)" } else { "" };
-        format!("{} tasks{owned}", p.desired_count)
+        // Fargate's providers are named as they are; the instances' is a reference.
+        let on = match p.capacity_provider_strategy.first().map(|s| &s.capacity_provider) {
+            Some(RefOr::Value(provider)) => format!(" on {provider}"),
+            _ => String::new(),
+        };
+        format!("{} tasks{owned}{on}", p.desired_count)
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<ServiceProps>, AwsError> {

@@ -39,6 +39,7 @@ impl Kind for TaskDefinition {
             .map(|c| format!("{} ({} cpu, {} MiB){owned}", c.image, c.cpu, c.memory))
             .collect::<Vec<_>>()
             .join(", ")
+            + if p.network_mode == "awsvpc" { ", awsvpc" } else { "" }
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<TaskDefinitionProps>, AwsError> {

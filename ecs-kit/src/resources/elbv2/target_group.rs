@@ -23,7 +23,8 @@ impl Kind for TargetGroup {
     };
 
     fn summary(p: &TargetGroupProps) -> String {
-        format!("port {}, health check {}", p.port, p.health_check.path)
+        let ip = if p.target_type == "ip" { ", ip targets" } else { "" };
+        format!("port {}{ip}, health check {}", p.port, p.health_check.path)
     }
 
     /// The create sets every declared property, the deregistration delay included (the
