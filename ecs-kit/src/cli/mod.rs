@@ -984,16 +984,13 @@ fn print_stats(
     let by_service = clients.calls.by_service();
     let total: u64 = by_service.iter().map(|s| s.calls).sum();
     let in_calls: Duration = by_service.iter().map(|s| s.time).sum();
-    writeln!(err, "Stats: {total} AWS calls in {:.1}s", wall.as_secs_f64())?;
+    writeln!(
+        err,
+        "Stats: {total} AWS calls in {:.1}s (calls, seconds waiting for answers, service):",
+        wall.as_secs_f64()
+    )?;
     for s in &by_service {
-        let plural = if s.calls == 1 { "call" } else { "calls" };
-        writeln!(
-            err,
-            "  {:<28} {:>5} {plural:<5} {:>8.1}s waiting for answers",
-            s.service,
-            s.calls,
-            s.time.as_secs_f64()
-        )?;
+        writeln!(err, "  {:>6} {:>8.1}s  {}", s.calls, s.time.as_secs_f64(), s.service)?;
     }
     let settled = settling.map_or(String::new(), |d| {
         format!(", {:.1}s in steps waiting for objects to settle (summed over steps)", d.as_secs_f64())

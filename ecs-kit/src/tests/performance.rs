@@ -70,7 +70,7 @@ fn stats_lines(err: &str) -> (u64, Vec<(String, u64)>) {
         .take_while(|l| !l.trim_start().starts_with("waiting for AWS"))
         .map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
-            (words[0].to_owned(), words[1].parse().unwrap())
+            (words[2..].join(" "), words[0].parse().unwrap())
         })
         .collect();
     (total, services)
