@@ -104,6 +104,11 @@ pub(crate) struct EcsState {
     services: Vec<Svc>,
     /// The newest service of each (cluster, name): its index in `services`.
     newest: BTreeMap<(String, String), usize>,
+    /// Services that time may still change (a deployment in progress, draining, counts
+    /// not reached): the only ones `advance` looks at.
+    unsettled: std::collections::BTreeSet<usize>,
+    /// Revisions deleted (`DELETE_IN_PROGRESS`) not yet gone.
+    deleting: usize,
 }
 
 impl Svc {
@@ -151,20 +156,50 @@ impl EcsState {
 
     pub fn advance(&mut self, now: Instant, timing: Timing, serial: &mut u64) {
         self.origin.get_or_insert(now);
-        for i in 0..self.services.len() {
+        let unsettled: Vec<usize> = self.unsettled.iter().copied().collect();
+        for i in unsettled {
+            self.advance_service(i, now, timing, serial);
+            let svc = &self.services[i];
+            let settled = svc.status == "INACTIVE"
+                || (svc.is_active()
+                    && svc.deployments.first().is_none_or(|p| p.rollout != "IN_PROGRESS" && p.running == p.desired));
+            if settled {
+                self.unsettled.remove(&i);
+            }
+        }
+        // Deleted revisions go once nothing runs them.
+        if self.deleting > 0 {
+            let used: std::collections::BTreeSet<&str> =
+                self.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str())).collect();
+            let gone: Vec<_> = self
+                .task_defs
+                .iter()
+                .filter(|(_, t)| t.status == "DELETE_IN_PROGRESS" && !used.contains(t.arn.as_str()))
+                .map(|(k, _)| k.clone())
+                .collect();
+            self.deleting -= gone.len();
+            for k in gone {
+                self.task_defs.remove(&k);
+            }
+        }
+    }
+
+    /// Moves the service at `i` along to `now`.
+    fn advance_service(&mut self, i: usize, now: Instant, timing: Timing, serial: &mut u64) {
+        {
             let svc = &mut self.services[i];
             if svc.status == "DRAINING" && now.saturating_duration_since(svc.since) >= timing.service_drain {
                 svc.status = "INACTIVE".into();
                 svc.deployments.clear();
-                continue;
+                return;
             }
             if !svc.is_active() || svc.deployments.is_empty() {
-                continue;
+                return;
             }
             // Settled: nothing to move along (the common case, checked without copies).
             let primary = &svc.deployments[0];
             if primary.rollout != "IN_PROGRESS" && primary.running == primary.desired {
-                continue;
+                return;
             }
             let name = svc.name.clone();
             let breaker = svc.props.deployment_configuration.deployment_circuit_breaker;
@@ -232,20 +267,6 @@ impl EcsState {
                 let at = primary.started + primary.lasts;
                 primary.running = primary.desired;
                 self.event(i, serial, at, format!("(service {name}) has reached a steady state."));
-            }
-        }
-        // Deleted revisions go once nothing runs them.
-        if self.task_defs.values().any(|t| t.status == "DELETE_IN_PROGRESS") {
-            let used: std::collections::BTreeSet<&str> =
-                self.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str())).collect();
-            let gone: Vec<_> = self
-                .task_defs
-                .iter()
-                .filter(|(_, t)| t.status == "DELETE_IN_PROGRESS" && !used.contains(t.arn.as_str()))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in gone {
-                self.task_defs.remove(&k);
             }
         }
     }
@@ -415,6 +436,7 @@ impl super::State {
         let id = format!("ecs-svc/{}", hex(&mut self.serial, 19));
         let fails = self.failing_services.contains(&self.ecs.services[index].name);
         let lasts = self.deployment_time(index);
+        self.ecs.unsettled.insert(index);
         let svc = &mut self.ecs.services[index];
         for d in &mut svc.deployments {
             d.status = "ACTIVE".into();
@@ -851,7 +873,10 @@ impl EcsApi for Fake {
         for arn in &arns {
             if let Some(key) = s.ecs.task_def_key(arn) {
                 if let Some(t) = s.ecs.task_defs.get_mut(&key) {
-                    t.status = "DELETE_IN_PROGRESS".into();
+                    if t.status != "DELETE_IN_PROGRESS" {
+                        t.status = "DELETE_IN_PROGRESS".into();
+                        s.ecs.deleting += 1;
+                    }
                 }
             }
         }
@@ -949,6 +974,7 @@ impl EcsApi for Fake {
         let key = (cluster.clone(), stored.service_name.clone());
         let index = s.ecs.services.len();
         s.ecs.newest.insert(key, index);
+        s.ecs.unsettled.insert(index);
         s.ecs.services.push(Svc {
             name: stored.service_name.clone(),
             cluster,
@@ -1002,6 +1028,7 @@ impl EcsApi for Fake {
             }
         }
         let now = Instant::now();
+        s.ecs.unsettled.insert(index);
         let svc = &mut s.ecs.services[index];
         let p = &mut svc.props;
         if let Some(n) = update.desired_count {
@@ -1055,6 +1082,7 @@ impl EcsApi for Fake {
         let mut s = self.begin(SERVICE, OP).await?;
         let cluster = s.ecs.cluster_name(&cluster).ok_or_else(|| no_cluster(OP))?;
         let index = s.ecs.service_index(&cluster, &service).ok_or_else(|| no_service(OP))?;
+        s.ecs.unsettled.insert(index);
         let svc = &mut s.ecs.services[index];
         match svc.status.as_str() {
             "ACTIVE" => {}
