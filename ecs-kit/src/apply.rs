@@ -212,7 +212,8 @@ fn free_unique_keys(
 /// Options of [`apply`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyOptions {
-    /// Steps at once (0 means the default, 10).
+    /// Steps calling AWS at once (0 means the default, 10); steps waiting for AWS
+    /// between polls do not count (see [`crate::walk`]).
     pub parallelism: usize,
     /// Retries of retryable AWS failures.
     pub retry: RetryPolicy,
