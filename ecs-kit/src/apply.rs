@@ -212,7 +212,8 @@ fn free_unique_keys(
 /// Options of [`apply`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyOptions {
-    /// Steps at once (0 means the default, 10).
+    /// Steps calling AWS at once (0 means the default, 10); steps waiting for AWS
+    /// between polls do not count (see [`crate::walk`]).
     pub parallelism: usize,
     /// Retries of retryable AWS failures.
     pub retry: RetryPolicy,
@@ -344,7 +345,15 @@ async fn apply_locked<O: Observer + Clone + 'static>(
         let work = step.payload.clone();
         async move {
             let (clients, zones, stack, waits, cluster, original) = &*shared;
-            let snapshot = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            // What the step's references name now (a delete resolves with `original`):
+            // a copy of those entries only, not of the whole map.
+            let snapshot: Known = match &work {
+                Work::Create(r) | Work::Update(r, _) => {
+                    let known = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    r.refs().into_iter().filter_map(|x| Some((x.id.clone(), known.get(&x.id)?.clone()))).collect()
+                }
+                Work::Delete(..) => Known::new(),
+            };
             let cluster = cluster.as_deref();
             let cx = Cx { clients, stack, known: &snapshot, original, zones, waits: *waits, cluster, retrying };
             let (id, physical) = match work {

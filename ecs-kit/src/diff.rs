@@ -89,11 +89,26 @@ fn sensitive(name: &str) -> bool {
 
 /// The desired properties with apply-time values resolved and declarations that hand a
 /// value to someone else applied to the live side.
-fn normalise(desired: &Resource, live: &LiveResource, ctx: &Context) -> (serde_json::Value, serde_json::Value) {
+fn normalised(desired: &Resource, live: &LiveResource, ctx: &Context) -> crate::graph::Properties {
     let mut want = desired.properties.clone();
     crate::resources::normalise(&mut want, &live.properties, ctx);
+    want
+}
+
+/// Whether `desired` (normalised: `want`) and `live` are equal as they are, tags
+/// included: no field can differ then, and diff needs no JSON.
+fn same(want: &crate::graph::Properties, desired: &Resource, live: &LiveResource) -> bool {
+    *want == live.properties && live.tags.iter().filter(|(k, _)| !aws_added_tag(k)).eq(desired.tags.iter())
+}
+
+/// `want` and `live`'s properties as JSON, each with its tags.
+fn to_json(
+    want: &crate::graph::Properties,
+    desired: &Resource,
+    live: &LiveResource,
+) -> (serde_json::Value, serde_json::Value) {
     let have = &live.properties;
-    let mut want = serde_json::to_value(&want).unwrap_or_default();
+    let mut want = serde_json::to_value(want).unwrap_or_default();
     let mut have = serde_json::to_value(have).unwrap_or_default();
     if let (Some(w), Some(h)) = (want.as_object_mut(), have.as_object_mut()) {
         w.insert("tags".into(), serde_json::to_value(&desired.tags).unwrap_or_default());
@@ -198,7 +213,20 @@ pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
             });
             continue;
         };
-        let (want, have) = normalise(desired, current, ctx);
+        // Nothing it depends on (so nothing it refers to) is new, and it is equal as is.
+        let want = normalised(desired, current, ctx);
+        if !desired.depends_on.iter().any(|d| replaced.contains(d)) && same(&want, desired, current) {
+            changes.push(Change {
+                id: desired.id.clone(),
+                resource_type: desired.resource_type,
+                action: Action::NoOp,
+                reason: String::new(),
+                fields: Vec::new(),
+                delete_first: false,
+            });
+            continue;
+        }
+        let (want, have) = to_json(&want, desired, current);
         let mut fields = Vec::new();
         field_changes("", &have, &want, &mut fields);
         // What refers to a resource being created or replaced changes with it.

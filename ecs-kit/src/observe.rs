@@ -44,7 +44,12 @@ impl LiveStack {
     /// The live resource with logical id `id`.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&LiveResource> {
-        self.resources.iter().find(|r| r.id.as_str() == id)
+        // Observe sorts them by id; a list built otherwise is searched through.
+        match self.resources.binary_search_by(|r| r.id.as_str().cmp(id)) {
+            Ok(i) => Some(&self.resources[i]),
+            Err(_) if self.resources.is_sorted_by(|a, b| a.id <= b.id) => None,
+            Err(_) => self.resources.iter().find(|r| r.id.as_str() == id),
+        }
     }
 
     /// The physical identities of the live resources (names from `graph`, the stack's
@@ -95,16 +100,20 @@ pub enum ObserveError {
 /// [`ObserveError`] when an AWS call fails (after the SDK's own retries), or the clients
 /// are for another region.
 pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, ObserveError> {
+    observe_with(stack, &Graph::from_stack(stack)?, clients).await
+}
+
+/// [`observe`] with the stack's graph already built.
+pub(crate) async fn observe_with(stack: &Stack, graph: &Graph, clients: &Clients) -> Result<LiveStack, ObserveError> {
     if !clients.region.is_empty() && clients.region != stack.region {
         return Err(ObserveError::Region { clients: clients.region.clone(), stack: stack.region.clone() });
     }
-    let graph = Graph::from_stack(stack)?;
     let mut found: Vec<Raw> = Vec::new();
     let mut conflicts = Vec::new();
     let mut services = BTreeMap::new();
     for wave in read_waves() {
         let reads = {
-            let cx = ReadCx { stack, graph: &graph, clients, earlier: &found };
+            let cx = ReadCx { stack, graph, clients, earlier: &found };
             join_all(wave.iter().map(|t| read_retrying(*t, &cx))).await
         };
         for (t, read) in wave.into_iter().zip(reads) {
@@ -116,7 +125,7 @@ pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, Obse
     }
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
-    Ok(assemble(&graph, found, conflicts, services))
+    Ok(assemble(graph, found, conflicts, services))
 }
 
 /// Reads of one type, retried while AWS throttles or fails.

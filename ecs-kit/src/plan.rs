@@ -15,7 +15,7 @@ use crate::aws::{AwsError, Clients};
 use crate::diff::{diff, Action, Change, Context};
 use crate::graph::{Graph, GraphError};
 use crate::model::{AmiPolicy, Stack, Zones};
-use crate::observe::{observe, Conflict, ObserveError};
+use crate::observe::{Conflict, ObserveError};
 
 /// Counts of a plan's changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -187,7 +187,7 @@ pub(crate) struct Prepared {
 /// Observes, resolves the apply-time values the diff needs, and diffs.
 pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared, PlanError> {
     let mut graph = Graph::from_stack(stack)?;
-    let live = observe(stack, clients).await?;
+    let live = crate::observe::observe_with(stack, &graph, clients).await?;
     let kept = crate::resources::keep_pipeline_images(&mut graph, &live, clients).await?;
     let mut context = Context::default();
     if matches!(stack.network.zones, Zones::Count(_)) {

@@ -1,7 +1,11 @@
 //! Running a DAG of steps concurrently: the executor's core, independent of AWS.
 //!
-//! A step starts when all its dependencies are done, at most `parallelism` at a time,
-//! ready steps in id order (so runs are reproducible). A step that fails skips its
+//! A step starts when all its dependencies are done, ready steps in id order (so runs
+//! are reproducible). `parallelism` bounds the steps *talking to AWS* at once, not the
+//! steps alive: a step holds one of the `parallelism` slots while it runs, and lets go
+//! of it while it only waits ([`idle`]: between the polls of a wait for AWS, during a
+//! retry's backoff), so fifty services waiting to be stable do not hold up the rest of
+//! the walk while the calls in flight stay bounded (AWS's API rate). A step that fails skips its
 //! dependents, transitively; everything else that can still run does run. Retryable
 //! failures are retried with exponential backoff and deterministic jitter, within a time
 //! budget. Every start, retry, end, failure and skip is reported to an [`Observer`].
@@ -21,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -147,22 +152,65 @@ pub enum Event {
 }
 
 tokio::task_local! {
-    /// The step the current task runs, and where its news go.
-    static CURRENT: (LogicalId, Arc<dyn Observer>);
+    /// The step the current task runs, where its news go, and its slot.
+    static CURRENT: (LogicalId, Arc<dyn Observer>, Arc<Slot>);
+}
+
+/// A running step's share of the walk's `parallelism`: held while it works, given back
+/// while it is [`idle`].
+struct Slot {
+    slots: Arc<Semaphore>,
+    permit: std::sync::Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl Slot {
+    fn set(&self, permit: Option<OwnedSemaphorePermit>) -> Option<OwnedSemaphorePermit> {
+        std::mem::replace(&mut *self.permit.lock().unwrap_or_else(std::sync::PoisonError::into_inner), permit)
+    }
+}
+
+/// Awaits `wait` (a sleep between polls, a backoff) without holding one of the walk's
+/// `parallelism` slots: other steps make their calls meanwhile; the step takes a slot
+/// again, in turn, before it goes on. Outside a walk it just awaits `wait`.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use ecs_kit::walk::{idle, walk, Step, StepError, WalkOptions};
+/// let steps: Vec<Step<()>> = (0..4).map(|i| Step::new(&format!("service/{i}"), &[], ())).collect();
+/// let start = tokio::time::Instant::now();
+/// let options = WalkOptions { parallelism: 1, ..WalkOptions::default() };
+/// walk(steps, &options, &(), |_s: &Step<()>| async {
+///     idle(tokio::time::sleep(Duration::from_secs(60))).await; // waits for AWS
+///     Ok::<(), StepError>(())
+/// })
+/// .await;
+/// // Four waits side by side, though one step at a time may call AWS.
+/// assert_eq!(start.elapsed(), Duration::from_secs(60));
+/// # });
+/// ```
+pub async fn idle<F: Future>(wait: F) -> F::Output {
+    let Ok(slot) = CURRENT.try_with(|(_, _, slot)| Arc::clone(slot)) else { return wait.await };
+    drop(slot.set(None));
+    let out = wait.await;
+    // The walk never closes its semaphore.
+    let permit = Arc::clone(&slot.slots).acquire_owned().await.ok();
+    slot.set(permit);
+    out
 }
 
 /// Reports, from inside a running step, that it waits for `what`; outside a walk,
 /// nothing happens.
 pub fn waiting(what: &str) {
     let _ =
-        CURRENT.try_with(|(id, observer)| observer.event(&Event::Waiting { id: id.clone(), what: what.to_owned() }));
+        CURRENT.try_with(|(id, observer, _)| observer.event(&Event::Waiting { id: id.clone(), what: what.to_owned() }));
 }
 
 /// Reports, from inside a running step, news such as an ECS service event; outside a
 /// walk, nothing happens.
 pub fn note(message: &str) {
-    let _ =
-        CURRENT.try_with(|(id, observer)| observer.event(&Event::Note { id: id.clone(), message: message.to_owned() }));
+    let _ = CURRENT
+        .try_with(|(id, observer, _)| observer.event(&Event::Note { id: id.clone(), message: message.to_owned() }));
 }
 
 /// Receives the walk's events (a progress display, a JSON log, a test recorder).
@@ -226,7 +274,8 @@ impl RetryPolicy {
 /// Options of [`walk`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalkOptions {
-    /// Steps running at once (at least 1).
+    /// Steps talking to AWS at once (at least 1); steps that only wait ([`idle`]) do
+    /// not count.
     pub parallelism: usize,
     /// Retries of retryable failures.
     pub retry: RetryPolicy,
@@ -318,7 +367,7 @@ where
                 }
                 let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                 observer.event(&Event::Retrying { id: step.id.clone(), attempt: attempts, error, wait_ms });
-                tokio::time::sleep(wait).await;
+                idle(tokio::time::sleep(wait)).await;
             }
             Err(StepError::Fatal(error) | StepError::Missing(error)) => {
                 observer.event(&Event::Failed { id: step.id.clone(), error: error.clone() });
@@ -337,47 +386,75 @@ where
     O: Observer + Clone + 'static,
 {
     let ids: BTreeSet<LogicalId> = steps.iter().map(|s| s.id.clone()).collect();
-    let mut waiting: BTreeMap<LogicalId, BTreeSet<LogicalId>> =
-        steps.iter().map(|s| (s.id.clone(), s.deps.iter().filter(|d| ids.contains(*d)).cloned().collect())).collect();
+    // Unfinished dependencies per step not started yet; ready ones in id order.
+    let mut waiting: BTreeMap<LogicalId, usize> = BTreeMap::new();
     let mut dependents: BTreeMap<LogicalId, Vec<LogicalId>> = BTreeMap::new();
     for s in &steps {
-        for d in s.deps.iter().filter(|d| ids.contains(*d)) {
-            dependents.entry(d.clone()).or_default().push(s.id.clone());
+        let deps: BTreeSet<&LogicalId> = s.deps.iter().filter(|d| ids.contains(*d)).collect();
+        for d in &deps {
+            dependents.entry((*d).clone()).or_default().push(s.id.clone());
         }
+        waiting.insert(s.id.clone(), deps.len());
     }
+    let mut ready: BTreeSet<LogicalId> = waiting.iter().filter(|(_, n)| **n == 0).map(|(id, _)| id.clone()).collect();
     let mut pending: BTreeMap<LogicalId, Step<T>> = steps.into_iter().map(|s| (s.id.clone(), s)).collect();
     let run = Arc::new(run);
     let observer = observer.clone();
     let mut report = Report::default();
     let mut running: JoinSet<(LogicalId, Outcome)> = JoinSet::new();
     let mut done = 0usize;
-    let parallelism = options.parallelism.max(1);
+    let slots = Arc::new(Semaphore::new(options.parallelism.max(1)));
+    let start = |id: LogicalId,
+                 permit: OwnedSemaphorePermit,
+                 waiting: &mut BTreeMap<LogicalId, usize>,
+                 pending: &mut BTreeMap<LogicalId, Step<T>>,
+                 running: &mut JoinSet<(LogicalId, Outcome)>| {
+        waiting.remove(&id);
+        let step = pending.remove(&id).expect("a ready step is pending");
+        let (run, observer, retry) = (Arc::clone(&run), observer.clone(), options.retry);
+        observer.event(&Event::Started { id: id.clone() });
+        let slot = Arc::new(Slot { slots: Arc::clone(&slots), permit: std::sync::Mutex::new(Some(permit)) });
+        let current: (LogicalId, Arc<dyn Observer>, Arc<Slot>) = (id, Arc::new(observer.clone()), slot);
+        running.spawn(CURRENT.scope(current, async move {
+            let outcome = attempt(&step, retry, &observer, run.as_ref()).await;
+            (step.id, outcome)
+        }));
+    };
     loop {
-        // Start ready steps, smallest id first, up to the bound.
-        let ready: Vec<LogicalId> = waiting.iter().filter(|(_, w)| w.is_empty()).map(|(id, _)| id.clone()).collect();
-        for id in ready {
-            if running.len() >= parallelism {
-                break;
-            }
-            waiting.remove(&id);
-            let step = pending.remove(&id).expect("a waiting step is pending");
-            let (run, observer, retry) = (Arc::clone(&run), observer.clone(), options.retry);
-            observer.event(&Event::Started { id: id.clone() });
-            let current: (LogicalId, Arc<dyn Observer>) = (id.clone(), Arc::new(observer.clone()));
-            running.spawn(CURRENT.scope(current, async move {
-                let outcome = attempt(&step, retry, &observer, run.as_ref()).await;
-                (step.id, outcome)
-            }));
+        // Start ready steps, smallest id first, while slots are free.
+        while let Some(id) = ready.first().cloned() {
+            let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else { break };
+            ready.remove(&id);
+            start(id, permit, &mut waiting, &mut pending, &mut running);
         }
-        let Some(joined) = running.join_next().await else { break };
+        let joined = if running.is_empty() {
+            break;
+        } else if ready.is_empty() {
+            running.join_next().await
+        } else {
+            // A slot may come free from a step going idle, not only from one ending.
+            tokio::select! {
+                biased;
+                joined = running.join_next() => joined,
+                permit = Arc::clone(&slots).acquire_owned() => {
+                    let id = ready.pop_first().expect("a ready step");
+                    start(id, permit.expect("the walk never closes its semaphore"), &mut waiting, &mut pending, &mut running);
+                    continue;
+                }
+            }
+        };
+        let Some(joined) = joined else { break };
         let (id, outcome) = joined.expect("steps do not panic");
         let ok = matches!(outcome, Outcome::Done { .. });
         report.outcomes.insert(id.clone(), outcome);
         if ok {
             done += 1;
             for d in dependents.get(&id).into_iter().flatten() {
-                if let Some(w) = waiting.get_mut(d) {
-                    w.remove(&id);
+                if let Some(n) = waiting.get_mut(d) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(d.clone());
+                    }
                 }
             }
             if options.stop_after == Some(done) {
@@ -393,6 +470,7 @@ where
             while let Some(d) = stack.pop() {
                 if waiting.remove(&d).is_some() {
                     pending.remove(&d);
+                    ready.remove(&d);
                     observer.event(&Event::Skipped { id: d.clone(), because: id.clone() });
                     report.outcomes.insert(d.clone(), Outcome::Skipped { because: id.clone() });
                     stack.extend(dependents.get(&d).cloned().unwrap_or_default());
@@ -488,6 +566,38 @@ mod tests {
         assert_eq!(max.load(Ordering::SeqCst), 3);
         // 20 one-second steps, 3 at a time: 7 rounds.
         assert_eq!(started.elapsed(), Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn steps_that_wait_for_aws_hold_no_slot_and_calls_stay_bounded() {
+        // 50 steps: a one-second call, a 60 s wait for AWS, a one-second call. With the
+        // 10 slots held for whole steps this took 5 rounds of 62 s; now the waits
+        // overlap and only the calls queue, 10 at a time.
+        let busy = Arc::new(AtomicUsize::new(0));
+        let max = Arc::new(AtomicUsize::new(0));
+        let steps: Vec<Step<()>> = (0..50).map(|i| Step::new(&format!("service/{i:02}"), &[], ())).collect();
+        let (b, m) = (Arc::clone(&busy), Arc::clone(&max));
+        let started = Instant::now();
+        let report = walk(steps, &WalkOptions::default(), &(), move |_s: &Step<()>| {
+            let (b, m) = (Arc::clone(&b), Arc::clone(&m));
+            async move {
+                let call = || async {
+                    m.fetch_max(b.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    b.fetch_sub(1, Ordering::SeqCst);
+                };
+                call().await;
+                idle(tokio::time::sleep(Duration::from_secs(60))).await;
+                call().await;
+                Ok(())
+            }
+        })
+        .await;
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(max.load(Ordering::SeqCst), 10, "calls in flight");
+        // First calls in 5 rounds of 1 s, the waits side by side, each round's second
+        // call 60 s after its first: 4 s + 1 s + 60 s + 1 s.
+        assert_eq!(started.elapsed(), Duration::from_secs(66));
     }
 
     #[tokio::test(start_paused = true)]

@@ -230,3 +230,47 @@ fn a_removed_service_is_deleted_and_nothing_else_with_its_logs_only_when_asked()
     let (code, out, _) = run(&["plan", "--detailed-exitcode"], seed(&name, image));
     assert_eq!(code, 0, "{out}");
 }
+
+/// The per-service lines of `--stats` on stderr: (AWS service, calls), and the total.
+fn stats(err: &str) -> (u64, Vec<(String, u64)>) {
+    let mut lines = err.lines().skip_while(|l| !l.starts_with("Stats: "));
+    let head = lines.next().unwrap_or_else(|| panic!("no stats in:\n{err}"));
+    let total = head["Stats: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
+    let services = lines
+        .take_while(|l| !l.trim_start().starts_with("waiting for AWS"))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            (words[2..].join(" "), words[0].parse().unwrap())
+        })
+        .collect();
+    (total, services)
+}
+
+#[test]
+fn no_op_plan_call_budget() {
+    // The example's no-op plan, counted by the SDK adapters' interceptor (every HTTP
+    // call, each page included) and printed by `plan --stats`; then with 8 more services.
+    let mut totals = Vec::new();
+    for extra in [0usize, 8] {
+        let name = unique_stack("plan-calls");
+        let image = "registry.example.com/microservices/products:latest";
+        let mut declared = seed(&name, image);
+        for i in 0..extra {
+            declared = declared.service(service! { name: format!("svc{i}"), image: "nginx:1.25", port: 8080, path: format!("/svc{i}"), memory: 64, cpu: 16 });
+        }
+        let stack = declared.clone().build().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(create_all(&Graph::from_stack(&stack).unwrap(), &clients()));
+        let (code, out, err) = run(&["plan", "--detailed-exitcode", "--stats"], declared);
+        assert_eq!(code, 0, "{out}{err}");
+        let (total, services) = stats(&err);
+        assert_eq!(services.iter().map(|(_, n)| n).sum::<u64>(), total, "{err}");
+        println!("no-op plan, {} services: {err}", 2 + extra);
+        totals.push(total);
+    }
+    // Measured: 42 for the example (EC2 12, ELBv2 11, ECS 7, EFS 5, IAM 3, Logs 3,
+    // Auto Scaling 1) and 3 more per routed service (its task definition, its target
+    // group's attributes, its log group's tags; no batch form in AWS).
+    assert!(totals[0] <= 42, "the example's no-op plan made {} calls", totals[0]);
+    assert!(totals[1] - totals[0] <= 3 * 8, "8 more services cost {} more calls", totals[1] - totals[0]);
+}

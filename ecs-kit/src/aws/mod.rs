@@ -20,7 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-pub use counter::{CallCount, CallCounter};
+pub use counter::{CallCount, CallCounter, ServiceCalls};
 pub use error::{AwsError, AwsResult, ErrorKind};
 
 use crate::graph::props::{

@@ -4,8 +4,8 @@
 //! | verb | flags |
 //! |---|---|
 //! | `synth` | `--json` |
-//! | `plan` | `--json`, `--detailed-exitcode`, `--out FILE` |
-//! | `apply [FILE]` | `--auto-approve`, `--delete-data`, `--parallelism N` (10), `--timeout D` (15m), `--json` |
+//! | `plan` | `--json`, `--detailed-exitcode`, `--out FILE`, `--stats` |
+//! | `apply [FILE]` | `--auto-approve`, `--delete-data`, `--parallelism N` (10), `--timeout D` (15m), `--json`, `--stats` |
 //! | `destroy` | `--auto-approve`, `--delete-data`, `--parallelism N` (10), `--timeout D` (15m), `--json` |
 //! | `status` | `--json` |
 //! | `outputs` | `--json` |
@@ -66,6 +66,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand};
 
@@ -120,6 +122,9 @@ pub enum Verb<K: Args> {
         /// Also save the plan to FILE, for `apply FILE` to execute exactly it.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Then, on standard error: AWS calls per service and the time spent waiting for AWS.
+        #[arg(long)]
+        stats: bool,
         /// The program's own flags.
         #[command(flatten)]
         knobs: K,
@@ -136,7 +141,7 @@ pub enum Verb<K: Args> {
         /// Allow the plan to delete or replace the file system or log groups.
         #[arg(long)]
         delete_data: bool,
-        /// Steps running at once.
+        /// Steps talking to AWS at once (steps only waiting for AWS, between polls, do not count).
         #[arg(long, default_value_t = 10, value_name = "N")]
         parallelism: usize,
         /// Longest wait for AWS in one step (a service to be stable, a NAT gateway to be
@@ -146,6 +151,10 @@ pub enum Verb<K: Args> {
         /// Machine-readable: the plan, then one JSON event per line, then the summary, on stdout.
         #[arg(long)]
         json: bool,
+        /// Then, on standard error: AWS calls per service and the time spent waiting for
+        /// AWS (in calls, and in steps waiting for objects to settle).
+        #[arg(long)]
+        stats: bool,
         /// The program's own flags.
         #[command(flatten)]
         knobs: K,
@@ -159,7 +168,7 @@ pub enum Verb<K: Args> {
         /// Delete the EFS file system and the log groups too.
         #[arg(long)]
         delete_data: bool,
-        /// Steps running at once.
+        /// Steps talking to AWS at once (steps only waiting for AWS, between polls, do not count).
         #[arg(long, default_value_t = 10, value_name = "N")]
         parallelism: usize,
         /// Longest wait for AWS in one step (a service to drain, a NAT gateway to be
@@ -677,9 +686,13 @@ fn execute_verb<K: Args>(
             }
             Ok(0)
         }
-        Verb::Plan { json, detailed_exitcode, out: file, .. } => {
+        Verb::Plan { json, detailed_exitcode, out: file, stats, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let started = std::time::Instant::now();
             let plan = runtime.block_on(stack.plan(&clients))?;
+            if *stats {
+                print_stats(err, &clients, started.elapsed(), None)?;
+            }
             if *json {
                 json_out(out, &plan)?;
             } else {
@@ -701,8 +714,9 @@ fn execute_verb<K: Args>(
             }
             Ok(if *detailed_exitcode && plan.has_changes() { 2 } else { 0 })
         }
-        Verb::Apply { plan: file, auto_approve, delete_data, parallelism, timeout, json, .. } => {
+        Verb::Apply { plan: file, auto_approve, delete_data, parallelism, timeout, json, stats, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
+            let started = std::time::Instant::now();
             let saved = file.as_deref().map(|p| load_plan(p, &stack)).transpose()?;
             let plan = runtime.block_on(stack.plan(&clients))?;
             if let (Some(path), Some(saved)) = (file, &saved) {
@@ -738,10 +752,17 @@ fn execute_verb<K: Args>(
             };
             let actions = crate::apply::step_actions(&plan);
             let view = View { json: *json, person, colour, signals };
+            let settling = Settling::default();
+            let (work_clients, watch) = (clients.clone(), settling.clone());
             let applied = with_progress(&runtime, view, "apply", actions, out, err, |progress| async move {
-                crate::apply::apply(&stack, &clients, options, Some(&plan), &progress).await
+                let observer = Watched { inner: progress, settling: watch };
+                crate::apply::apply(&stack, &work_clients, options, Some(&plan), &observer).await
             })?;
-            finish("Apply", "done", &applied.report, "", *json, colour, out)
+            let code = finish("Apply", "done", &applied.report, "", *json, colour, out);
+            if *stats {
+                print_stats(err, &clients, started.elapsed(), Some(settling.total()))?;
+            }
+            code
         }
         Verb::Destroy { auto_approve, delete_data, parallelism, timeout, json, .. } => {
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
@@ -1072,6 +1093,70 @@ where
         Ok(result) => Ok(result?),
         Err(signal) => Err(CliError::Interrupted { verb, signal }),
     }
+}
+
+/// How long the steps of a walk waited for objects to settle (from each step's first
+/// [`Event::Waiting`](crate::walk::Event) to its end), summed over steps.
+#[derive(Debug, Clone, Default)]
+struct Settling(Arc<Mutex<(BTreeMap<LogicalId, std::time::Instant>, Duration)>>);
+
+impl Settling {
+    fn total(&self) -> Duration {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1
+    }
+}
+
+/// An observer that also times the waits of the steps.
+#[derive(Clone)]
+struct Watched<O> {
+    inner: O,
+    settling: Settling,
+}
+
+impl<O: crate::walk::Observer> crate::walk::Observer for Watched<O> {
+    fn event(&self, event: &crate::walk::Event) {
+        use crate::walk::Event;
+        {
+            let mut s = self.settling.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match event {
+                Event::Waiting { id, .. } => {
+                    s.0.entry(id.clone()).or_insert_with(std::time::Instant::now);
+                }
+                Event::Done { id, .. } | Event::Failed { id, .. } => {
+                    if let Some(since) = s.0.remove(id) {
+                        s.1 += since.elapsed();
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.inner.event(event);
+    }
+}
+
+/// `--stats`: calls per AWS service and the time spent waiting for AWS, as lines.
+fn print_stats(
+    err: &mut dyn Write,
+    clients: &Clients,
+    wall: Duration,
+    settling: Option<Duration>,
+) -> Result<(), CliError> {
+    let by_service = clients.calls.by_service();
+    let total: u64 = by_service.iter().map(|s| s.calls).sum();
+    let in_calls: Duration = by_service.iter().map(|s| s.time).sum();
+    writeln!(
+        err,
+        "Stats: {total} AWS calls in {:.1}s (calls, seconds waiting for answers, service):",
+        wall.as_secs_f64()
+    )?;
+    for s in &by_service {
+        writeln!(err, "  {:>6} {:>8.1}s  {}", s.calls, s.time.as_secs_f64(), s.service)?;
+    }
+    let settled = settling.map_or(String::new(), |d| {
+        format!(", {:.1}s in steps waiting for objects to settle (summed over steps)", d.as_secs_f64())
+    });
+    writeln!(err, "  waiting for AWS: {:.1}s in calls (summed over calls in flight){settled}", in_calls.as_secs_f64())?;
+    Ok(())
 }
 
 /// The end of an apply or destroy: the summary line (or JSON object) and the exit code.

@@ -200,6 +200,9 @@ pub struct Graph {
     /// Stack name.
     pub stack: String,
     resources: Vec<Resource>,
+    /// Position of each id in `resources`.
+    #[serde(skip)]
+    index: BTreeMap<String, usize>,
 }
 
 impl Graph {
@@ -233,8 +236,10 @@ impl Graph {
             }
         }
         let order = topological_order(&by_id)?;
-        let resources = order.into_iter().map(|id| by_id.remove(&id).expect("ordered ids exist")).collect();
-        Ok(Graph { stack, resources })
+        let resources: Vec<Resource> =
+            order.into_iter().map(|id| by_id.remove(&id).expect("ordered ids exist")).collect();
+        let index = resources.iter().enumerate().map(|(i, r)| (r.id.as_str().to_owned(), i)).collect();
+        Ok(Graph { stack, resources, index })
     }
 
     /// The resources in dependency order.
@@ -246,13 +251,13 @@ impl Graph {
     /// The resource with id `id`.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&Resource> {
-        self.resources.iter().find(|r| r.id.as_str() == id)
+        self.index.get(id).map(|i| &self.resources[*i])
     }
 
     /// The resource with id `id`, to change: the plan resolves in it values someone
     /// else owns (a pipeline's image).
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Resource> {
-        self.resources.iter_mut().find(|r| r.id.as_str() == id)
+        self.index.get(id).map(|i| &mut self.resources[*i])
     }
 
     /// How many resources of each type.

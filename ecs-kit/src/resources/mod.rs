@@ -721,7 +721,8 @@ where
         if start.elapsed() >= waits.timeout {
             return Err(StepError::Fatal(format!("timed out after {:?} waiting for {what}", waits.timeout)));
         }
-        tokio::time::sleep(waits.every).await;
+        // Between polls the step holds none of the walk's slots.
+        crate::walk::idle(tokio::time::sleep(waits.every)).await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! deployments progress with time (or fail and roll back).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -57,6 +58,8 @@ struct Dep {
     reason: Option<String>,
     started: Instant,
     fails: bool,
+    /// How long its rollout takes.
+    lasts: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +102,13 @@ pub(crate) struct EcsState {
     /// The last revision number of each family (numbers are never reused).
     revisions: BTreeMap<String, u32>,
     services: Vec<Svc>,
+    /// The newest service of each (cluster, name): its index in `services`.
+    newest: BTreeMap<(String, String), usize>,
+    /// Services that time may still change (a deployment in progress, draining, counts
+    /// not reached): the only ones `advance` looks at.
+    unsettled: std::collections::BTreeSet<usize>,
+    /// Revisions deleted (`DELETE_IN_PROGRESS`) not yet gone.
+    deleting: usize,
 }
 
 impl Svc {
@@ -146,22 +156,57 @@ impl EcsState {
 
     pub fn advance(&mut self, now: Instant, timing: Timing, serial: &mut u64) {
         self.origin.get_or_insert(now);
-        for i in 0..self.services.len() {
+        let unsettled: Vec<usize> = self.unsettled.iter().copied().collect();
+        for i in unsettled {
+            self.advance_service(i, now, timing, serial);
+            let svc = &self.services[i];
+            let settled = svc.status == "INACTIVE"
+                || (svc.is_active()
+                    && svc.deployments.first().is_none_or(|p| p.rollout != "IN_PROGRESS" && p.running == p.desired));
+            if settled {
+                self.unsettled.remove(&i);
+            }
+        }
+        // Deleted revisions go once nothing runs them.
+        if self.deleting > 0 {
+            let used: std::collections::BTreeSet<&str> =
+                self.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str())).collect();
+            let gone: Vec<_> = self
+                .task_defs
+                .iter()
+                .filter(|(_, t)| t.status == "DELETE_IN_PROGRESS" && !used.contains(t.arn.as_str()))
+                .map(|(k, _)| k.clone())
+                .collect();
+            self.deleting -= gone.len();
+            for k in gone {
+                self.task_defs.remove(&k);
+            }
+        }
+    }
+
+    /// Moves the service at `i` along to `now`.
+    fn advance_service(&mut self, i: usize, now: Instant, timing: Timing, serial: &mut u64) {
+        {
             let svc = &mut self.services[i];
             if svc.status == "DRAINING" && now.saturating_duration_since(svc.since) >= timing.service_drain {
                 svc.status = "INACTIVE".into();
                 svc.deployments.clear();
-                continue;
+                return;
             }
             if !svc.is_active() || svc.deployments.is_empty() {
-                continue;
+                return;
+            }
+            // Settled: nothing to move along (the common case, checked without copies).
+            let primary = &svc.deployments[0];
+            if primary.rollout != "IN_PROGRESS" && primary.running == primary.desired {
+                return;
             }
             let name = svc.name.clone();
             let breaker = svc.props.deployment_configuration.deployment_circuit_breaker;
             let primary = &mut svc.deployments[0];
-            let due = now.saturating_duration_since(primary.started) >= timing.deployment;
+            let due = now.saturating_duration_since(primary.started) >= primary.lasts;
             if primary.rollout == "IN_PROGRESS" && due {
-                let at = primary.started + timing.deployment;
+                let at = primary.started + primary.lasts;
                 let id = primary.id.clone();
                 if primary.fails && breaker.enable {
                     primary.rollout = "FAILED".into();
@@ -186,6 +231,7 @@ impl EcsState {
                             reason: None,
                             started: at,
                             fails: false,
+                            lasts: timing.deployment,
                         };
                         let rollback_id = rollback.id.clone();
                         svc.deployments[0].status = "ACTIVE".into();
@@ -218,15 +264,11 @@ impl EcsState {
                     self.event(i, serial, at, format!("(service {name}) has reached a steady state."));
                 }
             } else if primary.rollout == "COMPLETED" && primary.running != primary.desired && due {
-                let at = primary.started + timing.deployment;
+                let at = primary.started + primary.lasts;
                 primary.running = primary.desired;
                 self.event(i, serial, at, format!("(service {name}) has reached a steady state."));
             }
         }
-        // Deleted revisions go once nothing runs them.
-        let used: Vec<String> =
-            self.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.clone())).collect();
-        self.task_defs.retain(|_, t| t.status != "DELETE_IN_PROGRESS" || used.contains(&t.arn));
     }
 
     pub fn service_view(&self, name: &str) -> Option<FakeService> {
@@ -290,8 +332,8 @@ impl EcsState {
             }
             None => self
                 .task_defs
-                .iter()
-                .filter(|((f, _), t)| f == short && t.status == "ACTIVE")
+                .range((short.to_owned(), 0)..=(short.to_owned(), u32::MAX))
+                .filter(|(_, t)| t.status == "ACTIVE")
                 .map(|(k, _)| k.clone())
                 .next_back(),
         }
@@ -306,7 +348,7 @@ impl EcsState {
     fn service_index(&self, cluster: &str, name: &str) -> Option<usize> {
         let cluster = self.cluster_name(cluster)?;
         let name = name.rsplit('/').next().unwrap_or(name);
-        self.services.iter().rposition(|s| s.cluster == cluster && s.name == name)
+        self.newest.get(&(cluster, name.to_owned())).copied()
     }
 
     fn tags_of(&mut self, arn: &str) -> Option<&mut Tags> {
@@ -399,6 +441,8 @@ impl super::State {
     fn deploy(&mut self, index: usize, task_definition: String) {
         let id = format!("ecs-svc/{}", hex(&mut self.serial, 19));
         let fails = self.failing_services.contains(&self.ecs.services[index].name);
+        let lasts = self.deployment_time(index);
+        self.ecs.unsettled.insert(index);
         let svc = &mut self.ecs.services[index];
         for d in &mut svc.deployments {
             d.status = "ACTIVE".into();
@@ -415,8 +459,27 @@ impl super::State {
                 reason: None,
                 started: Instant::now(),
                 fails,
+                lasts,
             },
         );
+    }
+
+    /// How long a new deployment of the service at `index` takes: [`Timing::deployment`],
+    /// and with [`Timing::health_checks`] its target group's healthy threshold x
+    /// interval, plus its deregistration delay when older tasks are running.
+    fn deployment_time(&self, index: usize) -> Duration {
+        let svc = &self.ecs.services[index];
+        let mut lasts = self.timing.deployment;
+        if self.timing.health_checks {
+            let tg = svc.props.load_balancers.first().map(|l| literal_or_empty(&l.target_group_arn));
+            if let Some((healthy, draining)) = tg.and_then(|tg| self.elb.rollout_times(&tg)) {
+                lasts += healthy;
+                if svc.deployments.iter().any(|d| d.running > 0) {
+                    lasts += draining;
+                }
+            }
+        }
+        lasts
     }
 }
 
@@ -817,7 +880,10 @@ impl EcsApi for Fake {
         for arn in &arns {
             if let Some(key) = s.ecs.task_def_key(arn) {
                 if let Some(t) = s.ecs.task_defs.get_mut(&key) {
-                    t.status = "DELETE_IN_PROGRESS".into();
+                    if t.status != "DELETE_IN_PROGRESS" {
+                        t.status = "DELETE_IN_PROGRESS".into();
+                        s.ecs.deleting += 1;
+                    }
                 }
             }
         }
@@ -912,6 +978,10 @@ impl EcsApi for Fake {
         if stored.propagate_tags.is_empty() {
             stored.propagate_tags = "NONE".into();
         }
+        let key = (cluster.clone(), stored.service_name.clone());
+        let index = s.ecs.services.len();
+        s.ecs.newest.insert(key, index);
+        s.ecs.unsettled.insert(index);
         s.ecs.services.push(Svc {
             name: stored.service_name.clone(),
             cluster,
@@ -965,6 +1035,7 @@ impl EcsApi for Fake {
             }
         }
         let now = Instant::now();
+        s.ecs.unsettled.insert(index);
         let svc = &mut s.ecs.services[index];
         let p = &mut svc.props;
         if let Some(n) = update.desired_count {
@@ -1025,6 +1096,7 @@ impl EcsApi for Fake {
         let mut s = self.begin(SERVICE, OP).await?;
         let cluster = s.ecs.cluster_name(&cluster).ok_or_else(|| no_cluster(OP))?;
         let index = s.ecs.service_index(&cluster, &service).ok_or_else(|| no_service(OP))?;
+        s.ecs.unsettled.insert(index);
         let svc = &mut s.ecs.services[index];
         match svc.status.as_str() {
             "ACTIVE" => {}

@@ -1,6 +1,7 @@
 //! The fake's Elastic Load Balancing v2: load balancers, target groups, listeners, rules.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -65,6 +66,14 @@ fn values(v: &[RefOr<String>]) -> BTreeSet<String> {
 }
 
 impl ElbState {
+    /// For the target group `arn`: how long a new target takes to turn healthy
+    /// (healthy threshold x interval) and an old one drains (deregistration delay).
+    pub fn rollout_times(&self, arn: &str) -> Option<(Duration, Duration)> {
+        let p = &self.tgs.get(arn)?.props;
+        let healthy = u64::from(p.health_check.healthy_threshold_count) * u64::from(p.health_check.interval_seconds);
+        Some((Duration::from_secs(healthy), Duration::from_secs(u64::from(p.deregistration_delay_seconds))))
+    }
+
     pub fn advance(&mut self, now: Instant, timing: Timing) {
         for lb in self.lbs.values_mut() {
             if lb.state == "provisioning" && now.saturating_duration_since(lb.meta.created) >= timing.load_balancer {

@@ -109,6 +109,11 @@ pub struct Timing {
     /// How long a deleted load balancer's network interfaces keep its subnets,
     /// security groups and the VPC's internet gateway in use.
     pub eni_linger: Duration,
+    /// AWS's semantics for deployments of services behind a target group: besides
+    /// [`Timing::deployment`] for the tasks to start, the new targets turn healthy after
+    /// the target group's healthy threshold x interval, and the old ones drain for its
+    /// deregistration delay before the deployment completes.
+    pub health_checks: bool,
 }
 
 impl Default for Timing {
@@ -122,6 +127,7 @@ impl Default for Timing {
             deployment: Duration::from_secs(60),
             service_drain: Duration::from_secs(30),
             eni_linger: Duration::from_secs(20),
+            health_checks: false,
         }
     }
 }
@@ -139,6 +145,7 @@ impl Timing {
             deployment: Duration::ZERO,
             service_drain: Duration::ZERO,
             eni_linger: Duration::ZERO,
+            health_checks: false,
         }
     }
 }
@@ -187,6 +194,10 @@ pub(crate) struct State {
     log: Vec<String>,
     /// Ids held by network interfaces of deleted load balancers, until when.
     pub lingering: Vec<(Instant, Vec<String>)>,
+    /// When [`State::advance`] last ran, and whether a call may have changed anything
+    /// since: calls at the same instant after only reads need not move time along.
+    advanced: Option<Instant>,
+    changed: bool,
 }
 
 impl State {
@@ -314,8 +325,15 @@ impl Fake {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+        self.calls.record_time(service, latency);
         let mut s = self.lock();
-        s.advance();
+        let now = Instant::now();
+        if s.changed || s.advanced != Some(now) {
+            s.advance();
+            s.advanced = Some(now);
+        }
+        // Whatever else than a read may change objects that advance moves along.
+        s.changed = !["Describe", "List", "Get"].iter().any(|read| operation.starts_with(read));
         if let Some(queue) = s.faults.get_mut(operation) {
             if let Some(fault) = queue.front_mut() {
                 let (kind, given) = (fault.kind, fault.code);

@@ -18,12 +18,14 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -50,9 +52,18 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
-/// Counts every SDK operation (each page of a paginated call is one).
+/// Counts every SDK operation (each page of a paginated call is one) and the time
+/// until its answer (retries included).
 #[derive(Debug, Clone)]
 struct Counting(CallCounter);
+
+/// When the operation started, kept in its configuration bag.
+#[derive(Debug, Clone)]
+struct Started(std::time::Instant);
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
 
 impl Intercept for Counting {
     fn name(&self) -> &'static str {
@@ -69,6 +80,19 @@ impl Intercept for Counting {
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
             self.0.record(metadata.service(), metadata.name());
+        }
+        cfg.interceptor_state().store_put(Started(std::time::Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(metadata), Some(started)) = (cfg.load::<Metadata>(), cfg.load::<Started>()) {
+            self.0.record_time(metadata.service(), started.0.elapsed());
         }
         Ok(())
     }
