@@ -71,8 +71,8 @@ pub mod testing;
 pub mod walk;
 
 pub use dsl::{
-    AmiPolicy, CircuitBreaker, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, NatGateways, Network,
-    Scheme, Secret, Service, StackBuilder, ThroughputMode,
+    AmiPolicy, CircuitBreaker, Cluster, Deployment, DesiredCount, FileSystem, HealthCheck, LoadBalancer, NatGateways,
+    Network, Scheme, Secret, Service, StackBuilder, ThroughputMode,
 };
 pub use ecs_kit_macros::service;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};
