@@ -303,13 +303,17 @@ impl EcsState {
             self.event(i, serial, at, format!("(service {name}) has started {started} tasks."));
         }
         let svc = &mut self.services[i];
+        let serving = svc.serving_tg.clone();
         let primary = &mut svc.deployments[0];
         if primary.rollout == "IN_PROGRESS" {
             let Some(healthy) = primary.healthy_at else { return };
             // Rolling, and rollbacks: done once the tasks are healthy. Otherwise traffic
             // shifts by the strategy's schedule, then the bake.
-            let shifting =
-                primary.tg.is_some() && !primary.is_rollback && config.strategy != DeploymentStrategy::Rolling;
+            // The first deployment, and one back to the serving group, shift nothing.
+            let shifting = primary.tg.is_some()
+                && primary.tg != serving
+                && !primary.is_rollback
+                && config.strategy != DeploymentStrategy::Rolling;
             let (steps, bake) = if shifting { schedule(&config) } else { (vec![(0, 1000)], 0) };
             let minute = Duration::from_secs(60);
             let last = steps.last().map_or(0, |s| s.0);
@@ -428,12 +432,8 @@ impl EcsState {
             let Some(primary) = s.deployments.first() else { continue };
             let Some(tg) = &primary.tg else { continue };
             let rule = literal_or_empty(&advanced.production_listener_rule);
-            // Between deployments (and while a failed one rolls back) the serving tasks take all.
-            let weight = if primary.rollout == "IN_PROGRESS" || Some(tg) == s.serving_tg.as_ref() {
-                primary.traffic
-            } else {
-                1000
-            };
+            // The serving target group takes all, but while traffic shifts away from it.
+            let weight = if Some(tg) == s.serving_tg.as_ref() { 1000 } else { primary.traffic };
             out.push((rule, tg.clone(), weight));
         }
         out

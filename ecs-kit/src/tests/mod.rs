@@ -3,5 +3,6 @@
 //! (`security`).
 
 mod bad_input;
+mod deployments;
 mod https;
 mod security;
