@@ -8,4 +8,5 @@ mod lock;
 mod observe;
 mod plan;
 mod security;
+mod strategies;
 mod update;

@@ -156,9 +156,19 @@ async fn wait_stable(
         let failed: u32 = s.deployments.iter().map(|d| d.failed_tasks).sum();
         let seen_failed = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).failed_tasks;
         if failed > 0 && seen_failed != Some(failed) {
-            let tasks = ecs.stopped_tasks(cluster.to_owned(), service.to_owned()).await.map_err(step_error)?;
+            // What stopped tasks say is news, not a condition: a failed read waits for the next poll.
+            let read = ecs.stopped_tasks(cluster.to_owned(), service.to_owned()).await;
             let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            w.failed_tasks = Some(failed);
+            let tasks = match read {
+                Ok(tasks) => {
+                    w.failed_tasks = Some(failed);
+                    tasks
+                }
+                Err(e) => {
+                    tracing::debug!("{e}: stopped tasks of {service} not read");
+                    Vec::new()
+                }
+            };
             let mut news: Vec<_> = tasks.iter().filter(|t| w.stopped.insert(t.arn.clone())).collect();
             news.sort_by_key(|t| t.stopped_at);
             for t in news {
@@ -254,10 +264,12 @@ async fn service_deployment(
     if watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api == Some(false) {
         return Ok(None);
     }
+    // Without an answer the wait still knows what services-stable knows: it goes on
+    // with DescribeServices alone rather than fail (moto answers with an error).
     let arns = match ecs.list_service_deployments(cluster.to_owned(), service.to_owned()).await {
         Ok(arns) => arns,
-        Err(e) if e.kind.is_transient() => return Err(step_error(e)),
-        Err(_) => {
+        Err(e) => {
+            tracing::debug!("{e}: following {service} by DescribeServices alone");
             watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api = Some(false);
             return Ok(None);
         }
@@ -268,7 +280,12 @@ async fn service_deployment(
     if newest.is_empty() {
         return Ok(None);
     }
-    let mut found = ecs.describe_service_deployments(newest).await.map_err(step_error)?;
+    let mut found = match ecs.describe_service_deployments(newest).await {
+        Ok(found) => found,
+        // Next poll.
+        Err(e) if e.kind.is_transient() => return Ok(None),
+        Err(e) => return Err(step_error(e)),
+    };
     found.sort_by_key(|d| std::cmp::Reverse(d.created_at));
     // Created at (or just after) the ECS deployment of this revision; else the newest.
     let ours =
