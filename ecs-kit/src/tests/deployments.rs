@@ -490,3 +490,28 @@ async fn the_fake_refuses_a_strategy_without_what_ecs_needs() {
     assert_converged(&bg, &clients).await;
     assert_eq!(cloud.snapshot().count(ResourceType::TargetGroup), 3);
 }
+
+#[test]
+fn service_macro_declares_the_strategy_and_the_alarms_as_the_builder_does() {
+    let by_macro = crate::service! {
+        name: "products",
+        image: "registry.example.com/microservices/products:latest",
+        port: 8001,
+        path: "/products",
+        deployment: Deployment::linear(10.0, minutes(3)).bake(minutes(2)),
+        rollback_alarms: ["products-5xx", "products-latency"],
+    };
+    let by_builder = Service::new("products", "registry.example.com/microservices/products:latest", 8001)
+        .path("/products")
+        .deployment(Deployment::linear(10.0, minutes(3)).bake(minutes(2)))
+        .rollback_alarm("products-5xx")
+        .rollback_alarm("products-latency");
+    let build = |s: Service| seed().with_service("test", "products", |_| s).build().unwrap();
+    let (a, b) = (build(by_macro), build(by_builder));
+    assert_eq!(a.service("products").unwrap().deployment, b.service("products").unwrap().deployment);
+    assert_eq!(
+        a.service("products").unwrap().deployment.strategy,
+        StrategySpec::Linear { step: Percent::tenths(100), step_bake_minutes: 3, bake_minutes: 2 }
+    );
+    assert_eq!(a.service("products").unwrap().deployment.alarms, ["products-5xx", "products-latency"]);
+}
