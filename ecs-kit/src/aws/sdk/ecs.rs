@@ -1843,6 +1843,84 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_strategy_is_sent_and_read_back_in_the_graphs_shape() {
+        let (seen, record) = recorder::<CreateServiceInput>();
+        let rule = mock!(Client::create_service).then_compute_output(move |r| {
+            record(r);
+            CreateServiceOutput::builder().service(service("web")).build()
+        });
+        let client = mock_client!(aws_sdk_ecs, [&rule]);
+        let mut props = desired_service();
+        let tg = |n: &str| v(&format!("arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/{n}/abc"));
+        props.load_balancers[0].advanced = Some(AdvancedLoadBalancer {
+            alternate_target_group_arn: tg("shop-web-alt"),
+            production_listener_rule: v("arn:aws:elasticloadbalancing:us-west-2:123456789012:listener-rule/app/x/1/2"),
+            test_listener_rule: None,
+            role_arn: v("arn:aws:iam::123456789012:role/shop-ecs-load-balancers"),
+        });
+        let c = &mut props.deployment_configuration;
+        c.strategy = DeploymentStrategy::Canary;
+        c.bake_time_in_minutes = Some(15);
+        c.canary = Some(TrafficStep { percent: Percent::tenths(55), bake_time_in_minutes: 10 });
+        c.alarms = Some(DeploymentAlarms { alarm_names: vec!["web-5xx".into()], rollback: true });
+        EcsSdk::new(client).create_service(props.clone(), "t".into(), Tags::new()).await.unwrap();
+        let r = seen.lock().unwrap().clone().unwrap();
+        let a = r.load_balancers()[0].advanced_configuration().unwrap();
+        assert_eq!(
+            a.alternate_target_group_arn(),
+            Some("arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/shop-web-alt/abc")
+        );
+        assert_eq!(a.role_arn(), Some("arn:aws:iam::123456789012:role/shop-ecs-load-balancers"));
+        assert!(a.production_listener_rule().unwrap().contains(":listener-rule/"));
+        let dc = r.deployment_configuration().unwrap();
+        assert_eq!(dc.strategy(), Some(&ecs::DeploymentStrategy::Canary));
+        assert_eq!(dc.bake_time_in_minutes(), Some(15));
+        let k = dc.canary_configuration().unwrap();
+        assert_eq!((k.canary_percent(), k.canary_bake_time_in_minutes()), (Some(5.5), Some(10)));
+        let alarms = dc.alarms().unwrap();
+        assert_eq!(
+            (alarms.alarm_names(), alarms.enable(), alarms.rollback()),
+            (&["web-5xx".to_owned()][..], true, true)
+        );
+        // Read back as sent.
+        assert_eq!(deployment_configuration_from(Some(dc)), props.deployment_configuration);
+        // Rolling leaves the strategy out, for what knows none (moto).
+        let rolling = deployment_configuration_to(&desired_service().deployment_configuration);
+        assert_eq!((rolling.strategy(), rolling.bake_time_in_minutes()), (None, None));
+    }
+
+    #[test]
+    fn a_service_deployment_reads_status_stage_traffic_and_rollback() {
+        let d = ecs::ServiceDeployment::builder()
+            .service_deployment_arn("arn:aws:ecs:us-west-2:1:service-deployment/shop/web/abc")
+            .status(ecs::ServiceDeploymentStatus::RollbackInProgress)
+            .status_reason("alarm")
+            .lifecycle_stage(ecs::ServiceDeploymentLifecycleStage::ProductionTrafficShift)
+            .created_at(DateTime::from_secs(100))
+            .updated_at(DateTime::from_secs(160))
+            .target_service_revision(
+                ecs::ServiceRevisionSummary::builder()
+                    .arn("arn:aws:ecs:us-west-2:1:service-revision/shop/web/2")
+                    .running_task_count(2)
+                    .requested_task_count(2)
+                    .requested_production_traffic_weight(5.0)
+                    .build(),
+            )
+            .rollback(ecs::Rollback::builder().reason("CloudWatch alarm web-5xx in ALARM").build())
+            .alarms(ecs::ServiceDeploymentAlarms::builder().triggered_alarm_names("web-5xx").build())
+            .build();
+        let d = service_deployment_from(&d);
+        assert_eq!(
+            (d.status.as_str(), d.lifecycle_stage.as_deref()),
+            ("ROLLBACK_IN_PROGRESS", Some("PRODUCTION_TRAFFIC_SHIFT"))
+        );
+        assert_eq!((d.target_running, d.production_traffic, d.created_at), (2, Some(Percent::tenths(50)), Some(100)));
+        assert!(d.failed());
+        assert_eq!(d.triggered_alarms, ["web-5xx"]);
+        assert_eq!(d.progress(200), "rolling rolled back (ROLLBACK_IN_PROGRESS): CloudWatch alarm web-5xx in ALARM");
+    }
+
+    #[tokio::test]
     async fn a_client_token_ecs_refuses_is_invalid_before_the_call() {
         let rule = mock!(Client::create_service).then_output(|| CreateServiceOutput::builder().build());
         let client = mock_client!(aws_sdk_ecs, [&rule]);

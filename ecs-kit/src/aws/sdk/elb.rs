@@ -995,6 +995,38 @@ mod tests {
         RefOr::Value(s.to_owned())
     }
 
+    #[test]
+    fn a_rule_to_two_target_groups_is_weighted_and_reads_the_heavier_first() {
+        let mut props = ListenerRuleProps {
+            listener_arn: value(&listener_arn(80)),
+            priority: 10,
+            path_patterns: vec!["/api".into()],
+            host_headers: Vec::new(),
+            target_group_arn: value(&tg_arn("api")),
+            alternate_target_group_arn: Some(value(&tg_arn("api-alt"))),
+        };
+        let action = rule_forward(&props, "CreateRule").unwrap();
+        let groups = action.forward_config().unwrap().target_groups();
+        let sent: Vec<_> = groups.iter().map(|g| (g.target_group_arn().unwrap().to_owned(), g.weight())).collect();
+        assert_eq!(sent, [(tg_arn("api"), Some(100)), (tg_arn("api-alt"), Some(0))]);
+        // After ECS shifted traffic, the alternate is the heavier one.
+        let shifted = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(
+                ForwardActionConfig::builder()
+                    .target_groups(TargetGroupTuple::builder().target_group_arn(tg_arn("api")).weight(0).build())
+                    .target_groups(TargetGroupTuple::builder().target_group_arn(tg_arn("api-alt")).weight(100).build())
+                    .build(),
+            )
+            .build();
+        assert_eq!(weighted_pair(&[shifted]), Some((tg_arn("api-alt"), tg_arn("api"))));
+        // One target group: a plain forward, read as before.
+        props.alternate_target_group_arn = None;
+        let plain = rule_forward(&props, "CreateRule").unwrap();
+        assert_eq!(plain.target_group_arn(), Some(tg_arn("api").as_str()));
+        assert_eq!(weighted_pair(&[plain]), None);
+    }
+
     #[tokio::test]
     async fn load_balancers_map_to_props() {
         let lbs = mock!(Client::describe_load_balancers)

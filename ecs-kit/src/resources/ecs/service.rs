@@ -265,9 +265,12 @@ async fn service_deployment(
         return Ok(None);
     }
     // Without an answer the wait still knows what services-stable knows: it goes on
-    // with DescribeServices alone rather than fail (moto answers with an error).
+    // with DescribeServices alone rather than fail (moto answers with an error, for
+    // good; throttling for this poll).
     let arns = match ecs.list_service_deployments(cluster.to_owned(), service.to_owned()).await {
         Ok(arns) => arns,
+        // Throttled or unavailable: asked again at the next poll.
+        Err(e) if e.kind.is_transient() => return Ok(None),
         Err(e) => {
             tracing::debug!("{e}: following {service} by DescribeServices alone");
             watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api = Some(false);
