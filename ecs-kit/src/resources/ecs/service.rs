@@ -102,6 +102,8 @@ struct Watch {
     last_stopped: Vec<String>,
     /// Whether ListServiceDeployments answers (`None`: not asked yet).
     deployments_api: Option<bool>,
+    /// Its transient failures in a row.
+    api_failures: u32,
     /// The last progress reported.
     progress: Option<String>,
 }
@@ -269,15 +271,28 @@ async fn service_deployment(
     // good; throttling for this poll).
     let arns = match ecs.list_service_deployments(cluster.to_owned(), service.to_owned()).await {
         Ok(arns) => arns,
-        // Throttled or unavailable: asked again at the next poll.
-        Err(e) if e.kind.is_transient() => return Ok(None),
+        // Throttled or unavailable: asked again at the next poll, three times (moto
+        // answers 500 for good).
+        Err(e)
+            if e.kind.is_transient() && {
+                let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                w.api_failures += 1;
+                w.api_failures < 3
+            } =>
+        {
+            return Ok(None)
+        }
         Err(e) => {
             tracing::debug!("{e}: following {service} by DescribeServices alone");
             watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api = Some(false);
             return Ok(None);
         }
     };
-    watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api = Some(true);
+    {
+        let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.deployments_api = Some(true);
+        w.api_failures = 0;
+    }
     // The newest few: the one of this revision is among them.
     let newest: Vec<String> = arns.into_iter().take(5).collect();
     if newest.is_empty() {
