@@ -602,7 +602,7 @@ pub enum CircuitBreaker {
 /// ```
 /// use std::time::Duration;
 /// use ecs_kit::{Deployment, Service};
-/// let minutes = |m| Duration::from_secs(60 * m);
+/// let minutes = |m: u64| Duration::from_secs(60 * m);
 /// let web = Service::new("web", "nginx:1.27", 80)
 ///     .path("/")
 ///     .deployment(Deployment::canary(5.0, minutes(10)).bake(minutes(15)))
