@@ -82,6 +82,8 @@ use syn::{
 /// | `tags: { "key" => value, ... }` | `.tag("key", value)` for each entry |
 /// | `inline_policies: { "name" => value, ... }` | `.inline_policy("name", value)` for each entry |
 /// | `policies: [value, ...]` | `.policy(value)` for each element |
+/// | `deployment` | `.deployment(value)`: a `Deployment` (rolling, blue/green, canary, linear) |
+/// | `rollback_alarms: [value, ...]` | `.rollback_alarm(value)` for each element |
 ///
 /// The keys of `env`, `secrets`, `tags` and `inline_policies` must be string literals.
 ///
@@ -132,6 +134,7 @@ enum Key {
     MinHealthyPercent,
     MaxPercent,
     CircuitBreaker,
+    Deployment,
     Path,
     Host,
     Capacity,
@@ -143,6 +146,7 @@ enum Key {
     Tags,
     InlinePolicies,
     Policies,
+    RollbackAlarms,
 }
 
 /// The shape of value a key takes.
@@ -158,7 +162,7 @@ enum Shape {
 
 impl Key {
     /// Every key, in the order of the documentation and of the "expected one of" list.
-    const ALL: [Key; 22] = [
+    const ALL: [Key; 24] = [
         Key::Name,
         Key::Image,
         Key::Port,
@@ -170,6 +174,7 @@ impl Key {
         Key::MinHealthyPercent,
         Key::MaxPercent,
         Key::CircuitBreaker,
+        Key::Deployment,
         Key::Path,
         Key::Host,
         Key::Capacity,
@@ -181,6 +186,7 @@ impl Key {
         Key::Tags,
         Key::InlinePolicies,
         Key::Policies,
+        Key::RollbackAlarms,
     ];
 
     /// The keys `Service::new` needs.
@@ -200,6 +206,7 @@ impl Key {
             Key::MinHealthyPercent => "min_healthy_percent",
             Key::MaxPercent => "max_percent",
             Key::CircuitBreaker => "circuit_breaker",
+            Key::Deployment => "deployment",
             Key::Path => "path",
             Key::Host => "host",
             Key::Capacity => "capacity",
@@ -211,6 +218,7 @@ impl Key {
             Key::Tags => "tags",
             Key::InlinePolicies => "inline_policies",
             Key::Policies => "policies",
+            Key::RollbackAlarms => "rollback_alarms",
         }
     }
 
@@ -228,6 +236,7 @@ impl Key {
             Key::Tags => "tag",
             Key::InlinePolicies => "inline_policy",
             Key::Policies => "policy",
+            Key::RollbackAlarms => "rollback_alarm",
             other => other.as_str(),
         }
     }
@@ -236,7 +245,7 @@ impl Key {
     fn shape(self) -> Shape {
         match self {
             Key::Env | Key::Secrets | Key::Tags | Key::InlinePolicies => Shape::Map,
-            Key::Policies => Shape::List,
+            Key::Policies | Key::RollbackAlarms => Shape::List,
             _ => Shape::Expr,
         }
     }
@@ -252,6 +261,7 @@ impl Key {
             Key::Tags => "tags: { \"team\" => \"shop\" }",
             Key::InlinePolicies => "inline_policies: { \"read-bucket\" => POLICY_JSON }",
             Key::Policies => "policies: [\"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"]",
+            Key::RollbackAlarms => "rollback_alarms: [\"web-5xx\"]",
             _ => "",
         }
     }

@@ -589,6 +589,91 @@ pub enum CircuitBreaker {
     Off,
 }
 
+/// How a service's new revision replaces the running one: ECS's deployment strategies.
+///
+/// Rolling (the default) replaces tasks a few at a time. The others start a full set of
+/// new tasks behind a second target group ecs-kit creates, and ECS moves the listener
+/// rule's weights from the old tasks to the new ones: all at once ([`Deployment::blue_green`]),
+/// a canary share first ([`Deployment::canary`]), or in equal steps ([`Deployment::linear`]).
+/// After the last shift both sets run for the bake time, then the old set is stopped;
+/// a circuit breaker or an alarm ([`Service::rollback_alarm`]) rolls back until then.
+/// These need the service behind the load balancer.
+///
+/// ```
+/// use std::time::Duration;
+/// use ecs_kit::{Deployment, Service};
+/// let minutes = |m: u64| Duration::from_secs(60 * m);
+/// let web = Service::new("web", "nginx:1.27", 80)
+///     .path("/")
+///     .deployment(Deployment::canary(5.0, minutes(10)).bake(minutes(15)))
+///     .rollback_alarm("web-5xx");
+/// # let _ = web;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deployment {
+    pub(crate) kind: DeploymentKind,
+    /// The canary share or the linear step, in percent.
+    pub(crate) percent: Option<f64>,
+    /// The bake after the canary or after each linear step.
+    pub(crate) step_bake: Option<Duration>,
+    /// The bake once all traffic has shifted.
+    pub(crate) bake: Option<Duration>,
+}
+
+/// Which strategy a [`Deployment`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeploymentKind {
+    Rolling,
+    BlueGreen,
+    Canary,
+    Linear,
+}
+
+impl Deployment {
+    fn new(kind: DeploymentKind, percent: Option<f64>, step_bake: Option<Duration>, bake: Option<Duration>) -> Self {
+        Deployment { kind, percent, step_bake, bake }
+    }
+
+    /// Tasks replaced a few at a time, within [`Service::min_healthy_percent`] and
+    /// [`Service::max_percent`] (the default).
+    #[must_use]
+    pub fn rolling() -> Self {
+        Deployment::new(DeploymentKind::Rolling, None, None, None)
+    }
+
+    /// Blue/green: the new tasks start behind the alternate target group; once they are
+    /// healthy all production traffic shifts to them, both sets run for `bake` (whole
+    /// minutes, at most 24 h), then the old set stops.
+    #[must_use]
+    pub fn blue_green(bake: Duration) -> Self {
+        Deployment::new(DeploymentKind::BlueGreen, None, None, Some(bake))
+    }
+
+    /// Canary: `percent` of production traffic (0.1 to 100, in steps of 0.1) shifts to
+    /// the new tasks, ECS waits `canary_bake` (whole minutes, at most 24 h), then shifts
+    /// the rest; then the bake of [`Deployment::bake`] (none unless set).
+    #[must_use]
+    pub fn canary(percent: f64, canary_bake: Duration) -> Self {
+        Deployment::new(DeploymentKind::Canary, Some(percent), Some(canary_bake), None)
+    }
+
+    /// Linear: traffic shifts `step_percent` at a time (3 to 100, in steps of 0.1),
+    /// waiting `step_bake` after each step but the last (whole minutes, at most 24 h);
+    /// then the bake of [`Deployment::bake`] (none unless set).
+    #[must_use]
+    pub fn linear(step_percent: f64, step_bake: Duration) -> Self {
+        Deployment::new(DeploymentKind::Linear, Some(step_percent), Some(step_bake), None)
+    }
+
+    /// How long old and new tasks both run once all traffic has shifted (whole minutes,
+    /// at most 24 h); the blue/green bake time.
+    #[must_use]
+    pub fn bake(mut self, bake: Duration) -> Self {
+        self.bake = Some(bake);
+        self
+    }
+}
+
 /// The target group health check of a service.
 ///
 /// Converts from a path: `HealthCheck::from("/health")`.
@@ -695,6 +780,8 @@ pub struct Service {
     pub(crate) min_healthy_percent: Option<u32>,
     pub(crate) max_percent: Option<u32>,
     pub(crate) circuit_breaker: Option<CircuitBreaker>,
+    pub(crate) deployment: Option<Deployment>,
+    pub(crate) alarms: Vec<String>,
     pub(crate) tags: Vec<(String, String)>,
     pub(crate) capacity: Option<Capacity>,
     pub(crate) autoscaling: Option<Autoscaling>,
@@ -725,6 +812,8 @@ impl Service {
             min_healthy_percent: None,
             max_percent: None,
             circuit_breaker: None,
+            deployment: None,
+            alarms: Vec::new(),
             tags: Vec::new(),
             capacity: None,
             autoscaling: None,
@@ -871,6 +960,21 @@ impl Service {
     #[must_use]
     pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
         self.circuit_breaker = Some(breaker);
+        self
+    }
+
+    /// The deployment strategy (default [`Deployment::rolling`]).
+    #[must_use]
+    pub fn deployment(mut self, deployment: Deployment) -> Self {
+        self.deployment = Some(deployment);
+        self
+    }
+
+    /// A CloudWatch alarm (by name) that fails a deployment of this service when it
+    /// goes to `ALARM`, and rolls it back (repeatable; with any strategy).
+    #[must_use]
+    pub fn rollback_alarm(mut self, name: impl Into<String>) -> Self {
+        self.alarms.push(name.into());
         self
     }
 

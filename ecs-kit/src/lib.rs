@@ -74,8 +74,8 @@ pub mod verify;
 pub mod walk;
 
 pub use dsl::{
-    AmiPolicy, Autoscaling, Capacity, CircuitBreaker, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer,
-    NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, ThroughputMode,
+    AmiPolicy, Autoscaling, Capacity, CircuitBreaker, Cluster, Deployment, DesiredCount, FileSystem, HealthCheck,
+    LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, ThroughputMode,
 };
 pub use ecs_kit_macros::service;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};

@@ -257,6 +257,8 @@ fn to_refs(value: &mut serde_json::Value, template: Option<&serde_json::Value>, 
                 .iter()
                 .find(|r| r.id == wanted.id)
                 .map(|_| wanted.clone())
+                // Another resource's: by the template's attribute where it has one.
+                .or_else(|| candidates.iter().find(|r| r.attr == wanted.attr).cloned())
                 .or_else(|| candidates.first().cloned());
             if let Some(r) = chosen {
                 *value = serde_json::to_value(r).unwrap_or_default();

@@ -45,6 +45,10 @@ pub struct Target {
     pub to_image: Option<String>,
     /// Whether `to` is INACTIVE (deregistered) and is registered again first.
     pub reregister: bool,
+    /// The service's deployment configuration (its strategy and bake times), which the
+    /// wait follows.
+    #[serde(skip)]
+    pub deployment: crate::graph::props::DeploymentConfiguration,
 }
 
 impl Target {
@@ -217,6 +221,7 @@ pub async fn targets(stack: &Stack, clients: &Clients, services: &[String]) -> R
             from: current.clone(),
             to,
             reregister,
+            deployment: svc.found.props.deployment_configuration.clone(),
         });
     }
     Ok(out)
@@ -299,5 +304,5 @@ async fn roll_back(clients: &Clients, stack: &str, t: &Target, waits: crate::app
         cluster: Some(&t.cluster),
         retrying: false,
     };
-    crate::resources::ecs::service::wait_stable(&cx, &t.cluster, &t.service, &to, waits).await
+    crate::resources::ecs::service::wait_stable(&cx, &t.cluster, &t.service, &to, waits, &t.deployment).await
 }

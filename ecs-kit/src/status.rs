@@ -191,6 +191,10 @@ pub struct ServiceState {
     pub targets: Vec<TargetHealth>,
     /// Its latest ECS events, newest first.
     pub events: Vec<ServiceEvent>,
+    /// Where its latest deployment is (`canary 5%, baking, 4 min left`), when AWS reports
+    /// service deployments and one is under way or the service shifts traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
 }
 
 impl ServiceState {
@@ -233,6 +237,7 @@ pub async fn status_of(stack: &Stack, live: &LiveStack, clients: &Clients) -> Re
                 deployments: Vec::new(),
                 targets: Vec::new(),
                 events: Vec::new(),
+                deployment: None,
             });
             continue;
         };
@@ -245,6 +250,13 @@ pub async fn status_of(stack: &Stack, live: &LiveStack, clients: &Clients) -> Re
         let mut events = st.events.clone();
         events.sort_by_key(|e| std::cmp::Reverse(e.at_epoch_seconds));
         events.truncate(EVENTS);
+        let cluster = live.get("cluster").map(|c| c.aws_id.clone());
+        let deployment = match cluster {
+            Some(cluster) if s.deployment.strategy.shifts_traffic() || deployments.len() > 1 => {
+                deployment_progress(clients, &cluster, &s.name).await
+            }
+            _ => None,
+        };
         services.push(ServiceState {
             name: s.name.clone(),
             status: st.status.clone(),
@@ -254,9 +266,19 @@ pub async fn status_of(stack: &Stack, live: &LiveStack, clients: &Clients) -> Re
             deployments,
             targets,
             events,
+            deployment,
         });
     }
     Ok(StackStatus { stack: stack.name.clone(), services })
+}
+
+/// Where the service's newest deployment is, when AWS reports service deployments
+/// (emulators without ListServiceDeployments: `None`).
+async fn deployment_progress(clients: &Clients, cluster: &str, service: &str) -> Option<String> {
+    let arns = clients.ecs.list_service_deployments(cluster.to_owned(), service.to_owned()).await.ok()?;
+    let newest = arns.into_iter().next()?;
+    let found = clients.ecs.describe_service_deployments(vec![newest]).await.ok()?;
+    found.first().map(|d| d.progress(crate::aws::epoch_now()))
 }
 
 /// `secs` since the epoch as `YYYY-MM-DD HH:MM:SS` UTC.
@@ -283,6 +305,9 @@ impl StackStatus {
                 "{}: {verdict} ({}), {} desired, {} running, {} pending",
                 s.name, s.status, s.desired, s.running, s.pending
             );
+            if let Some(progress) = &s.deployment {
+                let _ = writeln!(out, "  strategy   {progress}");
+            }
             for d in &s.deployments {
                 let family = d.task_definition.rsplit('/').next().unwrap_or(&d.task_definition);
                 let rollout = d.rollout_state.as_deref().unwrap_or("-");
@@ -437,6 +462,8 @@ mod tests {
             pending: 2 - running,
             rollout_state: Some(rollout.into()),
             rollout_reason: None,
+            failed_tasks: 0,
+            created_at: None,
         };
         let state = ServiceState {
             name: "products".into(),
@@ -462,6 +489,7 @@ mod tests {
                 at_epoch_seconds: 1_764_054_000,
                 message: "(service products) has started 1 tasks".into(),
             }],
+            deployment: None,
         };
         assert!(!state.stable());
         let text = StackStatus { stack: "mcsv-poc".into(), services: vec![state] }.render();

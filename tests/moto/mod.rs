@@ -10,4 +10,5 @@ mod observe;
 mod ops;
 mod plan;
 mod security;
+mod strategies;
 mod update;

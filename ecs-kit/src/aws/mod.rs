@@ -9,6 +9,7 @@
 //! [`ErrorKind::Invalid`] error. Describes return [`Found`] objects whose properties have
 //! the same typed shape, holding AWS ids where the graph holds references.
 
+mod clock;
 mod counter;
 mod error;
 #[cfg(feature = "aws")]
@@ -20,16 +21,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use clock::{epoch_now, epoch_seconds};
 pub use counter::{CallCount, CallCounter, ServiceCalls};
 pub use error::{AwsError, AwsResult, ErrorKind};
 
 use crate::graph::props::{
     AccessPointProps, AutoScalingGroupProps, AwsVpcConfiguration, CapacityProviderProps, ClusterProps,
-    DeploymentConfiguration, FileSystemProps, InstanceProfileProps, LaunchTemplateProps, ListenerCertificateProps,
-    ListenerProps, ListenerRuleProps, LoadBalancerProps, LogGroupProps, MountTargetProps, NatGatewayProps,
-    PlacementStrategy, RefOr, RoleProps, Route, RouteTableProps, ScalableTargetProps, ScalingPolicyProps,
-    SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps, StrategyItem, SubnetProps,
-    TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
+    DeploymentConfiguration, DeploymentStrategy, FileSystemProps, InstanceProfileProps, LaunchTemplateProps,
+    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, LogGroupProps, MountTargetProps,
+    NatGatewayProps, Percent, PlacementStrategy, RefOr, RoleProps, Route, RouteTableProps, ScalableTargetProps,
+    ScalingPolicyProps, SecurityGroupProps, SecurityGroupRule, ServiceLoadBalancer, ServiceProps, StrategyItem,
+    SubnetProps, TargetGroupProps, TargetHealthCheck, TaskDefinitionProps, VpcProps,
 };
 use crate::graph::props::{EipProps, InternetGatewayProps};
 
@@ -125,6 +127,181 @@ pub struct Deployment {
     pub rollout_state: Option<String>,
     /// Why, for a failed rollout.
     pub rollout_reason: Option<String>,
+    /// Tasks of this deployment that failed to start or stopped.
+    #[serde(default)]
+    pub failed_tasks: u32,
+    /// When it was created (seconds since the epoch).
+    #[serde(default)]
+    pub created_at: Option<i64>,
+}
+
+/// A service deployment as DescribeServiceDeployments reports it: where it is in its
+/// lifecycle, how much traffic the new revision takes, and what rolled it back.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServiceDeployment {
+    /// Its ARN.
+    pub arn: String,
+    /// `PENDING`, `IN_PROGRESS`, `SUCCESSFUL`, `STOP_REQUESTED`, `STOPPED`,
+    /// `ROLLBACK_REQUESTED`, `ROLLBACK_IN_PROGRESS`, `ROLLBACK_SUCCESSFUL`, `ROLLBACK_FAILED`.
+    pub status: String,
+    /// Why it has that status, when AWS says.
+    pub status_reason: Option<String>,
+    /// `RECONCILE_SERVICE`, `SCALE_UP`, `TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`,
+    /// `BAKE_TIME`, `CLEAN_UP`, ...
+    pub lifecycle_stage: Option<String>,
+    /// The strategy and its settings, as the deployment runs them.
+    pub configuration: Option<DeploymentConfiguration>,
+    /// The service revision deployed.
+    pub target_revision: Option<String>,
+    /// Tasks of the new revision running.
+    pub target_running: u32,
+    /// Tasks of the new revision requested.
+    pub target_requested: u32,
+    /// The share of production traffic the new revision takes, when AWS says.
+    pub production_traffic: Option<Percent>,
+    /// When it was created, started, last updated and finished (seconds since the epoch).
+    pub created_at: Option<i64>,
+    /// When it started.
+    pub started_at: Option<i64>,
+    /// When it last changed (a stage began).
+    pub updated_at: Option<i64>,
+    /// When it finished.
+    pub finished_at: Option<i64>,
+    /// Why and when it was rolled back.
+    pub rollback: Option<DeploymentRollback>,
+    /// Failures the circuit breaker counted, and its threshold.
+    pub circuit_breaker: Option<(u32, u32)>,
+    /// Alarms that went to `ALARM` during it.
+    pub triggered_alarms: Vec<String>,
+}
+
+impl ServiceDeployment {
+    /// Whether it is over (successful, stopped or rolled back).
+    #[must_use]
+    pub fn is_over(&self) -> bool {
+        matches!(self.status.as_str(), "SUCCESSFUL" | "STOPPED" | "ROLLBACK_SUCCESSFUL" | "ROLLBACK_FAILED")
+    }
+
+    /// Whether it failed: stopped, or rolled back (or rolling back).
+    #[must_use]
+    pub fn failed(&self) -> bool {
+        self.status.starts_with("ROLLBACK") || self.status.starts_with("STOP") || self.rollback.is_some()
+    }
+}
+
+impl ServiceDeployment {
+    /// Where the deployment is, for a person: `canary 5%, baking, 4 min left`,
+    /// `blue/green, starting tasks (1/2 running)`, `rolled back: ...`; `now` in seconds
+    /// since the epoch ([`epoch_now`]).
+    #[must_use]
+    pub fn progress(&self, now: i64) -> String {
+        let config = self.configuration.as_ref();
+        let strategy = config.map_or(DeploymentStrategy::Rolling, |c| c.strategy);
+        let name = match strategy {
+            DeploymentStrategy::Rolling => "rolling",
+            DeploymentStrategy::BlueGreen => "blue/green",
+            DeploymentStrategy::Canary => "canary",
+            DeploymentStrategy::Linear => "linear",
+        };
+        if self.failed() {
+            let why = self
+                .rollback
+                .as_ref()
+                .and_then(|r| r.reason.clone())
+                .or_else(|| self.status_reason.clone())
+                .unwrap_or_else(|| "no reason given".into());
+            let what = if self.status.starts_with("ROLLBACK") { "rolled back" } else { "stopped" };
+            return format!("{name} {what} ({}): {why}", self.status);
+        }
+        if self.status == "SUCCESSFUL" {
+            return format!("{name} deployment successful");
+        }
+        let traffic = self.production_traffic.map(|p| format!(" {p}")).unwrap_or_default();
+        let left = |minutes: u32| {
+            let since = self.updated_at.unwrap_or(now);
+            let left = i64::from(minutes) * 60 - (now - since);
+            format!("{} min left", (left.max(0) + 59) / 60)
+        };
+        let stage = self.lifecycle_stage.as_deref().unwrap_or("");
+        match (stage, config) {
+            ("PRODUCTION_TRAFFIC_SHIFT", Some(c)) if strategy == DeploymentStrategy::Canary => {
+                let bake = c.canary.map_or(0, |k| k.bake_time_in_minutes);
+                format!("{name}{traffic}, baking, {}", left(bake))
+            }
+            ("PRODUCTION_TRAFFIC_SHIFT", Some(c)) if strategy == DeploymentStrategy::Linear => {
+                let bake = c.linear.map_or(0, |k| k.bake_time_in_minutes);
+                format!("{name}{traffic}, baking, {}", left(bake))
+            }
+            ("BAKE_TIME", Some(c)) => format!("{name}{traffic}, baking, {}", left(c.bake_time_in_minutes.unwrap_or(0))),
+            _ => {
+                let stage = if stage.is_empty() {
+                    "in progress".to_owned()
+                } else {
+                    stage.to_ascii_lowercase().replace('_', " ")
+                };
+                format!(
+                    "{name}{traffic}, {stage} ({}/{} new tasks running)",
+                    self.target_running, self.target_requested
+                )
+            }
+        }
+    }
+}
+
+/// The rollback of a service deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeploymentRollback {
+    /// Why.
+    pub reason: Option<String>,
+    /// When (seconds since the epoch).
+    pub started_at: Option<i64>,
+    /// The service revision rolled back to.
+    pub revision: Option<String>,
+}
+
+/// A stopped task of a service, with why it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StoppedTask {
+    /// The task ARN.
+    pub arn: String,
+    /// Its task definition ARN.
+    pub task_definition: String,
+    /// `stoppedReason` (e.g. `Essential container in task exited`).
+    pub reason: Option<String>,
+    /// `stopCode` (e.g. `EssentialContainerExited`, `TaskFailedToStart`).
+    pub stop_code: Option<String>,
+    /// Its containers' exit codes and reasons: `(name, exit code, reason)`.
+    pub containers: Vec<(String, Option<i32>, Option<String>)>,
+    /// When it stopped (seconds since the epoch).
+    pub stopped_at: Option<i64>,
+}
+
+impl StoppedTask {
+    /// `task 1f2e…: Essential container in task exited (web exit code 1: OOM)`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let id = self.arn.rsplit('/').next().unwrap_or(&self.arn);
+        let mut text = format!("task {id} stopped: {}", self.reason.as_deref().unwrap_or("no reason given"));
+        let containers: Vec<String> = self
+            .containers
+            .iter()
+            .filter(|(_, code, reason)| code.is_some() || reason.is_some())
+            .map(|(name, code, reason)| {
+                let mut c = name.clone();
+                if let Some(code) = code {
+                    c.push_str(&format!(" exit code {code}"));
+                }
+                if let Some(reason) = reason {
+                    c.push_str(&format!(": {reason}"));
+                }
+                c
+            })
+            .collect();
+        if !containers.is_empty() {
+            text.push_str(&format!(" ({})", containers.join("; ")));
+        }
+        text
+    }
 }
 
 /// An ECS service event.
@@ -497,6 +674,13 @@ pub trait EcsApi: Send + Sync {
     async fn update_service(&self, update: ServiceUpdate) -> AwsResult<()>;
     /// Deletes a service; `force` deletes it with tasks still running.
     async fn delete_service(&self, cluster: String, service: String, force: bool) -> AwsResult<()>;
+    /// ARNs of the service's deployments, newest first (ListServiceDeployments).
+    async fn list_service_deployments(&self, cluster: String, service: String) -> AwsResult<Vec<String>>;
+    /// The service deployments `arns` (DescribeServiceDeployments, up to 20).
+    async fn describe_service_deployments(&self, arns: Vec<String>) -> AwsResult<Vec<ServiceDeployment>>;
+    /// The service's tasks stopped lately (ListTasks with desired status STOPPED, then
+    /// DescribeTasks), newest first, at most 100.
+    async fn stopped_tasks(&self, cluster: String, service: String) -> AwsResult<Vec<StoppedTask>>;
 
     /// Sets tags on an ECS object.
     async fn tag_resource(&self, arn: String, tags: Tags) -> AwsResult<()>;

@@ -9,6 +9,7 @@ use super::{LogicalId, Resource, ResourceType};
 use crate::model::names::{
     self, ECS_NAME_MAX, EFS_TOKEN_MAX, ELB_NAME_MAX, IAM_ROLE_NAME_MAX, LAUNCH_TEMPLATE_NAME_MAX,
 };
+use crate::model::StrategySpec;
 use crate::model::{
     AmiPolicy, Capacity, CircuitBreaker, DesiredCount, LoadBalancerSpec, NatGateways, ScalingMetric, Scheme, Secret,
     ServiceSpec, Stack, Zones, ENDPOINT_VAR, ID_TAG, STACK_TAG,
@@ -458,6 +459,8 @@ fn file_system(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Efs> {
 struct Iam {
     instance_profile: Option<LogicalId>,
     execution: LogicalId,
+    /// The role ECS shifts traffic with, when a service needs it.
+    traffic: Option<LogicalId>,
 }
 
 fn task_role_id(service: &str) -> LogicalId {
@@ -607,7 +610,32 @@ fn roles(b: &mut Builder<'_>, efs: Option<&Efs>) -> Iam {
             Some(&service.tags),
         );
     }
-    Iam { instance_profile, execution }
+    // The role ECS moves load balancer traffic with, for blue/green, canary and linear.
+    let shifting = stack.services.iter().any(|s| s.deployment.strategy.shifts_traffic());
+    let traffic = (shifting && stack.load_balancer.is_some()).then(|| {
+        let rid = id(TRAFFIC_ROLE);
+        role(
+            b,
+            &rid,
+            role_name("ecs-load-balancers"),
+            format!("ecs-kit {}: ECS shifting load balancer traffic during deployments", stack.name),
+            "ecs.amazonaws.com",
+            vec![format!("arn:{partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")],
+            BTreeMap::new(),
+            &[],
+            None,
+        );
+        rid
+    });
+    Iam { instance_profile, execution, traffic }
+}
+
+/// The logical id of the role ECS shifts load balancer traffic with.
+const TRAFFIC_ROLE: &str = "role/ecs-load-balancers";
+
+/// The logical id of a service's alternate target group (blue/green, canary, linear).
+fn alternate_target_group_id(service: &str) -> LogicalId {
+    id(format!("target-group/{service}/alternate"))
 }
 
 struct Compute {
@@ -753,6 +781,10 @@ fn target_group_id(service: &str) -> LogicalId {
     id(format!("target-group/{service}"))
 }
 
+/// The priority of the default service's catch-all rule when ECS shifts its traffic:
+/// the last one a listener takes, after every rule validation numbers.
+const CATCH_ALL_PRIORITY: u32 = 50_000;
+
 fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
     let stack = b.stack;
     let spec = stack.load_balancer.clone()?;
@@ -790,32 +822,39 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
         let Some(routing) = &service.routing else { continue };
         let tg = target_group_id(&service.name);
         let hc = &routing.health_check;
-        b.add(
-            &tg,
-            ResourceType::TargetGroup,
-            b.name(&service.name, ELB_NAME_MAX),
-            &[&net.vpc],
-            Properties::TargetGroup(TargetGroupProps {
-                name: b.name(&service.name, ELB_NAME_MAX),
-                protocol: "HTTP".into(),
-                port: service.port,
-                vpc_id: r(&net.vpc, Attr::Id),
-                // Fargate tasks register by their own IP; EC2 tasks by instance and host port.
-                target_type: if service.capacity.is_fargate() { "ip" } else { "instance" }.into(),
-                health_check: TargetHealthCheck {
+        // The alternate target group is the same but for its name.
+        let mut groups = vec![(tg.clone(), service.name.clone())];
+        if service.deployment.strategy.shifts_traffic() {
+            groups.push((alternate_target_group_id(&service.name), format!("{}-alt", service.name)));
+        }
+        for (tg, suffix) in groups {
+            b.add(
+                &tg,
+                ResourceType::TargetGroup,
+                b.name(&suffix, ELB_NAME_MAX),
+                &[&net.vpc],
+                Properties::TargetGroup(TargetGroupProps {
+                    name: b.name(&suffix, ELB_NAME_MAX),
                     protocol: "HTTP".into(),
-                    port: "traffic-port".into(),
-                    path: hc.path.clone(),
-                    interval_seconds: hc.interval_seconds,
-                    timeout_seconds: hc.timeout_seconds,
-                    healthy_threshold_count: hc.healthy_threshold,
-                    unhealthy_threshold_count: hc.unhealthy_threshold,
-                    matcher: hc.matcher.clone(),
-                },
-                deregistration_delay_seconds: routing.deregistration_delay_seconds,
-            }),
-            Some(&service.tags),
-        );
+                    port: service.port,
+                    vpc_id: r(&net.vpc, Attr::Id),
+                    // Fargate tasks register by their own IP; EC2 tasks by instance and host port.
+                    target_type: if service.capacity.is_fargate() { "ip" } else { "instance" }.into(),
+                    health_check: TargetHealthCheck {
+                        protocol: "HTTP".into(),
+                        port: "traffic-port".into(),
+                        path: hc.path.clone(),
+                        interval_seconds: hc.interval_seconds,
+                        timeout_seconds: hc.timeout_seconds,
+                        healthy_threshold_count: hc.healthy_threshold,
+                        unhealthy_threshold_count: hc.unhealthy_threshold,
+                        matcher: hc.matcher.clone(),
+                    },
+                    deregistration_delay_seconds: routing.deregistration_delay_seconds,
+                }),
+                Some(&service.tags),
+            );
+        }
         if routing.is_default() {
             root = Some(tg);
         }
@@ -823,21 +862,36 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
     let root = root.expect("validation guarantees a service at /");
     let listener = listeners(b, &spec, &lb, &root);
     for service in &stack.services {
-        let Some(routing) = service.routing.as_ref().filter(|r| !r.is_default()) else { continue };
+        let shifting = service.deployment.strategy.shifts_traffic();
+        // ECS shifts traffic on a rule, never on a listener's default action: the
+        // default service gets a catch-all rule, evaluated last.
+        let Some(routing) = service.routing.as_ref().filter(|r| !r.is_default() || shifting) else { continue };
         let tg = target_group_id(&service.name);
-        let path_patterns =
-            if routing.path == "/" { Vec::new() } else { vec![routing.path.clone(), format!("{}/*", routing.path)] };
+        let alternate = shifting.then(|| alternate_target_group_id(&service.name));
+        let (priority, path_patterns) = if routing.is_default() {
+            (CATCH_ALL_PRIORITY, vec!["/*".to_owned()])
+        } else if routing.path == "/" {
+            (routing.priority.expect("validation assigns priorities"), Vec::new())
+        } else {
+            (
+                routing.priority.expect("validation assigns priorities"),
+                vec![routing.path.clone(), format!("{}/*", routing.path)],
+            )
+        };
+        let mut deps = vec![&listener, &tg];
+        deps.extend(alternate.as_ref());
         b.add(
             &id(format!("listener-rule/{}", service.name)),
             ResourceType::ListenerRule,
             b.name(&service.name, 255),
-            &[&listener, &tg],
+            &deps,
             Properties::ListenerRule(ListenerRuleProps {
                 listener_arn: r(&listener, Attr::Arn),
-                priority: routing.priority.expect("validation assigns priorities"),
+                priority,
                 path_patterns,
                 host_headers: routing.host.iter().cloned().collect(),
                 target_group_arn: r(&tg, Attr::Arn),
+                alternate_target_group_arn: alternate.as_ref().map(|a| r(a, Attr::Arn)),
             }),
             Some(&service.tags),
         );
@@ -1056,14 +1110,31 @@ fn ecs_service(
     let tg = target_group_id(&service.name);
     let rule = id(format!("listener-rule/{}", service.name));
     let mut load_balancers = Vec::new();
+    let strategy = service.deployment.strategy;
+    let alternate = alternate_target_group_id(&service.name);
     if let (Some(lb), Some(routing)) = (lb, &service.routing) {
         deps.push(&tg);
         // The target group must be attached to the load balancer before the service.
-        deps.push(if routing.is_default() { &lb.listener } else { &rule });
+        let shifting = strategy.shifts_traffic() && iam.traffic.is_some();
+        deps.push(if routing.is_default() && !shifting { &lb.listener } else { &rule });
+        let advanced = match (&iam.traffic, shifting) {
+            (Some(role), true) => {
+                deps.push(&alternate);
+                deps.push(role);
+                Some(AdvancedLoadBalancer {
+                    alternate_target_group_arn: r(&alternate, Attr::Arn),
+                    production_listener_rule: r(&rule, Attr::Arn),
+                    test_listener_rule: None,
+                    role_arn: r(role, Attr::Arn),
+                })
+            }
+            _ => None,
+        };
         load_balancers.push(ServiceLoadBalancer {
             target_group_arn: r(&tg, Attr::Arn),
             container_name: service.name.clone(),
             container_port: service.port,
+            advanced,
         });
     }
     let breaker = service.deployment.circuit_breaker;
@@ -1083,14 +1154,13 @@ fn ecs_service(
             },
             capacity_provider_strategy: vec![StrategyItem { capacity_provider: provider, weight: 1, base: 0 }],
             load_balancers,
-            deployment_configuration: DeploymentConfiguration {
-                minimum_healthy_percent: service.deployment.min_healthy_percent,
-                maximum_percent: service.deployment.max_percent,
-                deployment_circuit_breaker: DeploymentCircuitBreaker {
+            deployment_configuration: deployment_configuration(
+                service,
+                DeploymentCircuitBreaker {
                     enable: breaker != CircuitBreaker::Off,
                     rollback: breaker == CircuitBreaker::Rollback,
                 },
-            },
+            ),
             health_check_grace_period_seconds: service.routing.as_ref().map(|r| r.health_check.grace_period_seconds),
             // Fargate spreads tasks over the subnets' zones itself and takes no strategy.
             placement_strategy: if fargate {
@@ -1183,4 +1253,31 @@ pub(crate) const SCALABLE_DIMENSION: &str = "ecs:service:DesiredCount";
 /// The logical id of a service's policy on metric `key` (`cpu`, `memory`, `requests`).
 pub(crate) fn scaling_policy_id(service: &str, key: &str) -> LogicalId {
     id(format!("scaling-policy/{service}/{key}"))
+}
+
+/// The service's `deploymentConfiguration`: percentages, breaker, strategy and alarms.
+fn deployment_configuration(service: &ServiceSpec, breaker: DeploymentCircuitBreaker) -> DeploymentConfiguration {
+    let d = &service.deployment;
+    let mut c = DeploymentConfiguration::rolling(d.min_healthy_percent, d.max_percent, breaker);
+    match d.strategy {
+        StrategySpec::Rolling => {}
+        StrategySpec::BlueGreen { bake_minutes } => {
+            c.strategy = DeploymentStrategy::BlueGreen;
+            c.bake_time_in_minutes = Some(bake_minutes);
+        }
+        StrategySpec::Canary { percent, canary_bake_minutes, bake_minutes } => {
+            c.strategy = DeploymentStrategy::Canary;
+            c.bake_time_in_minutes = Some(bake_minutes);
+            c.canary = Some(TrafficStep { percent, bake_time_in_minutes: canary_bake_minutes });
+        }
+        StrategySpec::Linear { step, step_bake_minutes, bake_minutes } => {
+            c.strategy = DeploymentStrategy::Linear;
+            c.bake_time_in_minutes = Some(bake_minutes);
+            c.linear = Some(TrafficStep { percent: step, bake_time_in_minutes: step_bake_minutes });
+        }
+    }
+    if !d.alarms.is_empty() {
+        c.alarms = Some(DeploymentAlarms { alarm_names: d.alarms.clone(), rollback: true });
+    }
+    c
 }

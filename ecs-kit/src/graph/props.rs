@@ -526,6 +526,10 @@ pub struct ListenerRuleProps {
     pub host_headers: Vec<String>,
     /// Forward to this target group.
     pub target_group_arn: RefOr<String>,
+    /// Forward also to this one (weight 0 at first), for ECS to shift traffic between
+    /// the two; the one with the larger weight reads as `target_group_arn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_target_group_arn: Option<RefOr<String>>,
 }
 
 /// `elbv2:listener-certificate`: a certificate served by SNI beside the listener's default one.
@@ -703,6 +707,137 @@ pub struct ServiceLoadBalancer {
     pub container_name: String,
     /// Container port.
     pub container_port: u16,
+    /// What ECS needs to shift traffic itself (blue/green, canary, linear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced: Option<AdvancedLoadBalancer>,
+}
+
+/// `loadBalancers[].advancedConfiguration`: the second target group ECS starts the new
+/// revision behind, the listener rules whose weights it moves, and the role it moves
+/// them with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvancedLoadBalancer {
+    /// The alternate target group.
+    pub alternate_target_group_arn: RefOr<String>,
+    /// The rule production traffic takes (forwarding to both target groups).
+    pub production_listener_rule: RefOr<String>,
+    /// The rule test traffic takes, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_listener_rule: Option<RefOr<String>>,
+    /// The role ECS calls Elastic Load Balancing with.
+    pub role_arn: RefOr<String>,
+}
+
+/// A percentage in tenths (ECS takes multiples of 0.1): `Percent::tenths(55)` is 5.5 %.
+/// Serialized as a number (`5.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Percent(u32);
+
+impl Percent {
+    /// `tenths` tenths of a percent.
+    #[must_use]
+    pub const fn tenths(tenths: u32) -> Self {
+        Percent(tenths)
+    }
+
+    /// The nearest multiple of 0.1 to `percent`.
+    #[must_use]
+    pub fn from_f64(percent: f64) -> Self {
+        // Negative and NaN become 0; validation bounds the rest.
+        let tenths = (percent * 10.0).round();
+        Percent(if tenths.is_nan() || tenths < 0.0 { 0 } else { tenths.min(f64::from(u32::MAX)) as u32 })
+    }
+
+    /// The value in tenths.
+    #[must_use]
+    pub fn in_tenths(self) -> u32 {
+        self.0
+    }
+
+    /// The value as ECS takes it.
+    #[must_use]
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+}
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 % 10 == 0 {
+            write!(f, "{}%", self.0 / 10)
+        } else {
+            write!(f, "{}.{}%", self.0 / 10, self.0 % 10)
+        }
+    }
+}
+
+impl Serialize for Percent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        f64::deserialize(d).map(Percent::from_f64)
+    }
+}
+
+/// How ECS replaces a service's tasks (`deploymentConfiguration.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStrategy {
+    /// Tasks replaced a few at a time.
+    #[default]
+    Rolling,
+    /// A full new set of tasks; all traffic shifted at once, then a bake.
+    BlueGreen,
+    /// A share of traffic first, a bake, then the rest.
+    Canary,
+    /// Traffic shifted in equal steps with a bake after each.
+    Linear,
+}
+
+impl DeploymentStrategy {
+    /// AWS's spelling (`BLUE_GREEN`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStrategy::Rolling => "ROLLING",
+            DeploymentStrategy::BlueGreen => "BLUE_GREEN",
+            DeploymentStrategy::Canary => "CANARY",
+            DeploymentStrategy::Linear => "LINEAR",
+        }
+    }
+
+    /// The strategy AWS spells `s` (unknown: rolling).
+    #[must_use]
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "BLUE_GREEN" => DeploymentStrategy::BlueGreen,
+            "CANARY" => DeploymentStrategy::Canary,
+            "LINEAR" => DeploymentStrategy::Linear,
+            _ => DeploymentStrategy::Rolling,
+        }
+    }
+}
+
+/// `canaryConfiguration` / `linearConfiguration`: a share of traffic and the bake after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrafficStep {
+    /// The share of production traffic shifted (the canary, or each linear step).
+    pub percent: Percent,
+    /// Minutes ECS waits after shifting it.
+    pub bake_time_in_minutes: u32,
+}
+
+/// `deploymentConfiguration.alarms`: CloudWatch alarms that fail the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentAlarms {
+    /// Alarm names.
+    pub alarm_names: Vec<String>,
+    /// Roll back when one fires.
+    pub rollback: bool,
 }
 
 /// Deployment circuit breaker.
@@ -715,7 +850,7 @@ pub struct DeploymentCircuitBreaker {
 }
 
 /// Deployment configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeploymentConfiguration {
     /// Minimum healthy percent.
@@ -724,6 +859,43 @@ pub struct DeploymentConfiguration {
     pub maximum_percent: u32,
     /// Circuit breaker.
     pub deployment_circuit_breaker: DeploymentCircuitBreaker,
+    /// The strategy (rolling unless said).
+    #[serde(default, skip_serializing_if = "is_rolling")]
+    pub strategy: DeploymentStrategy,
+    /// Minutes old and new tasks run side by side once all traffic has shifted
+    /// (blue/green, canary, linear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_time_in_minutes: Option<u32>,
+    /// The canary (strategy `CANARY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<TrafficStep>,
+    /// Each linear step (strategy `LINEAR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear: Option<TrafficStep>,
+    /// Alarms that fail the deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<DeploymentAlarms>,
+}
+
+fn is_rolling(s: &DeploymentStrategy) -> bool {
+    *s == DeploymentStrategy::Rolling
+}
+
+impl DeploymentConfiguration {
+    /// A rolling deployment with these percentages and circuit breaker.
+    #[must_use]
+    pub fn rolling(minimum_healthy_percent: u32, maximum_percent: u32, breaker: DeploymentCircuitBreaker) -> Self {
+        DeploymentConfiguration {
+            minimum_healthy_percent,
+            maximum_percent,
+            deployment_circuit_breaker: breaker,
+            strategy: DeploymentStrategy::Rolling,
+            bake_time_in_minutes: None,
+            canary: None,
+            linear: None,
+            alarms: None,
+        }
+    }
 }
 
 /// A task placement strategy.

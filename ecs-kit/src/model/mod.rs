@@ -18,6 +18,7 @@ use crate::dsl::StackBuilder;
 pub use crate::dsl::{
     AmiPolicy, Capacity, CircuitBreaker, DesiredCount, NatGateways, ScalingMetric, Scheme, Secret, ThroughputMode,
 };
+pub use crate::graph::props::Percent;
 
 /// Tag key holding the stack name on every resource the stack owns.
 pub const STACK_TAG: &str = "ecs-kit:stack";
@@ -286,8 +287,8 @@ impl RoutingSpec {
     }
 }
 
-/// Rolling deployment settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Deployment settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeploymentSpec {
     /// Minimum healthy percent.
@@ -296,6 +297,54 @@ pub struct DeploymentSpec {
     pub max_percent: u32,
     /// Circuit breaker.
     pub circuit_breaker: CircuitBreaker,
+    /// The strategy.
+    #[serde(default)]
+    pub strategy: StrategySpec,
+    /// CloudWatch alarms that fail (and roll back) a deployment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<String>,
+}
+
+/// A validated deployment strategy; bake times in whole minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum StrategySpec {
+    /// Tasks replaced a few at a time.
+    #[default]
+    Rolling,
+    /// All traffic shifted once the new tasks are healthy, then `bake_minutes`.
+    BlueGreen {
+        /// Minutes both sets run after the shift.
+        bake_minutes: u32,
+    },
+    /// `percent` of traffic, `canary_bake_minutes`, the rest, then `bake_minutes`.
+    Canary {
+        /// The canary's share of traffic.
+        percent: Percent,
+        /// Minutes at the canary share.
+        canary_bake_minutes: u32,
+        /// Minutes both sets run after the last shift.
+        bake_minutes: u32,
+    },
+    /// `step` of traffic at a time, `step_bake_minutes` after each, then `bake_minutes`.
+    Linear {
+        /// Each step's share of traffic.
+        step: Percent,
+        /// Minutes after each step but the last.
+        step_bake_minutes: u32,
+        /// Minutes both sets run after the last shift.
+        bake_minutes: u32,
+    },
+}
+
+impl StrategySpec {
+    /// Whether ECS shifts load balancer traffic itself (everything but rolling): the
+    /// service then has an alternate target group, a rule forwarding to both and a role
+    /// for ECS.
+    #[must_use]
+    pub fn shifts_traffic(&self) -> bool {
+        !matches!(self, StrategySpec::Rolling)
+    }
 }
 
 /// A validated service.

@@ -14,10 +14,12 @@ use super::{
     HttpsSpec, LoadBalancerSpec, NetworkSpec, RoutingSpec, ScalingTarget, ServiceSpec, Ssh, Stack, ValidationError,
     ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
 };
+use super::{Percent, StrategySpec};
 use crate::dsl::{
     AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service,
     StackBuilder,
 };
+use crate::dsl::{Deployment, DeploymentKind};
 
 /// CloudWatch Logs' allowed retention periods, in days.
 pub(crate) const RETENTION_DAYS: [u32; 22] =
@@ -789,6 +791,8 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
         }
         (None, count) => count.unwrap_or(DesiredCount::Fixed(1)),
     };
+    let strategy = strategy(c, &format!("{at}.deployment"), s.deployment.as_ref(), routing.is_some());
+    let alarms = alarms(c, &format!("{at}.alarms"), &s.alarms);
     let tags = c.tags(&format!("{at}.tags"), &s.tags);
     let total = stack_tags + tags.len() + OWN_TAGS;
     if total > MAX_TAGS {
@@ -815,6 +819,8 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
             min_healthy_percent: min_healthy,
             max_percent,
             circuit_breaker: s.circuit_breaker.unwrap_or_default(),
+            strategy,
+            alarms,
         },
         tags,
         capacity,
@@ -899,6 +905,82 @@ fn autoscaling(c: &mut Checker, at: &str, a: &Autoscaling, routed: bool) -> Auto
     }
 }
 
+/// The longest bake ECS takes: 24 hours.
+const MAX_BAKE_MINUTES: u32 = 1440;
+/// The longest CloudWatch alarm name.
+const MAX_ALARM_NAME: usize = 255;
+
+/// A bake time in whole minutes from 0 to 24 h.
+fn bake_minutes(c: &mut Checker, field: &str, d: Option<Duration>) -> u32 {
+    let Some(d) = d else { return 0 };
+    let minutes = u32::try_from(d.as_secs() / 60).unwrap_or(u32::MAX);
+    if d.subsec_nanos() != 0 || d.as_secs() % 60 != 0 || minutes > MAX_BAKE_MINUTES {
+        c.error(field, format!("{d:?} is not a bake time ECS takes: use whole minutes from 0 to {MAX_BAKE_MINUTES} (24 h), e.g. `Duration::from_secs(10 * 60)`"));
+        return 0;
+    }
+    minutes
+}
+
+/// A traffic share in tenths of a percent within `low ..= 100.0` (ECS takes multiples of 0.1).
+fn share(c: &mut Checker, field: &str, percent: Option<f64>, low: u32, what: &str) -> Percent {
+    let value = percent.unwrap_or(0.0);
+    let p = Percent::from_f64(value);
+    let exact = ((value * 10.0) - (value * 10.0).round()).abs() < 1e-6;
+    if !value.is_finite() || !exact || !(low..=1000).contains(&p.in_tenths()) {
+        c.error(
+            field,
+            format!(
+                "{value} is not a {what} ECS takes: use a multiple of 0.1 from {} to 100",
+                Percent::tenths(low).to_string().trim_end_matches('%')
+            ),
+        );
+    }
+    p
+}
+
+/// The validated strategy. Shifting traffic needs the service behind the load balancer.
+fn strategy(c: &mut Checker, at: &str, d: Option<&Deployment>, routed: bool) -> StrategySpec {
+    let Some(d) = d else { return StrategySpec::Rolling };
+    let bake = bake_minutes(c, &format!("{at}.bake"), d.bake);
+    let spec = match d.kind {
+        DeploymentKind::Rolling => StrategySpec::Rolling,
+        DeploymentKind::BlueGreen => StrategySpec::BlueGreen { bake_minutes: bake },
+        DeploymentKind::Canary => StrategySpec::Canary {
+            percent: share(c, &format!("{at}.percent"), d.percent, 1, "canary percentage"),
+            canary_bake_minutes: bake_minutes(c, &format!("{at}.canary_bake"), d.step_bake),
+            bake_minutes: bake,
+        },
+        DeploymentKind::Linear => StrategySpec::Linear {
+            step: share(c, &format!("{at}.step_percent"), d.percent, 30, "linear step"),
+            step_bake_minutes: bake_minutes(c, &format!("{at}.step_bake"), d.step_bake),
+            bake_minutes: bake,
+        },
+    };
+    if spec.shifts_traffic() && !routed {
+        c.error(at, "blue/green, canary and linear deployments shift load balancer traffic: put the service behind the load balancer (`path` or `host`) or use `Deployment::rolling()`");
+    }
+    spec
+}
+
+/// Alarm names: 1 to 255 characters, no commas (ECS joins them with `,`), each once.
+fn alarms(c: &mut Checker, at: &str, names: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    for (i, name) in names.iter().enumerate() {
+        if name.trim().is_empty() || name.len() > MAX_ALARM_NAME || name.contains(',') {
+            c.error(
+                format!("{at}[{i}]"),
+                format!(
+                    "{} is not a CloudWatch alarm name: use 1 to {MAX_ALARM_NAME} characters without `,`",
+                    quoted(name)
+                ),
+            );
+        } else if !seen.insert(name.as_str()) {
+            c.error(format!("{at}[{i}]"), format!("{} is named twice; keep one", quoted(name)));
+        }
+    }
+    names.to_vec()
+}
+
 /// Checks across services: unique names and routes (host and path), exactly one
 /// service at `/` without a host behind a load balancer, and the listener rule
 /// priorities of the others.
@@ -941,6 +1023,18 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
                 ),
             };
             c.error(format!("services[{i}].{field}"), message);
+        }
+    }
+    // A shifting service's alternate target group is named `<service>-alt`.
+    for (i, s) in declared.iter().enumerate() {
+        let Some(base) = s.name.strip_suffix("-alt") else { continue };
+        if let Some(&j) = names.get(base) {
+            if specs.get(j).is_some_and(|spec| spec.deployment.strategy.shifts_traffic()) {
+                c.error(
+                    format!("services[{i}].name"),
+                    format!("{} is the name of the alternate target group of services[{j}] ({base}), whose deployment shifts traffic: rename this service", quoted(&s.name)),
+                );
+            }
         }
     }
     let routed = specs.iter().filter(|s| s.routing.is_some()).count();

@@ -2,7 +2,6 @@
 //! deployments progress with time (or fail and roll back).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -12,10 +11,14 @@ use crate::aws::{
     literal, AwsError, AwsResult, Deployment, EcsApi, ErrorKind, Found, LiveService, ServiceEvent, ServiceStatus,
     ServiceUpdate, Tags,
 };
+use crate::aws::{DeploymentRollback, ServiceDeployment, StoppedTask};
 use crate::graph::props::{
     CapacityProviderProps, ClusterProps, CountOwner, RefOr, ServiceProps, StrategyItem, TaskDefinitionProps,
 };
+use crate::graph::props::{DeploymentConfiguration, DeploymentStrategy, Percent, ServiceLoadBalancer};
 use crate::graph::ResourceType;
+use std::collections::BTreeSet;
+use std::time::Duration;
 
 const SERVICE: &str = "ecs";
 /// What the circuit breaker says when tasks do not start.
@@ -58,8 +61,42 @@ struct Dep {
     reason: Option<String>,
     started: Instant,
     fails: bool,
-    /// How long its rollout takes.
+    /// How long its tasks take to start and pass their health checks.
     lasts: Duration,
+    /// Exit code of the essential container when its tasks crash.
+    exit_code: i32,
+    failed_tasks: u32,
+    /// The service deployment (ListServiceDeployments) it belongs to.
+    record: String,
+    /// Whether it rolls a failed deployment back.
+    is_rollback: bool,
+    /// The target group its tasks register with.
+    tg: Option<String>,
+    /// Its share of production traffic, in tenths of a percent.
+    traffic: u32,
+    /// When its tasks were all healthy (traffic shifting starts then).
+    healthy_at: Option<Instant>,
+}
+
+/// A service deployment as DescribeServiceDeployments reports it.
+#[derive(Debug, Clone)]
+struct Record {
+    arn: String,
+    status: String,
+    reason: Option<String>,
+    stage: String,
+    config: DeploymentConfiguration,
+    created: Instant,
+    updated: Instant,
+    finished: Option<Instant>,
+    /// Why, when and to which task definition it was rolled back.
+    rollback: Option<(String, Instant, String)>,
+    triggered: Vec<String>,
+    task_definition: String,
+    requested: u32,
+    running: u32,
+    traffic: Option<u32>,
+    failures: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +113,12 @@ pub(crate) struct Svc {
     token: String,
     since: Instant,
     meta: Meta,
+    /// Service deployments, oldest first.
+    records: Vec<Record>,
+    /// The target group production traffic goes to between deployments.
+    serving_tg: Option<String>,
+    /// Stopped tasks, newest first.
+    stopped: Vec<StoppedTask>,
 }
 
 /// A service as the fake holds it, for assertions.
@@ -102,11 +145,13 @@ pub(crate) struct EcsState {
     /// The last revision number of each family (numbers are never reused).
     revisions: BTreeMap<String, u32>,
     services: Vec<Svc>,
+    /// CloudWatch alarms in state `ALARM`.
+    pub alarms: BTreeSet<String>,
     /// The newest service of each (cluster, name): its index in `services`.
     newest: BTreeMap<(String, String), usize>,
     /// Services that time may still change (a deployment in progress, draining, counts
     /// not reached): the only ones `advance` looks at.
-    unsettled: std::collections::BTreeSet<usize>,
+    unsettled: BTreeSet<usize>,
     /// Revisions deleted (`DELETE_IN_PROGRESS`) not yet gone.
     deleting: usize,
 }
@@ -129,6 +174,12 @@ impl Svc {
                 }),
                 rollout_state: Some(d.rollout.clone()),
                 rollout_reason: d.reason.clone(),
+                failed_tasks: d.failed_tasks,
+                created_at: self
+                    .records
+                    .iter()
+                    .find(|r| r.arn == d.record)
+                    .map(|r| crate::aws::epoch_seconds(r.created)),
             })
             .collect();
         ServiceStatus {
@@ -158,7 +209,17 @@ impl EcsState {
         self.origin.get_or_insert(now);
         let unsettled: Vec<usize> = self.unsettled.iter().copied().collect();
         for i in unsettled {
-            self.advance_service(i, now, timing, serial);
+            let svc = &mut self.services[i];
+            if svc.status == "DRAINING" && now.saturating_duration_since(svc.since) >= timing.service_drain {
+                svc.status = "INACTIVE".into();
+                svc.deployments.clear();
+            } else if svc.is_active() && !svc.deployments.is_empty() {
+                let primary = &svc.deployments[0];
+                // Settled: nothing to move along (the common case, checked without copies).
+                if primary.rollout == "IN_PROGRESS" || primary.running != primary.desired {
+                    self.advance_service(i, now, timing, serial);
+                }
+            }
             let svc = &self.services[i];
             let settled = svc.status == "INACTIVE"
                 || (svc.is_active()
@@ -169,7 +230,7 @@ impl EcsState {
         }
         // Deleted revisions go once nothing runs them.
         if self.deleting > 0 {
-            let used: std::collections::BTreeSet<&str> =
+            let used: BTreeSet<&str> =
                 self.services.iter().flat_map(|s| s.deployments.iter().map(|d| d.task_definition.as_str())).collect();
             let gone: Vec<_> = self
                 .task_defs
@@ -184,91 +245,228 @@ impl EcsState {
         }
     }
 
-    /// Moves the service at `i` along to `now`.
+    /// Moves the primary deployment of the service at `i` along to `now`.
     fn advance_service(&mut self, i: usize, now: Instant, timing: Timing, serial: &mut u64) {
-        {
-            let svc = &mut self.services[i];
-            if svc.status == "DRAINING" && now.saturating_duration_since(svc.since) >= timing.service_drain {
-                svc.status = "INACTIVE".into();
-                svc.deployments.clear();
-                return;
-            }
-            if !svc.is_active() || svc.deployments.is_empty() {
-                return;
-            }
-            // Settled: nothing to move along (the common case, checked without copies).
-            let primary = &svc.deployments[0];
-            if primary.rollout != "IN_PROGRESS" && primary.running == primary.desired {
-                return;
-            }
-            let name = svc.name.clone();
-            let breaker = svc.props.deployment_configuration.deployment_circuit_breaker;
-            let primary = &mut svc.deployments[0];
-            let due = now.saturating_duration_since(primary.started) >= primary.lasts;
-            if primary.rollout == "IN_PROGRESS" && due {
-                let at = primary.started + primary.lasts;
+        let svc = &self.services[i];
+        let name = svc.name.clone();
+        let config = svc.props.deployment_configuration.clone();
+        let primary = &svc.deployments[0];
+        if primary.rollout == "IN_PROGRESS" && !primary.is_rollback {
+            let triggered: Vec<String> = config
+                .alarms
+                .iter()
+                .flat_map(|a| a.alarm_names.iter())
+                .filter(|a| self.alarms.contains(*a))
+                .cloned()
+                .collect();
+            let rollback = config.alarms.as_ref().is_some_and(|a| a.rollback);
+            if !triggered.is_empty() && svc.deployments.len() > 1 {
+                let reason = format!("CloudWatch alarm {} in ALARM", triggered.join(", "));
                 let id = primary.id.clone();
-                if primary.fails && breaker.enable {
-                    primary.rollout = "FAILED".into();
-                    primary.reason = Some(BREAKER_REASON.into());
-                    primary.running = 0;
-                    let previous = svc.deployments.iter().skip(1).find(|d| d.rollout != "FAILED").cloned();
+                let record = primary.record.clone();
+                self.event(
+                    i,
+                    serial,
+                    now,
+                    format!("(service {name}) (deployment {id}) deployment failed: alarm detected."),
+                );
+                self.fail(i, now, serial, &reason, rollback, timing);
+                if let Some(r) = self.services[i].records.iter_mut().find(|r| r.arn == record) {
+                    r.triggered = triggered;
+                }
+                return;
+            }
+        }
+        let svc = &mut self.services[i];
+        let breaker = config.deployment_circuit_breaker;
+        let primary = &mut svc.deployments[0];
+        let due = now.saturating_duration_since(primary.started) >= primary.lasts;
+        if primary.rollout == "IN_PROGRESS" && primary.healthy_at.is_none() && due {
+            let at = primary.started + primary.lasts;
+            let id = primary.id.clone();
+            if primary.fails {
+                // Every task of the attempt starts and its essential container exits.
+                primary.failed_tasks += primary.desired.max(1);
+                let (td, code, count) = (primary.task_definition.clone(), primary.exit_code, primary.desired.max(1));
+                let record = primary.record.clone();
+                for _ in 0..count {
+                    let task = format!("{}/{}", svc.arn.replace(":service/", ":task/"), hex(serial, 32));
+                    svc.stopped.insert(
+                        0,
+                        StoppedTask {
+                            arn: task,
+                            task_definition: td.clone(),
+                            reason: Some("Essential container in task exited".into()),
+                            stop_code: Some("EssentialContainerExited".into()),
+                            containers: vec![(name.clone(), Some(code), None)],
+                            stopped_at: Some(epoch(at, *self.origin.get_or_insert(at))),
+                        },
+                    );
+                }
+                if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+                    r.failures += count;
+                }
+                if breaker.enable {
                     self.event(
                         i,
                         serial,
                         at,
                         format!("(service {name}) (deployment {id}) deployment failed: tasks failed to start."),
                     );
-                    let svc = &mut self.services[i];
-                    if let (true, Some(prev)) = (breaker.rollback, previous) {
-                        let rollback = Dep {
-                            id: format!("ecs-svc/{}", &hex(serial, 19)),
-                            status: "PRIMARY".into(),
-                            task_definition: prev.task_definition.clone(),
-                            desired: svc.props.desired_count,
-                            running: prev.running,
-                            rollout: "IN_PROGRESS".into(),
-                            reason: None,
-                            started: at,
-                            fails: false,
-                            lasts: timing.deployment,
-                        };
-                        let rollback_id = rollback.id.clone();
-                        svc.deployments[0].status = "ACTIVE".into();
-                        svc.deployments.retain(|d| d.id != prev.id);
-                        svc.deployments.insert(0, rollback);
-                        svc.props.task_definition = RefOr::Value(prev.task_definition);
-                        self.event(
-                            i,
-                            serial,
-                            at,
-                            format!("(service {name}) rolling back to deployment {rollback_id}."),
-                        );
-                    }
-                } else if primary.fails {
+                    self.fail(i, at, serial, BREAKER_REASON, breaker.rollback, timing);
+                } else {
                     // Without the circuit breaker ECS keeps trying to start tasks.
-                    primary.started = now;
+                    svc.deployments[0].started = now;
                     self.event(
                         i,
                         serial,
                         at,
                         format!("(service {name}) is unable to consistently start tasks successfully."),
                     );
-                } else {
-                    primary.rollout = "COMPLETED".into();
-                    primary.running = primary.desired;
-                    let started = primary.desired;
-                    svc.deployments.truncate(1);
-                    self.event(i, serial, at, format!("(service {name}) has started {started} tasks."));
-                    self.event(i, serial, at, format!("(service {name}) (deployment {id}) deployment completed."));
-                    self.event(i, serial, at, format!("(service {name}) has reached a steady state."));
                 }
-            } else if primary.rollout == "COMPLETED" && primary.running != primary.desired && due {
-                let at = primary.started + primary.lasts;
-                primary.running = primary.desired;
-                self.event(i, serial, at, format!("(service {name}) has reached a steady state."));
+                return;
             }
+            primary.running = primary.desired;
+            primary.healthy_at = Some(at);
+            let started = primary.desired;
+            self.event(i, serial, at, format!("(service {name}) has started {started} tasks."));
         }
+        let svc = &mut self.services[i];
+        let serving = svc.serving_tg.clone();
+        let primary = &mut svc.deployments[0];
+        if primary.rollout == "IN_PROGRESS" {
+            let Some(healthy) = primary.healthy_at else { return };
+            // Rolling, and rollbacks: done once the tasks are healthy. Otherwise traffic
+            // shifts by the strategy's schedule, then the bake.
+            // The first deployment, and one back to the serving group, shift nothing.
+            let shifting = primary.tg.is_some()
+                && primary.tg != serving
+                && !primary.is_rollback
+                && config.strategy != DeploymentStrategy::Rolling;
+            let (steps, bake) = if shifting { schedule(&config) } else { (vec![(0, 1000)], 0) };
+            let minute = Duration::from_secs(60);
+            let last = steps.last().map_or(0, |s| s.0);
+            let elapsed = now.saturating_duration_since(healthy);
+            let (offset, traffic) = steps.iter().rev().find(|(m, _)| elapsed >= minute * *m).copied().unwrap_or((0, 0));
+            primary.traffic = traffic;
+            let end = healthy + minute * (last + bake);
+            let record = primary.record.clone();
+            let (running, requested) = (primary.running, primary.desired);
+            if now < end {
+                let (stage, since) = if elapsed < minute * last {
+                    ("PRODUCTION_TRAFFIC_SHIFT", healthy + minute * offset)
+                } else {
+                    ("BAKE_TIME", healthy + minute * last)
+                };
+                if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+                    r.stage = stage.into();
+                    r.updated = since;
+                    r.running = running;
+                    r.requested = requested;
+                    r.traffic = shifting.then_some(traffic);
+                }
+                return;
+            }
+            let id = primary.id.clone();
+            let is_rollback = primary.is_rollback;
+            primary.rollout = "COMPLETED".into();
+            primary.traffic = 1000;
+            let tg = primary.tg.clone();
+            svc.deployments.truncate(1);
+            if tg.is_some() {
+                svc.serving_tg = tg;
+            }
+            if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+                r.status = if is_rollback { "ROLLBACK_SUCCESSFUL" } else { "SUCCESSFUL" }.into();
+                r.stage = "CLEAN_UP".into();
+                r.updated = end;
+                r.finished = Some(end);
+                r.running = running;
+                r.requested = requested;
+                r.traffic = shifting.then_some(1000);
+            }
+            self.event(i, serial, end, format!("(service {name}) (deployment {id}) deployment completed."));
+            self.event(i, serial, end, format!("(service {name}) has reached a steady state."));
+        } else if primary.rollout == "COMPLETED" && primary.running != primary.desired && due {
+            let at = primary.started + primary.lasts;
+            primary.running = primary.desired;
+            self.event(i, serial, at, format!("(service {name}) has reached a steady state."));
+        }
+    }
+
+    /// Fails the primary deployment of the service at `i` for `reason`: rolled back to
+    /// the last deployment that worked (traffic back to its tasks at once), or stopped.
+    fn fail(&mut self, i: usize, at: Instant, serial: &mut u64, reason: &str, rollback: bool, timing: Timing) {
+        let _ = timing;
+        let name = self.services[i].name.clone();
+        let svc = &mut self.services[i];
+        let primary = &mut svc.deployments[0];
+        primary.rollout = "FAILED".into();
+        primary.reason = Some(reason.to_owned());
+        primary.running = 0;
+        primary.traffic = 0;
+        let record = primary.record.clone();
+        let previous = svc.deployments.iter().skip(1).find(|d| d.rollout != "FAILED").cloned();
+        let Some(prev) = previous.filter(|_| rollback) else {
+            if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+                r.status = "STOPPED".into();
+                r.reason = Some(reason.to_owned());
+                r.finished = Some(at);
+                r.updated = at;
+            }
+            return;
+        };
+        let shifting = prev.tg.is_some() && svc.deployments[0].tg != prev.tg;
+        let rollback_dep = Dep {
+            id: format!("ecs-svc/{}", &hex(serial, 19)),
+            status: "PRIMARY".into(),
+            task_definition: prev.task_definition.clone(),
+            desired: svc.props.desired_count,
+            running: prev.running,
+            rollout: "IN_PROGRESS".into(),
+            reason: None,
+            // Old tasks still run behind their own target group: traffic goes back at once.
+            started: at,
+            fails: false,
+            lasts: timing.deployment,
+            exit_code: 0,
+            failed_tasks: 0,
+            record: record.clone(),
+            is_rollback: true,
+            tg: prev.tg.clone(),
+            traffic: 1000,
+            healthy_at: if shifting { Some(at) } else { None },
+        };
+        let rollback_id = rollback_dep.id.clone();
+        svc.deployments[0].status = "ACTIVE".into();
+        svc.deployments.retain(|d| d.id != prev.id);
+        svc.deployments.insert(0, rollback_dep);
+        svc.props.task_definition = RefOr::Value(prev.task_definition.clone());
+        if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+            r.status = "ROLLBACK_IN_PROGRESS".into();
+            r.reason = Some(reason.to_owned());
+            r.rollback = Some((reason.to_owned(), at, prev.task_definition.clone()));
+            r.updated = at;
+            r.traffic = r.traffic.map(|_| 0);
+        }
+        self.event(i, serial, at, format!("(service {name}) rolling back to deployment {rollback_id}."));
+    }
+
+    /// The production traffic shares of the services shifting traffic, as
+    /// `(production rule ARN, target group of the primary deployment, its weight of 1000)`.
+    pub fn traffic(&self) -> Vec<(String, String, u32)> {
+        let mut out = Vec::new();
+        for s in self.services.iter().filter(|s| s.is_active()) {
+            let Some(lb) = s.props.load_balancers.first() else { continue };
+            let Some(advanced) = &lb.advanced else { continue };
+            let Some(primary) = s.deployments.first() else { continue };
+            let Some(tg) = &primary.tg else { continue };
+            let rule = literal_or_empty(&advanced.production_listener_rule);
+            // The serving target group takes all, but while traffic shifts away from it.
+            let weight = if Some(tg) == s.serving_tg.as_ref() { 1000 } else { primary.traffic };
+            out.push((rule, tg.clone(), weight));
+        }
+        out
     }
 
     pub fn service_view(&self, name: &str) -> Option<FakeService> {
@@ -285,10 +483,10 @@ impl EcsState {
     pub fn tasks_behind(&self, tg: &str) -> u32 {
         self.services
             .iter()
-            .filter(|s| {
-                s.is_active() && s.props.load_balancers.iter().any(|l| literal_or_empty(&l.target_group_arn) == tg)
-            })
-            .map(|s| s.deployments.iter().map(|d| d.running).sum::<u32>())
+            .filter(|s| s.is_active())
+            .flat_map(|s| s.deployments.iter())
+            .filter(|d| d.tg.as_deref() == Some(tg))
+            .map(|d| d.running)
             .sum()
     }
 
@@ -373,6 +571,60 @@ impl EcsState {
     }
 }
 
+/// The traffic steps of a strategy, as `(minutes after the new tasks are healthy, share
+/// in tenths of a percent)`, and the bake after the last one, in minutes.
+fn schedule(c: &DeploymentConfiguration) -> (Vec<(u32, u32)>, u32) {
+    let bake = c.bake_time_in_minutes.unwrap_or(0);
+    let steps = match (c.strategy, c.canary, c.linear) {
+        (DeploymentStrategy::Canary, Some(k), _) => {
+            vec![(0, k.percent.in_tenths().min(1000)), (k.bake_time_in_minutes, 1000)]
+        }
+        (DeploymentStrategy::Linear, _, Some(l)) => {
+            let step = l.percent.in_tenths().max(1);
+            let mut out = Vec::new();
+            let mut share = 0;
+            let mut at = 0;
+            while share < 1000 {
+                share = (share + step).min(1000);
+                out.push((at, share));
+                at += l.bake_time_in_minutes;
+            }
+            out
+        }
+        _ => vec![(0, 1000)],
+    };
+    (steps, bake)
+}
+
+impl Record {
+    fn view(&self, origin: Instant) -> ServiceDeployment {
+        let at = |t: Instant| Some(epoch(t, origin));
+        ServiceDeployment {
+            arn: self.arn.clone(),
+            status: self.status.clone(),
+            status_reason: self.reason.clone(),
+            lifecycle_stage: Some(self.stage.clone()),
+            configuration: Some(self.config.clone()),
+            target_revision: Some(self.task_definition.clone()),
+            target_running: self.running,
+            target_requested: self.requested,
+            production_traffic: self.traffic.map(Percent::tenths),
+            created_at: at(self.created),
+            started_at: at(self.created),
+            updated_at: at(self.updated),
+            finished_at: self.finished.and_then(at),
+            rollback: self.rollback.as_ref().map(|(reason, when, td)| DeploymentRollback {
+                reason: Some(reason.clone()),
+                started_at: at(*when),
+                revision: Some(td.clone()),
+            }),
+            circuit_breaker: (self.config.deployment_circuit_breaker.enable)
+                .then_some((self.failures, (self.requested / 2).clamp(3, 200))),
+            triggered_alarms: self.triggered.clone(),
+        }
+    }
+}
+
 fn literal_or_empty(v: &RefOr<String>) -> String {
     match v {
         RefOr::Value(v) => v.clone(),
@@ -436,17 +688,108 @@ impl super::State {
         Ok(())
     }
 
+    /// Checks what ECS checks of a deployment configuration and the load balancers it
+    /// shifts traffic on (blue/green, canary, linear).
+    fn check_deployment(
+        &self,
+        config: &DeploymentConfiguration,
+        lbs: &[ServiceLoadBalancer],
+        operation: &str,
+    ) -> AwsResult<()> {
+        let invalid = |m: String| Err(err(operation, "InvalidParameterException", m));
+        let minutes = |m: Option<u32>| m.is_some_and(|m| m > 1440);
+        if minutes(config.bake_time_in_minutes)
+            || minutes(config.canary.map(|c| c.bake_time_in_minutes))
+            || minutes(config.linear.map(|c| c.bake_time_in_minutes))
+        {
+            return invalid("Bake time must be between 0 and 1440 minutes.".into());
+        }
+        match config.strategy {
+            DeploymentStrategy::Rolling => return Ok(()),
+            DeploymentStrategy::BlueGreen if config.bake_time_in_minutes.is_none() => {
+                return invalid("bakeTimeInMinutes is required for the BLUE_GREEN deployment strategy.".into())
+            }
+            DeploymentStrategy::Canary => match config.canary {
+                Some(c) if (1..=1000).contains(&c.percent.in_tenths()) => {}
+                _ => return invalid("canaryPercent must be between 0.1 and 100.0.".into()),
+            },
+            DeploymentStrategy::Linear => match config.linear {
+                Some(c) if (30..=1000).contains(&c.percent.in_tenths()) => {}
+                _ => return invalid("stepPercent must be between 3.0 and 100.0.".into()),
+            },
+            DeploymentStrategy::BlueGreen => {}
+        }
+        for lb in lbs {
+            let Some(a) = &lb.advanced else {
+                return invalid(format!("advancedConfiguration is required for load balancer with targetGroupArn {} with the {} deployment strategy.", literal_or_empty(&lb.target_group_arn), config.strategy.as_str()));
+            };
+            let (tg, alternate) =
+                (lit(&lb.target_group_arn, operation)?, lit(&a.alternate_target_group_arn, operation)?);
+            if tg == alternate || !self.elb.has_target_group(&alternate) {
+                return invalid(format!("The alternate target group {alternate} is not valid."));
+            }
+            let rule = lit(&a.production_listener_rule, operation)?;
+            let forwards: Vec<String> = self.elb.forwards(&rule).into_iter().map(|(g, _)| g).collect();
+            if !(forwards.contains(&tg) && forwards.contains(&alternate)) {
+                return invalid(format!(
+                    "The production listener rule {rule} must forward to both target groups {tg} and {alternate}."
+                ));
+            }
+            let role = lit(&a.role_arn, operation)?;
+            if !role.starts_with("arn:aws:iam::") {
+                return invalid(format!("roleArn {role} is not valid."));
+            }
+        }
+        Ok(())
+    }
+
     /// A new deployment of `task_definition` for the service at `index`, the old
     /// primary demoted.
     fn deploy(&mut self, index: usize, task_definition: String) {
         let id = format!("ecs-svc/{}", hex(&mut self.serial, 19));
-        let fails = self.failing_services.contains(&self.ecs.services[index].name);
+        let record_id = hex(&mut self.serial, 20);
+        let exit_code = self.failing_services.get(&self.ecs.services[index].name).copied();
         let lasts = self.deployment_time(index);
         self.ecs.unsettled.insert(index);
+        let now = Instant::now();
         let svc = &mut self.ecs.services[index];
         for d in &mut svc.deployments {
             d.status = "ACTIVE".into();
         }
+        // Behind the load balancer, a strategy shifting traffic starts the new tasks
+        // behind the target group not serving; otherwise the one target group.
+        let lb = svc.props.load_balancers.first();
+        let primary_tg = lb.map(|l| literal_or_empty(&l.target_group_arn));
+        let alternate = lb.and_then(|l| l.advanced.as_ref()).map(|a| literal_or_empty(&a.alternate_target_group_arn));
+        let tg = match (&svc.serving_tg, &alternate) {
+            (Some(serving), Some(alternate))
+                if svc.props.deployment_configuration.strategy != DeploymentStrategy::Rolling =>
+            {
+                Some(if serving == alternate { primary_tg.clone().unwrap_or_default() } else { alternate.clone() })
+            }
+            _ => primary_tg.clone(),
+        };
+        if svc.serving_tg.is_none() {
+            svc.serving_tg = primary_tg;
+        }
+        let arn = format!("{}/{record_id}", svc.arn.replace(":service/", ":service-deployment/"));
+        svc.records.push(Record {
+            arn: arn.clone(),
+            status: "IN_PROGRESS".into(),
+            reason: None,
+            stage: "SCALE_UP".into(),
+            config: svc.props.deployment_configuration.clone(),
+            created: now,
+            updated: now,
+            finished: None,
+            rollback: None,
+            triggered: Vec::new(),
+            task_definition: task_definition.clone(),
+            requested: svc.props.desired_count,
+            running: 0,
+            traffic: None,
+            failures: 0,
+        });
         svc.deployments.insert(
             0,
             Dep {
@@ -457,9 +800,16 @@ impl super::State {
                 running: 0,
                 rollout: "IN_PROGRESS".into(),
                 reason: None,
-                started: Instant::now(),
-                fails,
+                started: now,
+                fails: exit_code.is_some(),
                 lasts,
+                exit_code: exit_code.unwrap_or(0),
+                failed_tasks: 0,
+                record: arn,
+                is_rollback: false,
+                tg,
+                traffic: 0,
+                healthy_at: None,
             },
         );
     }
@@ -953,6 +1303,7 @@ impl EcsApi for Fake {
         let td = s.ecs.task_defs.get(&key).filter(|t| t.status == "ACTIVE").map(|t| t.arn.clone());
         let td = td.ok_or_else(|| err(OP, "ClientException", "TaskDefinition is inactive."))?;
         s.check_strategy(&cluster, &props.capacity_provider_strategy, OP)?;
+        s.check_deployment(&props.deployment_configuration, &props.load_balancers, OP)?;
         for lb in &props.load_balancers {
             let tg = lit(&lb.target_group_arn, OP)?;
             if !s.elb.has_target_group(&tg) {
@@ -993,6 +1344,9 @@ impl EcsApi for Fake {
             token: client_token,
             since: Instant::now(),
             meta,
+            records: Vec::new(),
+            serving_tg: None,
+            stopped: Vec::new(),
         });
         let index = s.ecs.services.len() - 1;
         s.deploy(index, td);
@@ -1021,6 +1375,12 @@ impl EcsApi for Fake {
         };
         if let Some(strategy) = &update.capacity_provider_strategy {
             s.check_strategy(&cluster, strategy, OP)?;
+        }
+        {
+            let current = &s.ecs.services[index].props;
+            let config = update.deployment_configuration.as_ref().unwrap_or(&current.deployment_configuration);
+            let lbs = update.load_balancers.as_deref().unwrap_or(&current.load_balancers);
+            s.check_deployment(config, lbs, OP)?;
         }
         if let Some(lbs) = &update.load_balancers {
             for lb in lbs {
@@ -1120,6 +1480,50 @@ impl EcsApi for Fake {
         s.ecs.advance(Instant::now(), timing, &mut serial);
         s.serial = serial;
         Ok(())
+    }
+
+    async fn list_service_deployments(&self, cluster: String, service: String) -> AwsResult<Vec<String>> {
+        const OP: &str = "ListServiceDeployments";
+        let s = self.begin(SERVICE, OP).await?;
+        let cluster = s.ecs.cluster_name(&cluster).ok_or_else(|| no_cluster(OP))?;
+        let index = s.ecs.service_index(&cluster, &service).ok_or_else(|| no_service(OP))?;
+        Ok(s.ecs.services[index].records.iter().rev().map(|r| r.arn.clone()).collect())
+    }
+
+    async fn describe_service_deployments(&self, arns: Vec<String>) -> AwsResult<Vec<ServiceDeployment>> {
+        const OP: &str = "DescribeServiceDeployments";
+        let mut s = self.begin(SERVICE, OP).await?;
+        if arns.len() > 20 {
+            return Err(err(
+                OP,
+                "InvalidParameterException",
+                "At most 20 service deployments can be described at once.",
+            ));
+        }
+        let origin = *s.ecs.origin.get_or_insert(Instant::now());
+        Ok(s.ecs
+            .services
+            .iter()
+            .flat_map(|svc| svc.records.iter())
+            .filter(|r| arns.contains(&r.arn))
+            .map(|r| r.view(origin))
+            .collect())
+    }
+
+    async fn stopped_tasks(&self, cluster: String, service: String) -> AwsResult<Vec<StoppedTask>> {
+        const OP: &str = "ListTasks";
+        let stopped = {
+            let s = self.begin(SERVICE, OP).await?;
+            let cluster = s.ecs.cluster_name(&cluster).ok_or_else(|| no_cluster(OP))?;
+            let Some(index) = s.ecs.service_index(&cluster, &service) else { return Ok(Vec::new()) };
+            s.ecs.services[index].stopped.iter().take(100).cloned().collect::<Vec<_>>()
+        };
+        if stopped.is_empty() {
+            return Ok(stopped);
+        }
+        // DescribeTasks, for the fault matrix and the call counts.
+        drop(self.begin(SERVICE, "DescribeTasks").await?);
+        Ok(stopped)
     }
 
     async fn tag_resource(&self, arn: String, tags: Tags) -> AwsResult<()> {

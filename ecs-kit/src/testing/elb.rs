@@ -43,6 +43,21 @@ pub(crate) struct Listener {
 pub(crate) struct Rule {
     props: ListenerRuleProps,
     meta: Meta,
+    /// Weights of the target group and of the alternate one, when it forwards to both.
+    weights: (u32, u32),
+}
+
+impl Rule {
+    /// The properties as DescribeRules reads them: the heavier target group first.
+    fn described(&self) -> ListenerRuleProps {
+        let mut p = self.props.clone();
+        if let Some(alternate) = p.alternate_target_group_arn.as_mut() {
+            if self.weights.1 > self.weights.0 {
+                std::mem::swap(alternate, &mut p.target_group_arn);
+            }
+        }
+        p
+    }
 }
 
 /// ELBv2 objects by ARN.
@@ -109,11 +124,34 @@ impl ElbState {
             }
         }
         for r in self.rules.values() {
-            if value(&r.props.target_group_arn) == tg {
+            if value(&r.props.target_group_arn) == tg
+                || r.props.alternate_target_group_arn.as_ref().map(value).as_deref() == Some(tg)
+            {
                 if let Some(l) = self.listeners.get(&value(&r.props.listener_arn)) {
                     out.insert(value(&l.props.load_balancer_arn));
                 }
             }
+        }
+        out
+    }
+
+    /// Sets the weights of the rule `arn` forwarding to two target groups: `weight` (of
+    /// 1000) to the target group `tg`, the rest to the other one.
+    pub fn set_weight(&mut self, arn: &str, tg: &str, weight: u32) {
+        let Some(r) = self.rules.get_mut(arn) else { return };
+        if r.props.alternate_target_group_arn.is_none() {
+            return;
+        }
+        let rest = 1000u32.saturating_sub(weight);
+        r.weights = if value(&r.props.target_group_arn) == tg { (weight, rest) } else { (rest, weight) };
+    }
+
+    /// The target groups the rule `arn` forwards to, with their weights.
+    pub fn forwards(&self, arn: &str) -> Vec<(String, u32)> {
+        let Some(r) = self.rules.get(arn) else { return Vec::new() };
+        let mut out = vec![(value(&r.props.target_group_arn), r.weights.0)];
+        if let Some(a) = &r.props.alternate_target_group_arn {
+            out.push((value(a), r.weights.1));
         }
         out
     }
@@ -613,7 +651,7 @@ impl ElbApi for Fake {
             if value(&r.props.listener_arn) != listener_arn || !visible(&mut r.meta) {
                 continue;
             }
-            let mut f = Found::new(arn.clone(), r.props.clone());
+            let mut f = Found::new(arn.clone(), r.described());
             f.arn = Some(arn.clone());
             f.tags = r.meta.tags.clone();
             out.push(f);
@@ -628,8 +666,12 @@ impl ElbApi for Fake {
         let tg = lit(&props.target_group_arn, OP)?;
         let Some(l) = s.elb.listeners.get(&listener) else { return Err(no_listener(OP)) };
         let lb_arn = value(&l.props.load_balancer_arn);
-        if !s.elb.tgs.contains_key(&tg) {
+        let alternate = props.alternate_target_group_arn.as_ref().map(|a| lit(a, OP)).transpose()?;
+        if !s.elb.tgs.contains_key(&tg) || alternate.as_ref().is_some_and(|a| !s.elb.tgs.contains_key(a)) {
             return Err(no_tg(OP));
+        }
+        if alternate.as_ref() == Some(&tg) {
+            return Err(err(OP, "ValidationError", "A target group can be specified only once in a forward action"));
         }
         if s.elb.load_balancers_of(&tg).iter().any(|other| *other != lb_arn) {
             return Err(err(
@@ -649,7 +691,7 @@ impl ElbApi for Fake {
         let hex = s.hex(16);
         let arn = self.arn("elasticloadbalancing", &format!("listener-rule/{suffix}/{hex}"));
         let meta = s.meta(OP, tags);
-        s.elb.rules.insert(arn.clone(), Rule { props, meta });
+        s.elb.rules.insert(arn.clone(), Rule { props, meta, weights: (1000, 0) });
         Ok(arn)
     }
 
@@ -660,10 +702,17 @@ impl ElbApi for Fake {
         if !s.elb.tgs.contains_key(&tg) {
             return Err(no_tg(OP));
         }
+        let alternate = props.alternate_target_group_arn.as_ref().map(|a| lit(a, OP)).transpose()?;
+        if alternate.as_ref().is_some_and(|a| !s.elb.tgs.contains_key(a)) {
+            return Err(no_tg(OP));
+        }
         let r = s.elb.rules.get_mut(&arn).ok_or_else(|| no_rule(OP))?;
         r.props.path_patterns = props.path_patterns;
         r.props.host_headers = props.host_headers;
         r.props.target_group_arn = RefOr::Value(tg);
+        r.props.alternate_target_group_arn = alternate.map(RefOr::Value);
+        // As sent: the target group all, the alternate nothing.
+        r.weights = (1000, 0);
         Ok(())
     }
 

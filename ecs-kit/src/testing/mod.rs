@@ -28,9 +28,16 @@
 //! - ECS deployments: a new task definition starts a `PRIMARY` deployment whose rollout
 //!   is `IN_PROGRESS` and, after [`Timing::deployment`], `COMPLETED` with every task
 //!   running, the old deployment gone and a "has reached a steady state" event. For
-//!   services named with [`FakeCloud::fail_deployments_of`] the rollout ends `FAILED`
-//!   and the circuit breaker rolls the service back to its previous task definition,
-//!   with events saying why;
+//!   services named with [`FakeCloud::fail_deployments_of`] (or
+//!   [`FakeCloud::crash_deployments_of`]) the tasks stop with their exit code, the rollout
+//!   ends `FAILED` and the circuit breaker rolls the service back to its previous task
+//!   definition, with events saying why;
+//! - ECS's deployment strategies: blue/green, canary and linear deployments start the new
+//!   tasks behind the alternate target group, move the production rule's weights on the
+//!   strategy's schedule once they are healthy ([`FakeCloud::rule_weights`]), bake, then
+//!   stop the old tasks; an alarm in `ALARM` ([`FakeCloud::set_alarm`]) or the circuit
+//!   breaker rolls back; ListServiceDeployments and DescribeServiceDeployments report
+//!   status, lifecycle stage, traffic share and rollback;
 //! - latency per call ([`FakeCloud::set_latency`]), injected failures
 //!   ([`FakeCloud::fail`]) and objects not yet visible to describes right after their
 //!   create ([`FakeCloud::hide_after_create`]);
@@ -71,7 +78,9 @@ mod scaling;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+#[cfg(test)]
+use std::collections::BTreeSet;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -189,7 +198,8 @@ pub(crate) struct State {
     hide: BTreeMap<String, VecDeque<u32>>,
     latency: Duration,
     latency_of: BTreeMap<String, Duration>,
-    pub failing_services: BTreeSet<String>,
+    /// Services whose deployments crash, with the exit code of their container.
+    pub failing_services: BTreeMap<String, i32>,
     pub timing: Timing,
     log: Vec<String>,
     /// Ids held by network interfaces of deleted load balancers, until when.
@@ -239,6 +249,10 @@ impl State {
         self.autoscaling.advance(now, timing);
         self.elb.advance(now, timing);
         self.ecs.advance(now, timing, &mut self.serial);
+        // ECS moves the production rules' weights as deployments shift traffic.
+        for (rule, tg, weight) in self.ecs.traffic() {
+            self.elb.set_weight(&rule, &tg, weight);
+        }
         self.lingering.retain(|(until, _)| *until > now);
     }
 }
@@ -463,7 +477,33 @@ impl FakeCloud {
     /// Deployments of the ECS service `name` started from now on fail: tasks do not
     /// start, the circuit breaker marks the rollout `FAILED` and rolls back.
     pub fn fail_deployments_of(&self, name: &str) {
-        self.fake.lock().failing_services.insert(name.to_owned());
+        self.crash_deployments_of(name, 1);
+    }
+
+    /// Deployments of the ECS service `name` started from now on crash: every task's
+    /// essential container exits with `exit_code` (stopped tasks say so), and the
+    /// circuit breaker, when on, fails the deployment and rolls it back.
+    pub fn crash_deployments_of(&self, name: &str, exit_code: i32) {
+        self.fake.lock().failing_services.insert(name.to_owned(), exit_code);
+    }
+
+    /// Puts the CloudWatch alarm `name` in state `ALARM` (`true`) or `OK`: a deployment
+    /// in progress whose service lists it fails (and rolls back, as configured).
+    pub fn set_alarm(&self, name: &str, in_alarm: bool) {
+        let mut s = self.fake.lock();
+        if in_alarm {
+            s.ecs.alarms.insert(name.to_owned());
+        } else {
+            s.ecs.alarms.remove(name);
+        }
+    }
+
+    /// The weights (of 1000) of the target groups the listener rule `arn` forwards to.
+    #[must_use]
+    pub fn rule_weights(&self, arn: &str) -> Vec<(String, u32)> {
+        let mut s = self.fake.lock();
+        s.advance();
+        s.elb.forwards(arn)
     }
 
     /// Deployments of `name` succeed again.
@@ -644,5 +684,8 @@ pub(crate) fn remove_tags(tags: &mut Tags, keys: &[String]) {
 
 /// Seconds since the epoch the fake pretends it is at `at`.
 pub(crate) fn epoch(at: Instant, origin: Instant) -> i64 {
-    1_700_000_000 + i64::try_from(at.saturating_duration_since(origin).as_secs()).unwrap_or(0)
+    // The engine's clock ([`crate::aws::epoch_now`]), so that the times the fake reports
+    // agree with it under `tokio::time::pause()`.
+    let _ = origin;
+    crate::aws::epoch_seconds(at)
 }

@@ -3,6 +3,7 @@
 //! (`security`), and call budgets and `--stats` (`performance`).
 
 mod bad_input;
+mod deployments;
 mod https;
 mod ops;
 mod performance;

@@ -11,11 +11,12 @@ use crate::aws::{
     literal, AwsError, AwsResult, Deployment, EcsApi, ErrorKind, Found, LiveService, ServiceEvent, ServiceStatus,
     ServiceUpdate, Tags,
 };
+use crate::aws::{DeploymentRollback, ServiceDeployment, StoppedTask};
+use crate::graph::props::{AdvancedLoadBalancer, DeploymentAlarms, DeploymentStrategy, Percent, TrafficStep};
 use crate::graph::props::{
     AwsVpcConfiguration, CapacityProviderProps, ClusterProps, ContainerDefinition, CountOwner,
     DeploymentCircuitBreaker, DeploymentConfiguration, EfsVolume, EnvVar, ImageOwner, LogConfiguration, ManagedScaling,
-    MountPoint,
-    PlacementStrategy, PortMapping, RefOr, SecretVar, ServiceLoadBalancer, ServiceProps, StrategyItem,
+    MountPoint, PlacementStrategy, PortMapping, RefOr, SecretVar, ServiceLoadBalancer, ServiceProps, StrategyItem,
     TaskDefinitionProps, Volume,
 };
 
@@ -350,16 +351,35 @@ fn volume_to(v: &Volume, operation: &str) -> AwsResult<ecs::Volume> {
 fn load_balancers_to(lbs: &[ServiceLoadBalancer], operation: &str) -> AwsResult<Vec<ecs::LoadBalancer>> {
     lbs.iter()
         .map(|lb| {
+            let advanced = match &lb.advanced {
+                Some(a) => Some(
+                    ecs::AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(literal(&a.alternate_target_group_arn, SERVICE, operation)?)
+                        .production_listener_rule(literal(&a.production_listener_rule, SERVICE, operation)?)
+                        .set_test_listener_rule(
+                            a.test_listener_rule
+                                .as_ref()
+                                .map(|t| literal(t, SERVICE, operation).map(str::to_owned))
+                                .transpose()?,
+                        )
+                        .role_arn(literal(&a.role_arn, SERVICE, operation)?)
+                        .build(),
+                ),
+                None => None,
+            };
             Ok(ecs::LoadBalancer::builder()
                 .target_group_arn(literal(&lb.target_group_arn, SERVICE, operation)?)
                 .container_name(&lb.container_name)
                 .container_port(i32::from(lb.container_port))
+                .set_advanced_configuration(advanced)
                 .build())
         })
         .collect()
 }
 
 fn deployment_configuration_to(d: &DeploymentConfiguration) -> ecs::DeploymentConfiguration {
+    let step = |t: &TrafficStep| (t.percent.as_f64(), int(t.bake_time_in_minutes));
+    let shifting = d.strategy != DeploymentStrategy::Rolling;
     ecs::DeploymentConfiguration::builder()
         .minimum_healthy_percent(int(d.minimum_healthy_percent))
         .maximum_percent(int(d.maximum_percent))
@@ -369,7 +389,98 @@ fn deployment_configuration_to(d: &DeploymentConfiguration) -> ecs::DeploymentCo
                 .rollback(d.deployment_circuit_breaker.rollback)
                 .build(),
         )
+        // Rolling is ECS's default: left out, so implementations without strategies
+        // (moto among them) see the request they know.
+        .set_strategy(shifting.then(|| ecs::DeploymentStrategy::from(d.strategy.as_str())))
+        .set_bake_time_in_minutes(d.bake_time_in_minutes.map(int))
+        .set_canary_configuration(
+            d.canary.as_ref().map(step).map(|(p, m)| {
+                ecs::CanaryConfiguration::builder().canary_percent(p).canary_bake_time_in_minutes(m).build()
+            }),
+        )
+        .set_linear_configuration(
+            d.linear
+                .as_ref()
+                .map(step)
+                .map(|(p, m)| ecs::LinearConfiguration::builder().step_percent(p).step_bake_time_in_minutes(m).build()),
+        )
+        .set_alarms(d.alarms.as_ref().map(|a| {
+            ecs::DeploymentAlarms::builder()
+                .set_alarm_names(Some(a.alarm_names.clone()))
+                .enable(true)
+                .rollback(a.rollback)
+                .build()
+                .expect("alarm names, enable and rollback are set")
+        }))
         .build()
+}
+
+/// The SDK's deployment configuration in the graph's shape (AWS's defaults where absent).
+fn deployment_configuration_from(dc: Option<&ecs::DeploymentConfiguration>) -> DeploymentConfiguration {
+    let breaker = dc.and_then(ecs::DeploymentConfiguration::deployment_circuit_breaker);
+    let mut c = DeploymentConfiguration::rolling(
+        dc.and_then(ecs::DeploymentConfiguration::minimum_healthy_percent).map_or(100, uint),
+        dc.and_then(ecs::DeploymentConfiguration::maximum_percent).map_or(200, uint),
+        DeploymentCircuitBreaker {
+            enable: breaker.is_some_and(ecs::DeploymentCircuitBreaker::enable),
+            rollback: breaker.is_some_and(ecs::DeploymentCircuitBreaker::rollback),
+        },
+    );
+    let Some(dc) = dc else { return c };
+    c.strategy = dc.strategy().map_or(DeploymentStrategy::Rolling, |s| DeploymentStrategy::parse(s.as_str()));
+    if c.strategy != DeploymentStrategy::Rolling {
+        c.bake_time_in_minutes = dc.bake_time_in_minutes().map(uint);
+    }
+    if c.strategy == DeploymentStrategy::Canary {
+        c.canary = dc.canary_configuration().map(|k| TrafficStep {
+            percent: Percent::from_f64(k.canary_percent().unwrap_or(5.0)),
+            bake_time_in_minutes: k.canary_bake_time_in_minutes().map_or(10, uint),
+        });
+    }
+    if c.strategy == DeploymentStrategy::Linear {
+        c.linear = dc.linear_configuration().map(|k| TrafficStep {
+            percent: Percent::from_f64(k.step_percent().unwrap_or(10.0)),
+            bake_time_in_minutes: k.step_bake_time_in_minutes().map_or(6, uint),
+        });
+    }
+    c.alarms = dc
+        .alarms()
+        .filter(|a| a.enable())
+        .map(|a| DeploymentAlarms { alarm_names: a.alarm_names().to_vec(), rollback: a.rollback() });
+    c
+}
+
+/// A service deployment in ecs-kit's shape.
+fn service_deployment_from(d: &ecs::ServiceDeployment) -> ServiceDeployment {
+    let secs = |t: Option<&aws_smithy_types::DateTime>| t.map(aws_smithy_types::DateTime::secs);
+    let target = d.target_service_revision();
+    ServiceDeployment {
+        arn: d.service_deployment_arn().unwrap_or_default().to_owned(),
+        status: d.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status_reason: d.status_reason().map(str::to_owned),
+        lifecycle_stage: d.lifecycle_stage().map(|s| s.as_str().to_owned()),
+        configuration: d.deployment_configuration().map(|c| deployment_configuration_from(Some(c))),
+        target_revision: target.and_then(ecs::ServiceRevisionSummary::arn).map(str::to_owned),
+        target_running: target.map_or(0, |t| uint(t.running_task_count())),
+        target_requested: target.map_or(0, |t| uint(t.requested_task_count())),
+        production_traffic: target
+            .and_then(ecs::ServiceRevisionSummary::requested_production_traffic_weight)
+            .map(Percent::from_f64),
+        created_at: secs(d.created_at()),
+        started_at: secs(d.started_at()),
+        updated_at: secs(d.updated_at()),
+        finished_at: secs(d.finished_at()),
+        rollback: d.rollback().map(|r| DeploymentRollback {
+            reason: r.reason().map(str::to_owned),
+            started_at: secs(r.started_at()),
+            revision: r.service_revision_arn().map(str::to_owned),
+        }),
+        circuit_breaker: d
+            .deployment_circuit_breaker()
+            .filter(|b| b.status().is_some_and(|s| s.as_str() == "MONITORING" || s.as_str() == "TRIGGERED"))
+            .map(|b| (uint(b.failure_count()), uint(b.threshold()))),
+        triggered_alarms: d.alarms().map(|a| a.triggered_alarm_names().to_vec()).unwrap_or_default(),
+    }
 }
 
 fn placement_to(items: &[PlacementStrategy]) -> Vec<ecs::PlacementStrategy> {
@@ -389,8 +500,6 @@ fn placement_to(items: &[PlacementStrategy]) -> Vec<ecs::PlacementStrategy> {
 /// only with load balancers (the graph sets it only then).
 fn live_service(s: &ecs::Service) -> LiveService {
     let name = s.service_name().unwrap_or_default().to_owned();
-    let dc = s.deployment_configuration();
-    let breaker = dc.and_then(ecs::DeploymentConfiguration::deployment_circuit_breaker);
     let load_balancers: Vec<ServiceLoadBalancer> = s
         .load_balancers()
         .iter()
@@ -398,6 +507,12 @@ fn live_service(s: &ecs::Service) -> LiveService {
             target_group_arn: value(lb.target_group_arn()),
             container_name: lb.container_name().unwrap_or_default().to_owned(),
             container_port: port(lb.container_port()),
+            advanced: lb.advanced_configuration().map(|a| AdvancedLoadBalancer {
+                alternate_target_group_arn: value(a.alternate_target_group_arn()),
+                production_listener_rule: value(a.production_listener_rule()),
+                test_listener_rule: a.test_listener_rule().map(|t| value(Some(t))),
+                role_arn: value(a.role_arn()),
+            }),
         })
         .collect();
     let props = ServiceProps {
@@ -413,16 +528,7 @@ fn live_service(s: &ecs::Service) -> LiveService {
             Some(s.health_check_grace_period_seconds().map_or(0, uint))
         },
         load_balancers,
-        deployment_configuration: DeploymentConfiguration {
-            minimum_healthy_percent: dc
-                .and_then(ecs::DeploymentConfiguration::minimum_healthy_percent)
-                .map_or(100, uint),
-            maximum_percent: dc.and_then(ecs::DeploymentConfiguration::maximum_percent).map_or(200, uint),
-            deployment_circuit_breaker: DeploymentCircuitBreaker {
-                enable: breaker.is_some_and(ecs::DeploymentCircuitBreaker::enable),
-                rollback: breaker.is_some_and(ecs::DeploymentCircuitBreaker::rollback),
-            },
-        },
+        deployment_configuration: deployment_configuration_from(s.deployment_configuration()),
         placement_strategy: s
             .placement_strategy()
             .iter()
@@ -449,6 +555,8 @@ fn live_service(s: &ecs::Service) -> LiveService {
             pending: uint(d.pending_count()),
             rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
             rollout_reason: d.rollout_state_reason().map(str::to_owned),
+            failed_tasks: uint(d.failed_tasks()),
+            created_at: d.created_at().map(aws_smithy_types::DateTime::secs),
         })
         .collect();
     // Primary first, the others in AWS's order.
@@ -886,6 +994,82 @@ impl EcsApi for EcsSdk {
             .await
             .map_err(err(SERVICE, OP))?;
         Ok(())
+    }
+
+    async fn list_service_deployments(&self, cluster: String, service: String) -> AwsResult<Vec<String>> {
+        const OP: &str = "ListServiceDeployments";
+        let out = self
+            .client
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .send()
+            .await
+            .map_err(err(SERVICE, OP))?;
+        let mut briefs: Vec<&ecs::ServiceDeploymentBrief> = out.service_deployments().iter().collect();
+        briefs.sort_by_key(|b| std::cmp::Reverse(b.created_at().map(aws_smithy_types::DateTime::secs)));
+        Ok(briefs.iter().filter_map(|b| b.service_deployment_arn().map(str::to_owned)).collect())
+    }
+
+    async fn describe_service_deployments(&self, arns: Vec<String>) -> AwsResult<Vec<ServiceDeployment>> {
+        const OP: &str = "DescribeServiceDeployments";
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(arns))
+            .send()
+            .await
+            .map_err(err(SERVICE, OP))?;
+        Ok(out.service_deployments().iter().map(service_deployment_from).collect())
+    }
+
+    async fn stopped_tasks(&self, cluster: String, service: String) -> AwsResult<Vec<StoppedTask>> {
+        let listed = self
+            .client
+            .list_tasks()
+            .cluster(&cluster)
+            .service_name(service)
+            .desired_status(ecs::DesiredStatus::Stopped)
+            .send()
+            .await
+            .map_err(err(SERVICE, "ListTasks"))?;
+        let arns: Vec<String> = listed.task_arns().iter().take(100).cloned().collect();
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let secs = |t: Option<&aws_smithy_types::DateTime>| t.map(aws_smithy_types::DateTime::secs);
+        let mut tasks = Vec::new();
+        for chunk in arns.chunks(100) {
+            let out = self
+                .client
+                .describe_tasks()
+                .cluster(&cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(err(SERVICE, "DescribeTasks"))?;
+            tasks.extend(out.tasks().iter().map(|t| {
+                StoppedTask {
+                    arn: t.task_arn().unwrap_or_default().to_owned(),
+                    task_definition: t.task_definition_arn().unwrap_or_default().to_owned(),
+                    reason: t.stopped_reason().map(str::to_owned),
+                    stop_code: t.stop_code().map(|c| c.as_str().to_owned()),
+                    containers: t
+                        .containers()
+                        .iter()
+                        .map(|c| {
+                            (c.name().unwrap_or_default().to_owned(), c.exit_code(), c.reason().map(str::to_owned))
+                        })
+                        .collect(),
+                    stopped_at: secs(t.stopped_at()),
+                }
+            }));
+        }
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
+        Ok(tasks)
     }
 
     async fn delete_service(&self, cluster: String, service: String, force: bool) -> AwsResult<()> {
@@ -1520,12 +1704,13 @@ mod tests {
                     target_group_arn: v("arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/shop-web/abc"),
                     container_name: "web".into(),
                     container_port: 8080,
+                    advanced: None,
                 }],
-                deployment_configuration: DeploymentConfiguration {
-                    minimum_healthy_percent: 50,
-                    maximum_percent: 200,
-                    deployment_circuit_breaker: DeploymentCircuitBreaker { enable: true, rollback: true },
-                },
+                deployment_configuration: DeploymentConfiguration::rolling(
+                    50,
+                    200,
+                    DeploymentCircuitBreaker { enable: true, rollback: true }
+                ),
                 health_check_grace_period_seconds: Some(60),
                 placement_strategy: vec![
                     PlacementStrategy { kind: "spread".into(), field: "attribute:ecs.availability-zone".into() },
@@ -1556,6 +1741,8 @@ mod tests {
                         pending: 1,
                         rollout_state: Some("FAILED".into()),
                         rollout_reason: Some("tasks failed to start".into()),
+                        failed_tasks: 0,
+                        created_at: None,
                     },
                     Deployment {
                         id: "ecs-svc/1".into(),
@@ -1566,6 +1753,8 @@ mod tests {
                         pending: 0,
                         rollout_state: Some("COMPLETED".into()),
                         rollout_reason: None,
+                        failed_tasks: 0,
+                        created_at: None,
                     },
                 ],
                 events: vec![
@@ -1579,11 +1768,7 @@ mod tests {
         assert_eq!(worker.health_check_grace_period_seconds, None);
         assert_eq!(
             worker.deployment_configuration,
-            DeploymentConfiguration {
-                minimum_healthy_percent: 100,
-                maximum_percent: 200,
-                deployment_circuit_breaker: DeploymentCircuitBreaker { enable: false, rollback: false },
-            }
+            DeploymentConfiguration::rolling(100, 200, DeploymentCircuitBreaker { enable: false, rollback: false })
         );
         assert_eq!(worker.propagate_tags, "NONE");
         assert!(!worker.enable_ecs_managed_tags);
@@ -1649,12 +1834,13 @@ mod tests {
                 target_group_arn: v("arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/shop-web/abc"),
                 container_name: "web".into(),
                 container_port: 8080,
+                advanced: None,
             }],
-            deployment_configuration: DeploymentConfiguration {
-                minimum_healthy_percent: 50,
-                maximum_percent: 200,
-                deployment_circuit_breaker: DeploymentCircuitBreaker { enable: true, rollback: false },
-            },
+            deployment_configuration: DeploymentConfiguration::rolling(
+                50,
+                200,
+                DeploymentCircuitBreaker { enable: true, rollback: false },
+            ),
             health_check_grace_period_seconds: Some(60),
             placement_strategy: vec![PlacementStrategy { kind: "spread".into(), field: "instanceId".into() }],
             propagate_tags: "SERVICE".into(),
@@ -1736,6 +1922,84 @@ mod tests {
         assert_eq!(back.network_mode.as_deref(), Some("awsvpc"));
         assert_eq!(back.network_configuration.unwrap().subnets, vec![v("subnet-1"), v("subnet-2")]);
         assert_eq!(back.platform_version.as_deref(), Some("LATEST"));
+    }
+
+    #[tokio::test]
+    async fn a_strategy_is_sent_and_read_back_in_the_graphs_shape() {
+        let (seen, record) = recorder::<CreateServiceInput>();
+        let rule = mock!(Client::create_service).then_compute_output(move |r| {
+            record(r);
+            CreateServiceOutput::builder().service(service("web")).build()
+        });
+        let client = mock_client!(aws_sdk_ecs, [&rule]);
+        let mut props = desired_service();
+        let tg = |n: &str| v(&format!("arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/{n}/abc"));
+        props.load_balancers[0].advanced = Some(AdvancedLoadBalancer {
+            alternate_target_group_arn: tg("shop-web-alt"),
+            production_listener_rule: v("arn:aws:elasticloadbalancing:us-west-2:123456789012:listener-rule/app/x/1/2"),
+            test_listener_rule: None,
+            role_arn: v("arn:aws:iam::123456789012:role/shop-ecs-load-balancers"),
+        });
+        let c = &mut props.deployment_configuration;
+        c.strategy = DeploymentStrategy::Canary;
+        c.bake_time_in_minutes = Some(15);
+        c.canary = Some(TrafficStep { percent: Percent::tenths(55), bake_time_in_minutes: 10 });
+        c.alarms = Some(DeploymentAlarms { alarm_names: vec!["web-5xx".into()], rollback: true });
+        EcsSdk::new(client).create_service(props.clone(), "t".into(), Tags::new()).await.unwrap();
+        let r = seen.lock().unwrap().clone().unwrap();
+        let a = r.load_balancers()[0].advanced_configuration().unwrap();
+        assert_eq!(
+            a.alternate_target_group_arn(),
+            Some("arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/shop-web-alt/abc")
+        );
+        assert_eq!(a.role_arn(), Some("arn:aws:iam::123456789012:role/shop-ecs-load-balancers"));
+        assert!(a.production_listener_rule().unwrap().contains(":listener-rule/"));
+        let dc = r.deployment_configuration().unwrap();
+        assert_eq!(dc.strategy(), Some(&ecs::DeploymentStrategy::Canary));
+        assert_eq!(dc.bake_time_in_minutes(), Some(15));
+        let k = dc.canary_configuration().unwrap();
+        assert_eq!((k.canary_percent(), k.canary_bake_time_in_minutes()), (Some(5.5), Some(10)));
+        let alarms = dc.alarms().unwrap();
+        assert_eq!(
+            (alarms.alarm_names(), alarms.enable(), alarms.rollback()),
+            (&["web-5xx".to_owned()][..], true, true)
+        );
+        // Read back as sent.
+        assert_eq!(deployment_configuration_from(Some(dc)), props.deployment_configuration);
+        // Rolling leaves the strategy out, for what knows none (moto).
+        let rolling = deployment_configuration_to(&desired_service().deployment_configuration);
+        assert_eq!((rolling.strategy(), rolling.bake_time_in_minutes()), (None, None));
+    }
+
+    #[test]
+    fn a_service_deployment_reads_status_stage_traffic_and_rollback() {
+        let d = ecs::ServiceDeployment::builder()
+            .service_deployment_arn("arn:aws:ecs:us-west-2:1:service-deployment/shop/web/abc")
+            .status(ecs::ServiceDeploymentStatus::RollbackInProgress)
+            .status_reason("alarm")
+            .lifecycle_stage(ecs::ServiceDeploymentLifecycleStage::ProductionTrafficShift)
+            .created_at(DateTime::from_secs(100))
+            .updated_at(DateTime::from_secs(160))
+            .target_service_revision(
+                ecs::ServiceRevisionSummary::builder()
+                    .arn("arn:aws:ecs:us-west-2:1:service-revision/shop/web/2")
+                    .running_task_count(2)
+                    .requested_task_count(2)
+                    .requested_production_traffic_weight(5.0)
+                    .build(),
+            )
+            .rollback(ecs::Rollback::builder().reason("CloudWatch alarm web-5xx in ALARM").build())
+            .alarms(ecs::ServiceDeploymentAlarms::builder().triggered_alarm_names("web-5xx").build())
+            .build();
+        let d = service_deployment_from(&d);
+        assert_eq!(
+            (d.status.as_str(), d.lifecycle_stage.as_deref()),
+            ("ROLLBACK_IN_PROGRESS", Some("PRODUCTION_TRAFFIC_SHIFT"))
+        );
+        assert_eq!((d.target_running, d.production_traffic, d.created_at), (2, Some(Percent::tenths(50)), Some(100)));
+        assert!(d.failed());
+        assert_eq!(d.triggered_alarms, ["web-5xx"]);
+        assert_eq!(d.progress(200), "rolling rolled back (ROLLBACK_IN_PROGRESS): CloudWatch alarm web-5xx in ALARM");
     }
 
     #[tokio::test]

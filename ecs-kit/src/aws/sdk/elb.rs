@@ -10,6 +10,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Rule, RuleCondition, RulePriorityPair, Tag,
     TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
+use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::{err, missing, tag_pairs};
@@ -223,6 +224,33 @@ fn forward(target_group_arn: &str) -> Action {
     Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target_group_arn).build()
 }
 
+/// A rule's forward action: to its target group alone, or weighted over it (100) and
+/// its alternate (0), for ECS to shift traffic between them.
+fn rule_forward(props: &ListenerRuleProps, operation: &str) -> AwsResult<Action> {
+    let primary = literal(&props.target_group_arn, SERVICE, operation)?;
+    let Some(alternate) = &props.alternate_target_group_arn else { return Ok(forward(primary)) };
+    let alternate = literal(alternate, SERVICE, operation)?;
+    let config = ForwardActionConfig::builder()
+        .target_groups(TargetGroupTuple::builder().target_group_arn(primary).weight(100).build())
+        .target_groups(TargetGroupTuple::builder().target_group_arn(alternate).weight(0).build())
+        .build();
+    Ok(Action::builder().r#type(ActionTypeEnum::Forward).forward_config(config).build())
+}
+
+/// The target groups of a forward over two: the heavier one first (the first on a tie),
+/// `None` for a forward to one.
+fn weighted_pair(actions: &[Action]) -> Option<(String, String)> {
+    let action = actions.iter().find(|a| a.r#type() == Some(&ActionTypeEnum::Forward))?;
+    let groups = action.forward_config()?.target_groups();
+    let [a, b] = groups else { return None };
+    let (a_arn, b_arn) = (a.target_group_arn()?.to_owned(), b.target_group_arn()?.to_owned());
+    if b.weight().unwrap_or(1) > a.weight().unwrap_or(1) {
+        Some((b_arn, a_arn))
+    } else {
+        Some((a_arn, b_arn))
+    }
+}
+
 /// The one target group a forward action among `actions` sends to: its `TargetGroupArn`,
 /// or the first of its `ForwardConfig` (AWS echoes both for a single-group forward).
 fn forward_target(actions: &[Action]) -> Option<String> {
@@ -396,7 +424,11 @@ fn rule_props(listener_arn: &str, rule: &Rule) -> Option<ListenerRuleProps> {
         priority,
         path_patterns: path_patterns(rule.conditions()),
         host_headers: host_headers(rule.conditions()),
-        target_group_arn: RefOr::Value(forward_target(rule.actions()).unwrap_or_default()),
+        target_group_arn: RefOr::Value(match weighted_pair(rule.actions()) {
+            Some((heavier, _)) => heavier,
+            None => forward_target(rule.actions()).unwrap_or_default(),
+        }),
+        alternate_target_group_arn: weighted_pair(rule.actions()).map(|(_, lighter)| RefOr::Value(lighter)),
     })
 }
 
@@ -765,7 +797,7 @@ impl ElbApi for ElbSdk {
             .listener_arn(literal(&props.listener_arn, SERVICE, OP)?)
             .priority(i32_of(props.priority))
             .set_conditions(Some(rule_conditions(&props)))
-            .actions(forward(literal(&props.target_group_arn, SERVICE, OP)?))
+            .actions(rule_forward(&props, OP)?)
             .set_tags(sdk_tags(&tags))
             .send()
             .await
@@ -779,7 +811,7 @@ impl ElbApi for ElbSdk {
             .modify_rule()
             .rule_arn(arn)
             .set_conditions(Some(rule_conditions(&props)))
-            .actions(forward(literal(&props.target_group_arn, SERVICE, OP)?))
+            .actions(rule_forward(&props, OP)?)
             .send()
             .await
             .map_err(err(SERVICE, OP))?;
@@ -961,6 +993,38 @@ mod tests {
 
     fn value(s: &str) -> RefOr<String> {
         RefOr::Value(s.to_owned())
+    }
+
+    #[test]
+    fn a_rule_to_two_target_groups_is_weighted_and_reads_the_heavier_first() {
+        let mut props = ListenerRuleProps {
+            listener_arn: value(&listener_arn(80)),
+            priority: 10,
+            path_patterns: vec!["/api".into()],
+            host_headers: Vec::new(),
+            target_group_arn: value(&tg_arn("api")),
+            alternate_target_group_arn: Some(value(&tg_arn("api-alt"))),
+        };
+        let action = rule_forward(&props, "CreateRule").unwrap();
+        let groups = action.forward_config().unwrap().target_groups();
+        let sent: Vec<_> = groups.iter().map(|g| (g.target_group_arn().unwrap().to_owned(), g.weight())).collect();
+        assert_eq!(sent, [(tg_arn("api"), Some(100)), (tg_arn("api-alt"), Some(0))]);
+        // After ECS shifted traffic, the alternate is the heavier one.
+        let shifted = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .forward_config(
+                ForwardActionConfig::builder()
+                    .target_groups(TargetGroupTuple::builder().target_group_arn(tg_arn("api")).weight(0).build())
+                    .target_groups(TargetGroupTuple::builder().target_group_arn(tg_arn("api-alt")).weight(100).build())
+                    .build(),
+            )
+            .build();
+        assert_eq!(weighted_pair(&[shifted]), Some((tg_arn("api-alt"), tg_arn("api"))));
+        // One target group: a plain forward, read as before.
+        props.alternate_target_group_arn = None;
+        let plain = rule_forward(&props, "CreateRule").unwrap();
+        assert_eq!(plain.target_group_arn(), Some(tg_arn("api").as_str()));
+        assert_eq!(weighted_pair(&[plain]), None);
     }
 
     #[tokio::test]
@@ -1281,6 +1345,7 @@ mod tests {
                 path_patterns: vec!["/api".into(), "/api/*".into()],
                 host_headers: Vec::new(),
                 target_group_arn: value(&tg_arn("api")),
+                alternate_target_group_arn: None,
             }
         );
         assert_eq!(found[0].tags, tags(&[("service", "api")]));
@@ -1316,6 +1381,7 @@ mod tests {
             path_patterns: vec!["/api".into(), "/api/*".into()],
             host_headers: Vec::new(),
             target_group_arn: value(&tg_arn("api")),
+            alternate_target_group_arn: None,
         };
         let arn = ElbSdk::new(client).create_rule(props, tags(&[("service", "api")])).await.unwrap();
         assert_eq!(arn, rule_arn(1));
@@ -1339,6 +1405,7 @@ mod tests {
             path_patterns: vec!["/api".into()],
             host_headers: Vec::new(),
             target_group_arn: value(&tg_arn("api")),
+            alternate_target_group_arn: None,
         };
         let e = elb.create_rule(props.clone(), Tags::new()).await.unwrap_err();
         assert_eq!(
@@ -1642,6 +1709,7 @@ mod tests {
             path_patterns: vec!["/v1".into(), "/v1/*".into()],
             host_headers: vec!["api.example.com".into()],
             target_group_arn: value(&tg_arn("api")),
+            alternate_target_group_arn: None,
         };
         ElbSdk::new(client).create_rule(props.clone(), Tags::new()).await.unwrap();
         // AWS echoes the host in the config and in the legacy `Values`: one host.

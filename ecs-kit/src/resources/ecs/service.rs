@@ -1,14 +1,17 @@
-//! `ecs:service`: a rolling deployment on every change, settled once stable as AWS's
-//! services-stable waiter defines it.
+//! `ecs:service`: a deployment on every change (rolling, blue/green, canary or linear),
+//! settled by following the service deployment itself and failing fast when it is
+//! rolled back or no task starts.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::{Deployment, ServiceUpdate};
+use crate::aws::{Deployment, ServiceDeployment, ServiceUpdate};
 use crate::graph::props::{AwsVpcConfiguration, CountOwner, ServiceProps, StrategyItem};
+use crate::graph::props::{DeploymentConfiguration, DeploymentStrategy, ServiceLoadBalancer};
 use crate::graph::{LogicalId, ResourceType};
 use crate::graph::{RefOr, Resource};
 use crate::resources::Context;
@@ -21,8 +24,14 @@ use crate::walk::StepError;
 pub(crate) struct Service;
 
 /// Sets what UpdateService can change (some implementations, moto among them, drop
-/// these on create).
-async fn update_service(cx: &Cx<'_>, p: &ServiceProps, desired_count: Option<u32>) -> Result<(), StepError> {
+/// these on create); the load balancers only when given (a change of them starts a
+/// deployment).
+async fn update_service(
+    cx: &Cx<'_>,
+    p: &ServiceProps,
+    desired_count: Option<u32>,
+    load_balancers: Option<Vec<ServiceLoadBalancer>>,
+) -> Result<(), StepError> {
     let strategy = p
         .capacity_provider_strategy
         .iter()
@@ -39,8 +48,9 @@ async fn update_service(cx: &Cx<'_>, p: &ServiceProps, desired_count: Option<u32
         service: p.service_name.clone(),
         task_definition: Some(lit(&p.task_definition)?),
         desired_count,
-        deployment_configuration: Some(p.deployment_configuration),
+        deployment_configuration: Some(p.deployment_configuration.clone()),
         capacity_provider_strategy: Some(strategy),
+        load_balancers,
         health_check_grace_period_seconds: p.health_check_grace_period_seconds,
         placement_strategy: Some(p.placement_strategy.clone()),
         enable_ecs_managed_tags: Some(p.enable_ecs_managed_tags),
@@ -63,41 +73,164 @@ fn resolved_network(n: &AwsVpcConfiguration) -> Result<AwsVpcConfiguration, Step
     })
 }
 
-/// Waits until the service is stable (one deployment, running == desired), failing on a
-/// circuit-breaker rollback (rollout FAILED, or the service moved off the task
-/// definition deployed), with its events. New ECS events are noted as they arrive.
+/// Which of the two target groups ECS calls the alternate may change with each
+/// deployment: `want` takes `have`'s order when the pair is the same.
+fn same_pair(want: &mut ServiceProps, have: &ServiceProps) {
+    for (w, h) in want.load_balancers.iter_mut().zip(&have.load_balancers) {
+        if let (Some(wa), Some(ha)) = (w.advanced.as_mut(), h.advanced.as_ref()) {
+            if wa.alternate_target_group_arn == h.target_group_arn
+                && w.target_group_arn == ha.alternate_target_group_arn
+            {
+                std::mem::swap(&mut wa.alternate_target_group_arn, &mut w.target_group_arn);
+            }
+        }
+    }
+}
+
+/// The minutes a strategy bakes on purpose (after the canary, each linear step, and
+/// once all traffic has shifted): a settle wait allows them on top of its budget.
+fn planned_minutes(c: &DeploymentConfiguration) -> u64 {
+    let bake = u64::from(c.bake_time_in_minutes.unwrap_or(0));
+    match c.strategy {
+        DeploymentStrategy::Rolling => 0,
+        DeploymentStrategy::BlueGreen => bake,
+        DeploymentStrategy::Canary => bake + c.canary.map_or(0, |k| u64::from(k.bake_time_in_minutes)),
+        DeploymentStrategy::Linear => {
+            let Some(l) = c.linear else { return bake };
+            let step = u64::from(l.percent.in_tenths().max(1));
+            bake + (1000u64.div_ceil(step).saturating_sub(1)) * u64::from(l.bake_time_in_minutes)
+        }
+    }
+}
+
+/// What a settle wait has seen so far.
+#[derive(Default)]
+struct Watch {
+    /// ECS event ids seen (`None` before the first poll: those are not news).
+    events: Option<BTreeSet<String>>,
+    /// Stopped tasks seen.
+    stopped: BTreeSet<String>,
+    /// Failed tasks counted by the deployments at the last look at stopped tasks.
+    failed_tasks: Option<u32>,
+    /// The latest stopped tasks, described.
+    last_stopped: Vec<String>,
+    /// Whether ListServiceDeployments answers (`None`: not asked yet).
+    deployments_api: Option<bool>,
+    /// Its transient failures in a row.
+    api_failures: u32,
+    /// The last progress reported.
+    progress: Option<String>,
+}
+
+impl Watch {
+    /// `; last stopped: ...` when tasks stopped during the wait.
+    fn stopped_text(&self) -> String {
+        if self.last_stopped.is_empty() {
+            String::new()
+        } else {
+            format!("; last stopped: {}", self.last_stopped.join("; "))
+        }
+    }
+}
+
+/// Waits until the service's deployment is done, following it as it goes: the service
+/// deployment's status and stage (ListServiceDeployments / DescribeServiceDeployments,
+/// where AWS has them), the service's events and the stopped tasks' reasons and exit
+/// codes, each reported as it happens. Fails as soon as the deployment is rolled back
+/// or stopped (circuit breaker, alarm), naming why; when no task of the new revision
+/// runs within `waits.timeout`; or past `waits.timeout` plus the strategy's bake times.
+/// Without the deployment API (moto), done is AWS's services-stable: one deployment,
+/// running == desired, and not rolled back.
 pub(crate) async fn wait_stable(
     cx: &Cx<'_>,
     cluster: &str,
     service: &str,
     task_definition: &str,
     waits: Waits,
+    config: &DeploymentConfiguration,
 ) -> Result<(), StepError> {
-    // ECS events already there before the wait are not news.
-    let seen = Mutex::new(None::<BTreeSet<String>>);
-    wait_until(&format!("service {service} to be stable"), waits, || async {
-        let found =
-            cx.clients.ecs.describe_services(cluster.to_owned(), vec![service.to_owned()]).await.map_err(step_error)?;
+    let watch = Mutex::new(Watch::default());
+    let start = tokio::time::Instant::now();
+    let budget = waits.timeout;
+    let overall = Waits { timeout: budget + Duration::from_secs(60 * planned_minutes(config)), ..waits };
+    let ecs = &cx.clients.ecs;
+    wait_until(&format!("service {service} to be stable"), overall, || async {
+        let found = ecs.describe_services(cluster.to_owned(), vec![service.to_owned()]).await.map_err(step_error)?;
         let Some(live) = found.first() else { return Ok(false) };
         let s = &live.status;
         {
-            let mut seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let first = seen.is_none();
-            let known = seen.get_or_insert_with(Default::default);
+            let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let first = w.events.is_none();
+            let known = w.events.get_or_insert_with(Default::default);
             let mut news: Vec<_> = s.events.iter().filter(|e| known.insert(e.id.clone()) && !first).collect();
             news.sort_by_key(|e| e.at_epoch_seconds);
             for e in news {
                 crate::walk::note(&e.message);
             }
         }
+        // Stopped tasks, when the deployments count more failed tasks than last time.
+        let failed: u32 = s.deployments.iter().map(|d| d.failed_tasks).sum();
+        let seen_failed = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).failed_tasks;
+        if failed > 0 && seen_failed != Some(failed) {
+            // What stopped tasks say is news, not a condition: a failed read waits for the next poll.
+            let read = ecs.stopped_tasks(cluster.to_owned(), service.to_owned()).await;
+            let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let tasks = match read {
+                Ok(tasks) => {
+                    w.failed_tasks = Some(failed);
+                    tasks
+                }
+                Err(e) => {
+                    tracing::debug!("{e}: stopped tasks of {service} not read");
+                    Vec::new()
+                }
+            };
+            let mut news: Vec<_> = tasks.iter().filter(|t| w.stopped.insert(t.arn.clone())).collect();
+            news.sort_by_key(|t| t.stopped_at);
+            for t in news {
+                let text = t.describe();
+                crate::walk::note(&format!("(service {service}) {text}"));
+                w.last_stopped.push(text);
+            }
+            let keep = w.last_stopped.len().saturating_sub(3);
+            w.last_stopped.drain(..keep);
+        }
         let events = || s.events.iter().take(5).map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+        let stopped = || watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).stopped_text();
+        // The service deployment of this revision, where AWS reports them.
+        let ours = s.deployments.iter().find(|d| d.task_definition == task_definition);
+        if let Some(d) =
+            service_deployment(ecs.as_ref(), cluster, service, ours.and_then(|d| d.created_at), &watch).await?
+        {
+            let progress = d.progress(crate::aws::epoch_now());
+            {
+                let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if w.progress.as_ref() != Some(&progress) {
+                    crate::walk::note(&format!("(service {service}) deployment: {progress}"));
+                    w.progress = Some(progress.clone());
+                }
+            }
+            if d.failed() {
+                let alarms = if d.triggered_alarms.is_empty() {
+                    String::new()
+                } else {
+                    format!("; alarms in ALARM: {}", d.triggered_alarms.join(", "))
+                };
+                return Err(StepError::Fatal(format!(
+                    "deployment of {service} failed: {progress}{alarms}{}; events: {}",
+                    stopped(),
+                    events()
+                )));
+            }
+        }
         // Only the deployment this apply started counts: an earlier failed rollout stays
         // listed (ACTIVE, rollout FAILED) while it drains under a newer deployment.
         let failed = |d: &&Deployment| d.rollout_state.as_deref() == Some("FAILED");
         if let Some(failed) = s.deployments.iter().filter(|d| d.status == "PRIMARY").find(failed) {
             return Err(StepError::Fatal(format!(
-                "deployment of {service} failed ({}): {}",
+                "deployment of {service} failed ({}){}; events: {}",
                 failed.rollout_reason.clone().unwrap_or_default(),
+                stopped(),
                 events()
             )));
         }
@@ -112,14 +245,84 @@ pub(crate) async fn wait_stable(
                     .and_then(|d| d.rollout_reason.clone())
                     .unwrap_or_default();
                 return Err(StepError::Fatal(format!(
-                    "deployment of {service} failed ({reason}) and was rolled back to {current}: {}",
+                    "deployment of {service} failed ({reason}) and was rolled back to {current}{}; events: {}",
+                    stopped(),
                     events()
                 )));
             }
         }
-        Ok(s.deployments.len() == 1 && s.running == s.desired)
+        let done = s.deployments.len() == 1 && s.running == s.desired;
+        // No task of the new revision running within the budget: it will not get better.
+        if !done && start.elapsed() >= budget && ours.is_none_or(|d| d.running == 0) {
+            return Err(StepError::Fatal(format!(
+                "no task of {service} ({}) became healthy within {}{}; events: {}",
+                task_definition.rsplit('/').next().unwrap_or(task_definition),
+                humantime::format_duration(budget),
+                stopped(),
+                events()
+            )));
+        }
+        Ok(done)
     })
     .await
+}
+
+/// The service deployment created with the ECS deployment `created_at` (the newest
+/// one when that is unknown), if AWS reports service deployments; remembers in `watch`
+/// when it does not (moto answers ListServiceDeployments with an error).
+async fn service_deployment(
+    ecs: &dyn crate::aws::EcsApi,
+    cluster: &str,
+    service: &str,
+    created_at: Option<i64>,
+    watch: &Mutex<Watch>,
+) -> Result<Option<ServiceDeployment>, StepError> {
+    if watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api == Some(false) {
+        return Ok(None);
+    }
+    // Without an answer the wait still knows what services-stable knows: it goes on
+    // with DescribeServices alone rather than fail (moto answers with an error, for
+    // good; throttling for this poll).
+    let arns = match ecs.list_service_deployments(cluster.to_owned(), service.to_owned()).await {
+        Ok(arns) => arns,
+        // Throttled or unavailable: asked again at the next poll, three times (moto
+        // answers 500 for good).
+        Err(e)
+            if e.kind.is_transient() && {
+                let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                w.api_failures += 1;
+                w.api_failures < 3
+            } =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            tracing::debug!("{e}: following {service} by DescribeServices alone");
+            watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api = Some(false);
+            return Ok(None);
+        }
+    };
+    {
+        let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.deployments_api = Some(true);
+        w.api_failures = 0;
+    }
+    // The newest few: the one of this revision is among them.
+    let newest: Vec<String> = arns.into_iter().take(5).collect();
+    if newest.is_empty() {
+        return Ok(None);
+    }
+    let mut found = match ecs.describe_service_deployments(newest).await {
+        Ok(found) => found,
+        // Next poll.
+        Err(e) if e.kind.is_transient() => return Ok(None),
+        Err(e) => return Err(step_error(e)),
+    };
+    found.sort_by_key(|d| std::cmp::Reverse(d.created_at));
+    // Created at (or just after) the ECS deployment of this revision; else the newest.
+    let ours =
+        created_at.and_then(|at| found.iter().rev().find(|d| d.created_at.is_some_and(|c| c >= at - 5)).cloned());
+    Ok(ours.or_else(|| found.into_iter().next()))
 }
 
 #[async_trait]
@@ -137,6 +340,7 @@ impl Kind for Service {
         if w.desired_count_owner == CountOwner::External {
             w.desired_count = h.desired_count;
         }
+        same_pair(w, h);
     }
 
     fn declared(live: &mut ServiceProps, desired: &ServiceProps) {
@@ -184,7 +388,7 @@ impl Kind for Service {
             .create_service(p.clone(), format!("{prefix}{digest}"), r.tags.clone())
             .await
             .map_err(step_error)?;
-        update_service(cx, &p, Some(p.desired_count)).await?;
+        update_service(cx, &p, Some(p.desired_count), None).await?;
         Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
     }
 
@@ -194,15 +398,19 @@ impl Kind for Service {
         _r: &Resource,
         _live: &LiveResource,
         w: ServiceProps,
-        _h: ServiceProps,
+        h: ServiceProps,
     ) -> Result<Option<Physical>, StepError> {
+        let mut w = w;
+        same_pair(&mut w, &h);
         let count = (w.desired_count_owner == CountOwner::Stack).then_some(w.desired_count);
-        update_service(cx, &w, count).await?;
+        let load_balancers = (w.load_balancers != h.load_balancers).then(|| w.load_balancers.clone());
+        update_service(cx, &w, count, load_balancers).await?;
         Ok(None)
     }
 
     async fn settle(cx: &Cx<'_>, _r: &Resource, p: &ServiceProps) -> Result<(), StepError> {
-        wait_stable(cx, &lit(&p.cluster)?, &p.service_name, &lit(&p.task_definition)?, cx.waits).await
+        let (cluster, td) = (lit(&p.cluster)?, lit(&p.task_definition)?);
+        wait_stable(cx, &cluster, &p.service_name, &td, cx.waits, &p.deployment_configuration).await
     }
 
     /// Forced (no scaling to zero first); gone once INACTIVE.

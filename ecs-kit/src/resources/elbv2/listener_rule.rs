@@ -1,4 +1,6 @@
-//! `elbv2:listener-rule`: a service's path and host, at a priority unique on its listener.
+//! `elbv2:listener-rule`: a service's path and host, at a priority unique on its listener;
+//! forwarding to its target group, or to it and its alternate when ECS shifts the
+//! service's traffic (blue/green, canary, linear).
 
 use async_trait::async_trait;
 
@@ -13,6 +15,16 @@ use crate::walk::StepError;
 
 pub(crate) struct ListenerRule;
 
+/// `want`'s two target groups in the order `have` reads them (the heavier first), when
+/// they are the same pair.
+fn heavier_first(want: &mut ListenerRuleProps, have: &ListenerRuleProps) {
+    if let (Some(wa), Some(ha)) = (want.alternate_target_group_arn.as_mut(), have.alternate_target_group_arn.as_ref()) {
+        if *wa == have.target_group_arn && want.target_group_arn == *ha {
+            std::mem::swap(wa, &mut want.target_group_arn);
+        }
+    }
+}
+
 #[async_trait]
 impl Kind for ListenerRule {
     type Props = ListenerRuleProps;
@@ -21,6 +33,12 @@ impl Kind for ListenerRule {
         replace_on: &["listener_arn"],
         ..Schema::new(Tagging::Elb, 1)
     };
+
+    /// ECS moves the weights of a rule forwarding to two target groups: the heavier one
+    /// reads first, and the pair is what is declared.
+    fn normalise(w: &mut ListenerRuleProps, h: &ListenerRuleProps, _ctx: &crate::resources::Context) {
+        heavier_first(w, h);
+    }
 
     fn summary(p: &ListenerRuleProps) -> String {
         let mut on: Vec<&str> = p.host_headers.iter().map(String::as_str).collect();
@@ -54,6 +72,9 @@ impl Kind for ListenerRule {
         w: ListenerRuleProps,
         h: ListenerRuleProps,
     ) -> Result<Option<Physical>, StepError> {
+        let mut w = w;
+        // Keep production traffic where ECS put it.
+        heavier_first(&mut w, &h);
         let (elb, arn) = (&cx.clients.elb, live.arn.clone().unwrap_or_else(|| live.aws_id.clone()));
         if w.priority != h.priority {
             elb.set_rule_priorities(vec![(arn.clone(), w.priority)]).await.map_err(step_error)?;
@@ -61,6 +82,7 @@ impl Kind for ListenerRule {
         if w.path_patterns != h.path_patterns
             || w.host_headers != h.host_headers
             || w.target_group_arn != h.target_group_arn
+            || w.alternate_target_group_arn != h.alternate_target_group_arn
         {
             elb.modify_rule(arn, w).await.map_err(step_error)?;
         }

@@ -1,0 +1,517 @@
+//! Deployment strategies and the waits across the layers: what `build()` refuses, what
+//! a strategy expands to (the alternate target group, the rule forwarding to both, ECS's
+//! role), and on the fake cloud how blue/green, canary and linear deployments shift
+//! traffic, how an alarm or the circuit breaker rolls them back, and how the settle wait
+//! fails fast naming why (stopped tasks, exit codes) instead of waiting out its timeout.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::apply::{apply, ApplyOptions, ApplyReport, Waits};
+use crate::aws::{Clients, ServiceUpdate};
+use crate::diff::Action;
+use crate::dsl::{CircuitBreaker, Deployment, Service, StackBuilder};
+use crate::graph::props::{
+    Attr, DeploymentConfiguration, DeploymentStrategy, Percent, RefOr, ServiceProps, TrafficStep,
+};
+use crate::graph::{Graph, LogicalId, Properties, ResourceType};
+use crate::model::{seed, seed_with_image, Stack, StrategySpec, ValidationErrors};
+use crate::plan::plan;
+use crate::testing::FakeCloud;
+use crate::walk::{Event, Observer, Outcome, RetryPolicy};
+
+fn minutes(m: u64) -> Duration {
+    Duration::from_secs(60 * m)
+}
+
+/// The seed stack with `products` deployed by `deployment`.
+fn with(deployment: Deployment) -> StackBuilder {
+    seed().with_service("test", "products", |s| s.deployment(deployment))
+}
+
+/// The seed stack with `products` deployed by `deployment` at image tag `tag`.
+fn at_tag(deployment: Deployment, tag: &str) -> Stack {
+    let image = format!("registry.example.com/microservices/products:{tag}");
+    seed_with_image("products", &image).with_service("test", "products", |s| s.deployment(deployment)).build().unwrap()
+}
+
+fn errors(b: StackBuilder) -> ValidationErrors {
+    b.build().expect_err("invalid")
+}
+
+#[track_caller]
+fn assert_problem(e: &ValidationErrors, field: &str, needle: &str) {
+    assert!(
+        e.errors().iter().any(|p| p.field == field && p.message.contains(needle)),
+        "no problem on {field} mentioning {needle:?} in:\n{e}"
+    );
+}
+
+fn service_props(g: &Graph, name: &str) -> ServiceProps {
+    match &g.get(&format!("service/{name}")).unwrap().properties {
+        Properties::Service(p) => p.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn r(id: &str, attr: Attr) -> RefOr<String> {
+    RefOr::to(&LogicalId::new(id), attr)
+}
+
+// ------------------------------------------------------------------ declaration
+
+#[test]
+fn strategies_outside_what_ecs_takes_are_refused_naming_the_field() {
+    let e = errors(with(Deployment::canary(0.05, minutes(10))));
+    assert_problem(&e, "services[1].deployment.percent", "multiple of 0.1 from 0.1 to 100");
+    let e = errors(with(Deployment::canary(5.25, minutes(10))));
+    assert_problem(&e, "services[1].deployment.percent", "multiple of 0.1");
+    let e = errors(with(Deployment::linear(2.0, minutes(1))));
+    assert_problem(&e, "services[1].deployment.step_percent", "from 3 to 100");
+    let e = errors(with(Deployment::linear(101.0, minutes(1))));
+    assert_problem(&e, "services[1].deployment.step_percent", "from 3 to 100");
+    let e = errors(with(Deployment::blue_green(Duration::from_secs(90))));
+    assert_problem(&e, "services[1].deployment.bake", "whole minutes from 0 to 1440");
+    let e = errors(with(Deployment::blue_green(minutes(25 * 60))));
+    assert_problem(&e, "services[1].deployment.bake", "whole minutes from 0 to 1440");
+    let e = errors(with(Deployment::canary(10.0, minutes(1441))));
+    assert_problem(&e, "services[1].deployment.canary_bake", "whole minutes");
+    let e = errors(with(Deployment::linear(10.0, Duration::from_millis(60_500))));
+    assert_problem(&e, "services[1].deployment.step_bake", "whole minutes");
+    // Shifting traffic needs the load balancer.
+    let e = errors(
+        seed().service(Service::new("worker", "busybox:1.36", 9000).deployment(Deployment::blue_green(minutes(5)))),
+    );
+    assert_problem(&e, "services[2].deployment", "put the service behind the load balancer");
+    // Alarm names ECS can take, each once.
+    let e = errors(
+        seed().with_service("test", "products", |s| s.rollback_alarm("a,b").rollback_alarm("ok").rollback_alarm("ok")),
+    );
+    assert_problem(&e, "services[1].alarms[0]", "without `,`");
+    assert_problem(&e, "services[1].alarms[2]", "named twice");
+    // The alternate target group's name is taken by no other service.
+    let e = errors(
+        with(Deployment::blue_green(minutes(5)))
+            .service(Service::new("products-alt", "registry.example.com/x:1", 8002).path("/alt")),
+    );
+    assert_problem(&e, "services[2].name", "alternate target group of services[1]");
+    // Rolling with alarms is fine, and the limits themselves are allowed.
+    seed().with_service("test", "products", |s| s.rollback_alarm("products-5xx")).build().unwrap();
+    with(Deployment::canary(0.1, minutes(1440)).bake(minutes(0))).build().unwrap();
+    with(Deployment::linear(3.0, minutes(0))).build().unwrap();
+}
+
+#[test]
+fn a_strategy_expands_to_the_alternate_group_the_rule_to_both_and_the_role_for_ecs() {
+    let rolling = Graph::from_stack(&seed().build().unwrap()).unwrap();
+    assert!(rolling.get("role/ecs-load-balancers").is_none());
+    assert!(rolling.get("target-group/products/alternate").is_none());
+
+    let stack = with(Deployment::canary(5.0, minutes(10)).bake(minutes(15)))
+        .with_service("test", "products", |s| s.rollback_alarm("products-5xx"))
+        .build()
+        .unwrap();
+    assert_eq!(
+        stack.service("products").unwrap().deployment.strategy,
+        StrategySpec::Canary { percent: Percent::tenths(50), canary_bake_minutes: 10, bake_minutes: 15 }
+    );
+    let g = Graph::from_stack(&stack).unwrap();
+    // The alternate target group: the same but for its name.
+    let (Properties::TargetGroup(main), Properties::TargetGroup(alt)) = (
+        &g.get("target-group/products").unwrap().properties,
+        &g.get("target-group/products/alternate").unwrap().properties,
+    ) else {
+        panic!()
+    };
+    assert_eq!(alt.name, "mcsv-poc-products-alt");
+    assert_eq!((alt.port, &alt.target_type, &alt.health_check), (main.port, &main.target_type, &main.health_check));
+    // The rule forwards to both.
+    let Properties::ListenerRule(rule) = &g.get("listener-rule/products").unwrap().properties else { panic!() };
+    assert_eq!(rule.target_group_arn, r("target-group/products", Attr::Arn));
+    assert_eq!(rule.alternate_target_group_arn, Some(r("target-group/products/alternate", Attr::Arn)));
+    // ECS's role: trusted by ECS, with AWS's policy for load balancers.
+    let Properties::Role(role) = &g.get("role/ecs-load-balancers").unwrap().properties else { panic!() };
+    assert_eq!(role.assume_role_policy["Statement"][0]["Principal"]["Service"], "ecs.amazonaws.com");
+    assert_eq!(role.managed_policy_arns, ["arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"]);
+    // The service names all of it and waits for it.
+    let p = service_props(&g, "products");
+    let advanced = p.load_balancers[0].advanced.clone().unwrap();
+    assert_eq!(advanced.alternate_target_group_arn, r("target-group/products/alternate", Attr::Arn));
+    assert_eq!(advanced.production_listener_rule, r("listener-rule/products", Attr::Arn));
+    assert_eq!(advanced.role_arn, r("role/ecs-load-balancers", Attr::Arn));
+    let deps: Vec<&str> = g.get("service/products").unwrap().depends_on.iter().map(LogicalId::as_str).collect();
+    for needed in ["listener-rule/products", "role/ecs-load-balancers", "target-group/products/alternate"] {
+        assert!(deps.contains(&needed), "{deps:?}");
+    }
+    let c = &p.deployment_configuration;
+    assert_eq!(c.strategy, DeploymentStrategy::Canary);
+    assert_eq!(c.bake_time_in_minutes, Some(15));
+    assert_eq!(c.canary, Some(TrafficStep { percent: Percent::tenths(50), bake_time_in_minutes: 10 }));
+    assert_eq!(
+        c.alarms.as_ref().map(|a| (a.alarm_names.clone(), a.rollback)),
+        Some((vec!["products-5xx".into()], true))
+    );
+    // The plan's JSON spells the strategy as AWS does.
+    let json = serde_json::to_value(c).unwrap();
+    assert_eq!((json["strategy"].as_str(), json["canary"]["percent"].as_f64()), (Some("CANARY"), Some(5.0)));
+}
+
+#[test]
+fn the_default_service_shifts_traffic_on_a_catch_all_rule_evaluated_last() {
+    let stack = seed()
+        .with_service("test", "product-web", |s| s.deployment(Deployment::linear(10.0, minutes(2))))
+        .build()
+        .unwrap();
+    let g = Graph::from_stack(&stack).unwrap();
+    let Properties::ListenerRule(rule) = &g.get("listener-rule/product-web").unwrap().properties else { panic!() };
+    assert_eq!((rule.priority, rule.path_patterns.clone()), (50_000, vec!["/*".to_owned()]));
+    assert_eq!(rule.alternate_target_group_arn, Some(r("target-group/product-web/alternate", Attr::Arn)));
+    let deps = &g.get("service/product-web").unwrap().depends_on;
+    assert!(deps.contains(&LogicalId::new("listener-rule/product-web")), "{deps:?}");
+}
+
+// ------------------------------------------------------------------ the fake cloud
+
+/// Records the notes (ECS events, stopped tasks, deployment progress) of a walk.
+#[derive(Clone, Default)]
+struct Notes(Arc<Mutex<Vec<String>>>);
+
+impl Observer for Notes {
+    fn event(&self, event: &Event) {
+        if let Event::Note { message, .. } = event {
+            self.0.lock().unwrap().push(message.clone());
+        }
+    }
+}
+
+impl Notes {
+    fn all(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    #[track_caller]
+    fn assert_has(&self, needle: &str) {
+        let all = self.all();
+        assert!(all.iter().any(|n| n.contains(needle)), "no note with {needle:?} in {all:#?}");
+    }
+}
+
+fn options(timeout: Duration) -> ApplyOptions {
+    ApplyOptions {
+        parallelism: 10,
+        retry: RetryPolicy { seed: 7, ..RetryPolicy::default() },
+        waits: Waits { timeout, ..Waits::default() },
+        ..ApplyOptions::default()
+    }
+}
+
+async fn apply_ok(stack: &Stack, clients: &Clients) {
+    let report = apply(stack, clients, options(minutes(15)), None, &()).await.unwrap();
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+}
+
+async fn assert_converged(stack: &Stack, clients: &Clients) {
+    let plan = plan(stack, clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+}
+
+/// The AWS id (ARN) of the stack's resource `id` in the fake.
+fn arn_of(cloud: &FakeCloud, id: &str) -> String {
+    let snapshot = cloud.snapshot();
+    let found =
+        snapshot.of_stack("mcsv-poc").find(|r| r.tags.get(crate::model::ID_TAG).map(String::as_str) == Some(id));
+    found.unwrap_or_else(|| panic!("{id} not in the fake")).id.clone()
+}
+
+/// The weight (of 1000) the rule `rule` gives the target group `tg`.
+fn weight(cloud: &FakeCloud, rule: &str, tg: &str) -> u32 {
+    cloud.rule_weights(rule).into_iter().find(|(g, _)| g == tg).map_or(0, |(_, w)| w)
+}
+
+/// Applies `stack` in the background, sampling every 20 s (virtual) the weight the
+/// products rule gives the alternate target group, and calling `during` with each
+/// sample; the report, the distinct weights in order, and the notes.
+async fn apply_sampling(
+    cloud: &FakeCloud,
+    stack: &Stack,
+    timeout: Duration,
+    mut during: impl FnMut(u32),
+) -> (ApplyReport, Vec<u32>, Notes) {
+    let (rule, alt) = (arn_of(cloud, "listener-rule/products"), arn_of(cloud, "target-group/products/alternate"));
+    let notes = Notes::default();
+    let (stack2, clients, observer) = (stack.clone(), cloud.clients(), notes.clone());
+    let handle =
+        tokio::spawn(async move { apply(&stack2, &clients, options(timeout), None, &observer).await.unwrap() });
+    let mut weights = vec![];
+    while !handle.is_finished() {
+        let w = weight(cloud, &rule, &alt);
+        if weights.last() != Some(&w) {
+            weights.push(w);
+        }
+        during(w);
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    }
+    let w = weight(cloud, &rule, &alt);
+    if weights.last() != Some(&w) {
+        weights.push(w);
+    }
+    (handle.await.unwrap(), weights, notes)
+}
+
+#[tokio::test(start_paused = true)]
+async fn blue_green_shifts_all_traffic_once_green_is_healthy_bakes_then_drains_blue() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let bg = Deployment::blue_green(minutes(10));
+    let v1 = at_tag(bg, "1.0");
+    apply_ok(&v1, &clients).await;
+    assert_converged(&v1, &clients).await;
+    let (rule, main, alt) = (
+        arn_of(&cloud, "listener-rule/products"),
+        arn_of(&cloud, "target-group/products"),
+        arn_of(&cloud, "target-group/products/alternate"),
+    );
+    assert_eq!(cloud.rule_weights(&rule), [(main.clone(), 1000), (alt.clone(), 0)]);
+
+    let v2 = at_tag(bg, "2.0");
+    let (report, weights, notes) = apply_sampling(&cloud, &v2, minutes(15), |_| {}).await;
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    // Nothing, then everything: no step between.
+    assert_eq!(weights, [0, 1000]);
+    notes.assert_has("(service products) deployment: blue/green 100%, baking, 10 min left");
+    notes.assert_has("deployment successful");
+    // Green serves, blue is drained.
+    let health = |tg: &str| {
+        let clients = clients.clone();
+        let tg = tg.to_owned();
+        async move { clients.elb.describe_target_health(tg).await.unwrap().len() }
+    };
+    assert_eq!((health(&main).await, health(&alt).await), (0, 2));
+    let newest = clients.ecs.list_service_deployments("mcsv-poc".into(), "products".into()).await.unwrap();
+    let d = clients.ecs.describe_service_deployments(vec![newest[0].clone()]).await.unwrap();
+    assert_eq!((d[0].status.as_str(), d[0].lifecycle_stage.as_deref()), ("SUCCESSFUL", Some("CLEAN_UP")));
+    // ECS moved the weights: the next plan is still clean.
+    assert_converged(&v2, &clients).await;
+
+    // The next deployment goes back to the first target group.
+    let v3 = at_tag(bg, "3.0");
+    let (report, weights, _) = apply_sampling(&cloud, &v3, minutes(15), |_| {}).await;
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    assert_eq!(weights, [1000, 0]);
+    assert_eq!(weight(&cloud, &rule, &main), 1000);
+    assert_converged(&v3, &clients).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn canary_shifts_its_share_bakes_then_shifts_the_rest() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let canary = Deployment::canary(5.0, minutes(10)).bake(minutes(5));
+    apply_ok(&at_tag(canary, "1.0"), &clients).await;
+    let v2 = at_tag(canary, "2.0");
+    let (report, weights, notes) = apply_sampling(&cloud, &v2, minutes(15), |_| {}).await;
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    assert_eq!(weights, [0, 50, 1000]);
+    notes.assert_has("(service products) deployment: canary 5%, baking, 10 min left");
+    notes.assert_has("(service products) deployment: canary 100%, baking, 5 min left");
+    assert_converged(&v2, &clients).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn linear_shifts_in_equal_steps_with_a_bake_after_each() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let linear = Deployment::linear(25.0, minutes(2));
+    apply_ok(&at_tag(linear, "1.0"), &clients).await;
+    let v2 = at_tag(linear, "2.0");
+    let (report, weights, notes) = apply_sampling(&cloud, &v2, minutes(15), |_| {}).await;
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    assert_eq!(weights, [0, 250, 500, 750, 1000]);
+    notes.assert_has("linear 25%, baking, 2 min left");
+    notes.assert_has("linear 75%, baking, 2 min left");
+    assert_converged(&v2, &clients).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_during_the_canary_rolls_back_and_apply_fails_naming_it() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let canary = Deployment::canary(10.0, minutes(10));
+    let stack = |tag: &str| {
+        let image = format!("registry.example.com/microservices/products:{tag}");
+        seed_with_image("products", &image)
+            .with_service("test", "products", |s| s.deployment(canary).rollback_alarm("products-5xx"))
+            .build()
+            .unwrap()
+    };
+    apply_ok(&stack("1.0"), &clients).await;
+    let (rule, main) = (arn_of(&cloud, "listener-rule/products"), arn_of(&cloud, "target-group/products"));
+    let alarm_cloud = cloud.clone();
+    let (report, weights, notes) = apply_sampling(&cloud, &stack("2.0"), minutes(15), move |w| {
+        if w == 100 {
+            alarm_cloud.set_alarm("products-5xx", true);
+        }
+    })
+    .await;
+    assert_eq!(weights, [0, 100, 0], "the canary's share, then back");
+    let Outcome::Failed { error, attempts } = &report.report.outcomes[&"service/products".into()] else {
+        panic!("{:#?}", report.report)
+    };
+    assert_eq!(*attempts, 1, "a rolled-back deployment is not retried");
+    assert!(error.contains("deployment of products failed: canary rolled back"), "{error}");
+    assert!(error.contains("CloudWatch alarm products-5xx in ALARM"), "{error}");
+    assert!(error.contains("alarms in ALARM: products-5xx"), "{error}");
+    notes.assert_has("deployment failed: alarm detected.");
+    // All traffic is back on the old tasks, which run the old revision.
+    assert_eq!(weight(&cloud, &rule, &main), 1000);
+    assert!(cloud.service("products").unwrap().task_definition.ends_with(":1"));
+    let newest = clients.ecs.list_service_deployments("mcsv-poc".into(), "products".into()).await.unwrap();
+    let d = &clients.ecs.describe_service_deployments(vec![newest[0].clone()]).await.unwrap()[0];
+    assert!(d.status.starts_with("ROLLBACK"), "{d:?}");
+    assert_eq!(d.triggered_alarms, ["products-5xx"]);
+    assert!(d.rollback.as_ref().and_then(|r| r.reason.as_deref()).unwrap().contains("products-5xx"));
+    // The next plan still wants the new image; with the alarm cleared, apply converges.
+    let p = plan(&stack("2.0"), &clients).await.unwrap();
+    assert!(p.changes.iter().any(|c| c.id.as_str() == "service/products" && c.action == Action::Update));
+    cloud.set_alarm("products-5xx", false);
+    apply_ok(&stack("2.0"), &clients).await;
+    assert_converged(&stack("2.0"), &clients).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crashing_container_fails_the_apply_at_the_circuit_breaker_naming_exit_code_and_reason() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    apply_ok(&seed().build().unwrap(), &clients).await;
+    cloud.crash_deployments_of("products", 137);
+    cloud.clear_call_log();
+    let broken = seed_with_image("products", "registry.example.com/microservices/products:oom").build().unwrap();
+    let notes = Notes::default();
+    let report = apply(&broken, &clients, options(minutes(15)), None, &notes).await.unwrap();
+    let Outcome::Failed { error, .. } = &report.report.outcomes[&"service/products".into()] else {
+        panic!("{:#?}", report.report)
+    };
+    assert!(error.contains("deployment of products failed: rolling rolled back"), "{error}");
+    assert!(error.contains("ECS deployment circuit breaker"), "{error}");
+    assert!(error.contains("Essential container in task exited (products exit code 137)"), "{error}");
+    // The stopped tasks were reported as they stopped, once each.
+    let stopped: Vec<String> = notes.all().into_iter().filter(|n| n.contains("stopped: Essential container")).collect();
+    assert_eq!(stopped.len(), 2, "{stopped:#?}");
+    assert!(stopped[0].starts_with("(service products) task "), "{stopped:?}");
+    // Fast: a handful of polls, not a 15-minute wait (180 polls at 5 s).
+    let polls = cloud.call_log().iter().filter(|op| *op == "DescribeServices").count();
+    assert!(polls < 30, "{polls} DescribeServices calls");
+    let deployments = cloud.call_log().iter().filter(|op| *op == "DescribeServiceDeployments").count();
+    assert!(deployments > 0 && deployments < 30, "{deployments} DescribeServiceDeployments calls");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_the_circuit_breaker_no_healthy_task_within_the_budget_fails_naming_the_exit_code() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let off = |image: &str| {
+        seed_with_image("products", image)
+            .with_service("test", "products", |s| s.circuit_breaker(CircuitBreaker::Off))
+            .build()
+            .unwrap()
+    };
+    apply_ok(&off("registry.example.com/microservices/products:1.0"), &clients).await;
+    cloud.crash_deployments_of("products", 1);
+    cloud.clear_call_log();
+    let report =
+        apply(&off("registry.example.com/microservices/products:2.0"), &clients, options(minutes(5)), None, &())
+            .await
+            .unwrap();
+    let Outcome::Failed { error, .. } = &report.report.outcomes[&"service/products".into()] else {
+        panic!("{:#?}", report.report)
+    };
+    assert!(error.contains("no task of products (mcsv-poc-products:2) became healthy within 5m"), "{error}");
+    assert!(error.contains("exit code 1"), "{error}");
+    assert!(error.contains("unable to consistently start tasks"), "{error}");
+    // At the budget, not past it: 5 minutes of 5 s polls.
+    let polls = cloud.call_log().iter().filter(|op| *op == "DescribeServices").count();
+    assert!(polls <= 70, "{polls} DescribeServices calls");
+}
+
+#[tokio::test(start_paused = true)]
+async fn status_says_where_the_canary_is() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let canary = Deployment::canary(5.0, minutes(10));
+    apply_ok(&at_tag(canary, "1.0"), &clients).await;
+    let v2 = at_tag(canary, "2.0");
+    let (stack2, clients2) = (v2.clone(), clients.clone());
+    let handle = tokio::spawn(async move { apply(&stack2, &clients2, options(minutes(15)), None, &()).await.unwrap() });
+    let (rule, alt) = (arn_of(&cloud, "listener-rule/products"), arn_of(&cloud, "target-group/products/alternate"));
+    while weight(&cloud, &rule, &alt) != 50 {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    tokio::time::sleep(minutes(6)).await;
+    let status = crate::status::status(&v2, &clients).await.unwrap();
+    let text = status.render();
+    assert!(text.contains("products: changing (ACTIVE)"), "{text}");
+    assert!(text.contains("  strategy   canary 5%, baking, 4 min left"), "{text}");
+    assert!(handle.await.unwrap().report.succeeded());
+    // Done: the rolling service says nothing of a strategy; the canary one says it is done.
+    let text = crate::status::status(&v2, &clients).await.unwrap().render();
+    assert!(text.contains("  strategy   canary deployment successful"), "{text}");
+    assert_eq!(text.matches("strategy").count(), 1, "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_fake_refuses_a_strategy_without_what_ecs_needs() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    apply_ok(&seed().build().unwrap(), &clients).await;
+    let update = |c: DeploymentConfiguration| ServiceUpdate {
+        cluster: "mcsv-poc".into(),
+        service: "products".into(),
+        deployment_configuration: Some(c),
+        ..ServiceUpdate::default()
+    };
+    let breaker = crate::graph::props::DeploymentCircuitBreaker { enable: true, rollback: true };
+    let mut c = DeploymentConfiguration::rolling(50, 200, breaker);
+    c.strategy = DeploymentStrategy::BlueGreen;
+    let e = clients.ecs.update_service(update(c.clone())).await.unwrap_err();
+    assert!(e.to_string().contains("bakeTimeInMinutes is required"), "{e}");
+    c.bake_time_in_minutes = Some(5);
+    let e = clients.ecs.update_service(update(c.clone())).await.unwrap_err();
+    assert!(e.to_string().contains("advancedConfiguration is required"), "{e}");
+    c.strategy = DeploymentStrategy::Canary;
+    c.canary = Some(TrafficStep { percent: Percent::tenths(0), bake_time_in_minutes: 5 });
+    let e = clients.ecs.update_service(update(c.clone())).await.unwrap_err();
+    assert!(e.to_string().contains("canaryPercent must be between 0.1 and 100.0"), "{e}");
+    c.bake_time_in_minutes = Some(1441);
+    let e = clients.ecs.update_service(update(c)).await.unwrap_err();
+    assert!(e.to_string().contains("between 0 and 1440"), "{e}");
+    // What ecs-kit declares passes: switching products to blue/green converges.
+    let bg = with(Deployment::blue_green(minutes(1))).build().unwrap();
+    apply_ok(&bg, &clients).await;
+    assert_converged(&bg, &clients).await;
+    assert_eq!(cloud.snapshot().count(ResourceType::TargetGroup), 3);
+}
+
+#[test]
+fn service_macro_declares_the_strategy_and_the_alarms_as_the_builder_does() {
+    let by_macro = crate::service! {
+        name: "products",
+        image: "registry.example.com/microservices/products:latest",
+        port: 8001,
+        path: "/products",
+        deployment: Deployment::linear(10.0, minutes(3)).bake(minutes(2)),
+        rollback_alarms: ["products-5xx", "products-latency"],
+    };
+    let by_builder = Service::new("products", "registry.example.com/microservices/products:latest", 8001)
+        .path("/products")
+        .deployment(Deployment::linear(10.0, minutes(3)).bake(minutes(2)))
+        .rollback_alarm("products-5xx")
+        .rollback_alarm("products-latency");
+    let build = |s: Service| seed().with_service("test", "products", |_| s).build().unwrap();
+    let (a, b) = (build(by_macro), build(by_builder));
+    assert_eq!(a.service("products").unwrap().deployment, b.service("products").unwrap().deployment);
+    assert_eq!(
+        a.service("products").unwrap().deployment.strategy,
+        StrategySpec::Linear { step: Percent::tenths(100), step_bake_minutes: 3, bake_minutes: 2 }
+    );
+    assert_eq!(a.service("products").unwrap().deployment.alarms, ["products-5xx", "products-latency"]);
+}
