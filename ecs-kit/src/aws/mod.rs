@@ -598,8 +598,9 @@ pub trait AutoScalingApi: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ScalingApi: Send + Sync {
-    /// The scalable targets of these resource ids (`service/CLUSTER/SERVICE`) that exist
-    /// (id = resource id, ARN where AWS reports one).
+    /// The scalable targets of these resource ids (`service/CLUSTER/SERVICE`, any number:
+    /// the adapter asks AWS 50 at a time) that exist (id = resource id, ARN where AWS
+    /// reports one).
     async fn describe_scalable_targets(&self, resource_ids: Vec<String>) -> AwsResult<Vec<Found<ScalableTargetProps>>>;
     /// Registers (or updates) a scalable target, tagged with `tags`; returns its ARN
     /// (empty where the API gives none).

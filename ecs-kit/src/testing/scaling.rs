@@ -70,9 +70,6 @@ fn service_of<'a>(operation: &str, resource_id: &'a str) -> AwsResult<(&'a str, 
 impl ScalingApi for Fake {
     async fn describe_scalable_targets(&self, resource_ids: Vec<String>) -> AwsResult<Vec<Found<ScalableTargetProps>>> {
         let s = self.begin(SERVICE, "DescribeScalableTargets").await?;
-        if resource_ids.len() > 50 {
-            return Err(invalid("DescribeScalableTargets", "at most 50 resource ids"));
-        }
         Ok(resource_ids
             .iter()
             .filter_map(|id| s.scaling.targets.get(id))
