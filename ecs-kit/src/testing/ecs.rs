@@ -78,6 +78,13 @@ struct Dep {
     healthy_at: Option<Instant>,
 }
 
+impl Dep {
+    /// Whether time has nothing left to change in it: rolled out, all tasks running.
+    fn settled(&self) -> bool {
+        self.rollout != "IN_PROGRESS" && self.running == self.desired
+    }
+}
+
 /// A service deployment as DescribeServiceDeployments reports it.
 #[derive(Debug, Clone)]
 struct Record {
@@ -214,16 +221,14 @@ impl EcsState {
                 svc.status = "INACTIVE".into();
                 svc.deployments.clear();
             } else if svc.is_active() && !svc.deployments.is_empty() {
-                let primary = &svc.deployments[0];
                 // Settled: nothing to move along (the common case, checked without copies).
-                if primary.rollout == "IN_PROGRESS" || primary.running != primary.desired {
+                if !svc.deployments[0].settled() {
                     self.advance_service(i, now, timing, serial);
                 }
             }
             let svc = &self.services[i];
-            let settled = svc.status == "INACTIVE"
-                || (svc.is_active()
-                    && svc.deployments.first().is_none_or(|p| p.rollout != "IN_PROGRESS" && p.running == p.desired));
+            let settled =
+                svc.status == "INACTIVE" || (svc.is_active() && svc.deployments.first().is_none_or(Dep::settled));
             if settled {
                 self.unsettled.remove(&i);
             }
