@@ -98,7 +98,7 @@ fn normalised(desired: &Resource, live: &LiveResource, ctx: &Context) -> crate::
 /// Whether `desired` (normalised: `want`) and `live` are equal as they are, tags
 /// included: no field can differ then, and diff needs no JSON.
 fn same(want: &crate::graph::Properties, desired: &Resource, live: &LiveResource) -> bool {
-    *want == live.properties && live.tags.iter().filter(|(k, _)| !aws_added_tag(k)).eq(desired.tags.iter())
+    *want == live.properties && live.tags.iter().filter(|(k, _)| !unmanaged_tag(k)).eq(desired.tags.iter())
 }
 
 /// `want` and `live`'s properties as JSON, each with its tags.
@@ -114,13 +114,13 @@ fn to_json(
         w.insert("tags".into(), serde_json::to_value(&desired.tags).unwrap_or_default());
         // Tags AWS services add themselves (ECS marks the Auto Scaling group its managed
         // scaling drives) are not the stack's to diff.
-        let live_tags: BTreeMap<&String, &String> = live.tags.iter().filter(|(k, _)| !aws_added_tag(k)).collect();
+        let live_tags: BTreeMap<&String, &String> = live.tags.iter().filter(|(k, _)| !unmanaged_tag(k)).collect();
         h.insert("tags".into(), serde_json::to_value(&live_tags).unwrap_or_default());
     }
     (want, have)
 }
 
-pub(crate) use crate::resources::aws_added_tag;
+pub(crate) use crate::resources::unmanaged_tag;
 
 /// Every leaf that differs between `old` and `new`, by path.
 fn field_changes(path: &str, old: &serde_json::Value, new: &serde_json::Value, out: &mut Vec<FieldChange>) {

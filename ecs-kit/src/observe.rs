@@ -61,7 +61,10 @@ impl LiveStack {
             .map(|r| {
                 let name = graph.get(r.id.as_str()).map(|g| g.name.clone());
                 let dns_name = r.attrs.get("dns_name").cloned();
-                (r.id.clone(), crate::resources::Physical { id: r.aws_id.clone(), arn: r.arn.clone(), name, dns_name })
+                let digest = r.attrs.get(crate::resources::DIGEST_ATTR).cloned();
+                let physical =
+                    crate::resources::Physical { id: r.aws_id.clone(), arn: r.arn.clone(), name, dns_name, digest };
+                (r.id.clone(), physical)
             })
             .collect()
     }

@@ -1146,11 +1146,17 @@ fn print_stats(
     let in_calls: Duration = by_service.iter().map(|s| s.time).sum();
     writeln!(
         err,
-        "Stats: {total} AWS calls in {:.1}s (calls, seconds waiting for answers, service):",
+        "Stats: {total} AWS calls in {:.1}s (calls, seconds waiting for answers, service: calls per operation):",
         wall.as_secs_f64()
     )?;
+    let operations = clients.calls.snapshot();
     for s in &by_service {
-        writeln!(err, "  {:>6} {:>8.1}s  {}", s.calls, s.time.as_secs_f64(), s.service)?;
+        let ops: Vec<String> = operations
+            .iter()
+            .filter(|c| c.service == s.service)
+            .map(|c| format!("{} {}", c.operation, c.calls))
+            .collect();
+        writeln!(err, "  {:>6} {:>8.1}s  {}: {}", s.calls, s.time.as_secs_f64(), s.service, ops.join(", "))?;
     }
     let settled = settling.map_or(String::new(), |d| {
         format!(", {:.1}s in steps waiting for objects to settle (summed over steps)", d.as_secs_f64())

@@ -24,6 +24,12 @@ pub use crate::graph::props::Percent;
 pub const STACK_TAG: &str = "ecs-kit:stack";
 /// Tag key holding the logical id of a resource.
 pub const ID_TAG: &str = "ecs-kit:id";
+/// Tag key on an ECS service recording the task definition revision it was deployed
+/// with and a digest of that revision's content (`<revision> <digest>`): revisions are
+/// immutable, so a plan that finds the service still on that revision, and the
+/// declaration resolving to the same digest, knows the revision without reading it.
+/// ecs-kit's bookkeeping, not part of the declaration.
+pub const REVISION_TAG: &str = "ecs-kit:revision";
 /// Prefix reserved for ecs-kit's own tags.
 pub const RESERVED_TAG_PREFIX: &str = "ecs-kit:";
 /// The default public SSM parameter naming the latest ECS-optimized AMI.

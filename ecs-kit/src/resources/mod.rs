@@ -181,10 +181,12 @@ pub struct Context {
     pub latest_ami: Option<String>,
 }
 
-/// Whether AWS itself puts tag `key` on resources: the reserved `aws:` prefix, and
-/// `AmazonECSManaged` on Auto Scaling groups of managed-scaling capacity providers.
-pub(crate) fn aws_added_tag(key: &str) -> bool {
-    key.starts_with("aws:") || key == "AmazonECSManaged"
+/// Whether tag `key` is none of the declaration's business: AWS's own (the reserved
+/// `aws:` prefix, `AmazonECSManaged` on Auto Scaling groups of managed-scaling capacity
+/// providers) and ecs-kit's bookkeeping ([`crate::model::REVISION_TAG`]). Diff ignores
+/// them and tag convergence leaves them alone.
+pub(crate) fn unmanaged_tag(key: &str) -> bool {
+    key.starts_with("aws:") || key == "AmazonECSManaged" || key == crate::model::REVISION_TAG
 }
 
 /// A live resource owned by the stack.
@@ -311,6 +313,45 @@ impl ReadCx<'_> {
     }
 }
 
+impl ReadCx<'_> {
+    /// The physical identities of what the earlier kinds found that the stack owns
+    /// (names from the graph): resolves the desired properties of a type read after
+    /// them to the AWS values they would read back with.
+    pub(crate) fn known(&self) -> Known {
+        self.earlier
+            .iter()
+            .filter(|r| self.owned(&r.found.tags))
+            .filter_map(|r| {
+                let f = &r.found;
+                let id = LogicalId::new(f.tags.get(crate::model::ID_TAG)?.clone());
+                let physical = Physical {
+                    id: f.id.clone(),
+                    arn: f.arn.clone(),
+                    name: self.graph.get(id.as_str()).map(|g| g.name.clone()),
+                    dns_name: f.attrs.get("dns_name").cloned(),
+                    digest: f.attrs.get(DIGEST_ATTR).cloned(),
+                };
+                Some((id, physical))
+            })
+            .collect()
+    }
+}
+
+/// How many reads of single objects (a task definition each) one kind has in flight.
+pub(crate) const READ_CONCURRENCY: usize = 8;
+
+/// The attribute (of [`Found::attrs`] and [`LiveResource::attrs`]) holding an immutable
+/// object's content digest ([`content_digest`]).
+pub(crate) const DIGEST_ATTR: &str = "digest";
+
+/// A digest of `value` (properties with references resolved, and tags): equal digests,
+/// equal content. The first 16 hex digits of the SHA-256 of its JSON.
+pub(crate) fn content_digest<T: Serialize>(value: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    Sha256::digest(&json).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// States in which AWS still lists an object that is gone or going.
 pub(crate) fn is_gone(state: Option<&str>) -> bool {
     matches!(state, Some("deleted" | "deleting" | "failed" | "INACTIVE" | "DRAINING" | "DELETE_IN_PROGRESS" | "error"))
@@ -340,6 +381,9 @@ pub struct Physical {
     pub name: Option<String>,
     /// DNS name (load balancers).
     pub dns_name: Option<String>,
+    /// A digest of the content of an immutable object (a task definition revision),
+    /// where its kind records one.
+    pub digest: Option<String>,
 }
 
 /// Physical values (ids, ARNs, names, DNS names) and the references they stand for.
@@ -760,7 +804,7 @@ pub(crate) async fn converge_tags(
     let set: Tags =
         desired.iter().filter(|(k, v)| live.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let unset: Vec<String> =
-        live.tags.keys().filter(|k| !desired.contains_key(*k) && !aws_added_tag(k)).cloned().collect();
+        live.tags.keys().filter(|k| !desired.contains_key(*k) && !unmanaged_tag(k)).cloned().collect();
     if set.is_empty() && unset.is_empty() {
         return Ok(());
     }

@@ -45,10 +45,88 @@ async fn a_no_op_plan_stays_within_its_call_budget() {
     // type read (the scalable targets too; their policies only when there are some), the
     // zones and the AMI; each added service: its task definition.
     let (example, calls) = no_op_plan_calls(0).await;
-    assert!(example <= 28, "the example's no-op plan made {example} calls: {calls:?}");
+    println!("example: {example} calls");
+    assert!(example <= 26, "the example's no-op plan made {example} calls: {calls:?}");
+    assert!(!calls.iter().any(|c| c.operation == "DescribeTaskDefinition"), "{calls:?}");
     // 60 more: past the 50 resource ids DescribeScalableTargets takes at once.
-    let (more, _) = no_op_plan_calls(60).await;
-    assert!(more - example <= 60, "60 more services cost {} more calls", more - example);
+    let (more, calls) = no_op_plan_calls(60).await;
+    println!("60 more: {more} calls");
+    assert!(more - example <= 8, "60 more services cost {} more calls: {calls:?}", more - example);
+}
+
+/// The example's products service as DescribeServices finds it.
+async fn service(clients: &Clients) -> crate::aws::Found<crate::graph::props::ServiceProps> {
+    let found = clients.ecs.describe_services("mcsv-poc".into(), vec!["products".into()]).await.unwrap();
+    found.into_iter().next().unwrap().found
+}
+
+/// How often the no-op plan's discovery called `operation`.
+fn count(clients: &Clients, operation: &str) -> u64 {
+    clients.calls.snapshot().iter().filter(|c| c.operation == operation).map(|c| c.calls).sum()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_revision_a_service_records_is_known_without_reading_it_and_nothing_else_is() {
+    use crate::aws::{ServiceUpdate, Tags};
+    use crate::model::REVISION_TAG;
+    let stack = crate::model::seed().build().unwrap();
+    let (_cloud, clients) = applied(&stack).await;
+    let products = service(&clients).await;
+    let record = products.tags.get(REVISION_TAG).cloned().unwrap_or_default();
+    assert!(record.starts_with("1 ") && record.len() == 2 + 16, "{record:?} on {:?}", products.tags);
+
+    // Untouched: no revision is read, and the plan is a no-op.
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeTaskDefinition"), 0);
+
+    // A record that does not match the declaration (forged, or of another content):
+    // the revision is read, and the truth is the same.
+    let arn = products.arn.clone().unwrap();
+    let forged: Tags = [(REVISION_TAG.to_owned(), "1 0123456789abcdef".to_owned())].into();
+    clients.ecs.tag_resource(arn.clone(), forged).await.unwrap();
+    clients.calls.reset();
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeTaskDefinition"), 1, "{:?}", clients.calls.snapshot());
+
+    // A deployment made outside ecs-kit (revision 2, another image): the record names
+    // revision 1, the service runs 2, so the plan reads what runs and reverts it.
+    let mut td = clients.ecs.describe_task_definition("mcsv-poc-products".into()).await.unwrap().unwrap();
+    td.props.container_definitions[0].image = "registry.example.com/microservices/products:ci-7".into();
+    let ci = clients.ecs.register_task_definition(td.props, td.tags).await.unwrap();
+    let update = ServiceUpdate {
+        cluster: "mcsv-poc".into(),
+        service: "products".into(),
+        task_definition: Some(ci),
+        ..ServiceUpdate::default()
+    };
+    clients.ecs.update_service(update).await.unwrap();
+    let good: Tags = [(REVISION_TAG.to_owned(), record)].into();
+    clients.ecs.tag_resource(arn, good).await.unwrap();
+    clients.calls.reset();
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    let text = plan.render();
+    assert!(text.contains("products:ci-7"), "the plan names the image it replaces:\n{text}");
+    assert!(plan.has_changes());
+    assert_eq!(count(&clients, "DescribeTaskDefinition"), 1, "{:?}", clients.calls.snapshot());
+
+    // Applying it records the new revision; the next plan reads nothing again.
+    let report = apply(&stack, &clients, ApplyOptions::default(), None, &()).await.unwrap();
+    assert!(report.report.succeeded(), "{:?}", report.report);
+    let record = service(&clients).await.tags.get(REVISION_TAG).cloned().unwrap_or_default();
+    assert!(record.starts_with("3 "), "{record:?}");
+    clients.calls.reset();
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeTaskDefinition"), 0, "{:?}", clients.calls.snapshot());
+
+    // A changed declaration: the digest differs, so the revision is read for the diff.
+    let changed =
+        crate::model::seed_with_image("products", "registry.example.com/microservices/products:1.5").build().unwrap();
+    let plan = crate::plan::plan(&changed, &clients).await.unwrap();
+    assert!(plan.render().contains("products:1.5"), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeTaskDefinition"), 1, "{:?}", clients.calls.snapshot());
 }
 
 /// Runs the command line `args` on `declared` against `clients`: exit code, stdout, stderr.
@@ -71,7 +149,9 @@ fn stats_lines(err: &str) -> (u64, Vec<(String, u64)>) {
     let services = lines
         .take_while(|l| !l.trim_start().starts_with("waiting for AWS"))
         .map(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
+            // `  calls  seconds  service: operation calls, ...`
+            let (head, _) = l.split_once(':').unwrap_or_else(|| panic!("no operations in {l:?}"));
+            let words: Vec<&str> = head.split_whitespace().collect();
             (words[2..].join(" "), words[0].parse().unwrap())
         })
         .collect();
@@ -90,6 +170,11 @@ fn plan_and_apply_stats_count_the_calls_per_service_and_the_waits() {
     let (total, services) = stats_lines(&err);
     let expected: Vec<(String, u64)> = clients.calls.by_service().into_iter().map(|s| (s.service, s.calls)).collect();
     assert_eq!(services, expected, "{err}");
+    // Each service's line lists its operations with their counts.
+    for c in clients.calls.snapshot() {
+        let line = err.lines().find(|l| l.contains(&format!(" {}: ", c.service))).unwrap();
+        assert!(line.contains(&format!("{} {}", c.operation, c.calls)), "{c:?} in {line}");
+    }
     assert_eq!(total, clients.calls.total());
     assert_eq!(services.iter().map(|(_, n)| n).sum::<u64>(), total);
     // Every call waited its latency: the time in calls is at least calls x 2 ms.

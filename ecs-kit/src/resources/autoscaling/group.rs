@@ -59,7 +59,7 @@ impl Kind for Group {
             .first()
             .and_then(|g| g.arn.clone())
             .ok_or_else(|| StepError::Retryable(format!("group {group} not visible yet")))?;
-        Ok(Physical { id: group.clone(), arn: Some(arn), name: Some(group), dns_name: None })
+        Ok(Physical { id: group.clone(), arn: Some(arn), name: Some(group), dns_name: None, digest: None })
     }
 
     async fn update(

@@ -36,7 +36,7 @@ impl Kind for CapacityProvider {
             }
             other => other.map_err(step_error)?,
         };
-        Ok(Physical { id: provider.clone(), arn: Some(arn), name: Some(provider), dns_name: None })
+        Ok(Physical { id: provider.clone(), arn: Some(arn), name: Some(provider), dns_name: None, digest: None })
     }
 
     async fn update(

@@ -32,7 +32,7 @@ impl Kind for Cluster {
         ecs.put_cluster_capacity_providers(cluster.clone(), providers, p.default_capacity_provider_strategy)
             .await
             .map_err(step_error)?;
-        Ok(Physical { id: cluster.clone(), arn: Some(arn), name: Some(cluster), dns_name: None })
+        Ok(Physical { id: cluster.clone(), arn: Some(arn), name: Some(cluster), dns_name: None, digest: None })
     }
 
     async fn update(

@@ -61,6 +61,17 @@ async fn update_service(
     cx.clients.ecs.update_service(update).await.map_err(step_error)
 }
 
+/// The record ([`crate::model::REVISION_TAG`]) of the revision `p` deploys: its number
+/// and the content digest its task definition's step or read knows.
+fn revision_record(cx: &Cx<'_>, r: &Resource, p: &ServiceProps) -> Option<(String, String)> {
+    let crate::graph::Properties::Service(declared) = &r.properties else { return None };
+    let RefOr::Ref(td) = &declared.task_definition else { return None };
+    let digest = cx.known.get(&td.id)?.digest.clone()?;
+    let arn = lit(&p.task_definition).ok()?;
+    let revision = arn.rsplit(':').next()?;
+    Some((crate::model::REVISION_TAG.to_owned(), format!("{revision} {digest}")))
+}
+
 /// The network configuration with its references resolved.
 fn resolved_network(n: &AwsVpcConfiguration) -> Result<AwsVpcConfiguration, StepError> {
     let values = |v: &[RefOr<String>]| -> Result<Vec<RefOr<String>>, StepError> {
@@ -382,21 +393,19 @@ impl Kind for Service {
     async fn create(cx: &Cx<'_>, r: &Resource, p: ServiceProps) -> Result<Physical, StepError> {
         let (token, digest) = client_token(cx.stack, r, &p);
         let prefix: String = token.chars().filter(char::is_ascii_alphanumeric).take(28).collect();
-        let arn = cx
-            .clients
-            .ecs
-            .create_service(p.clone(), format!("{prefix}{digest}"), r.tags.clone())
-            .await
-            .map_err(step_error)?;
+        let mut tags = r.tags.clone();
+        tags.extend(revision_record(cx, r, &p));
+        let arn =
+            cx.clients.ecs.create_service(p.clone(), format!("{prefix}{digest}"), tags).await.map_err(step_error)?;
         update_service(cx, &p, Some(p.desired_count), None).await?;
-        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     /// A rolling deployment (the count only where the stack owns it).
     async fn update(
         cx: &Cx<'_>,
-        _r: &Resource,
-        _live: &LiveResource,
+        r: &Resource,
+        live: &LiveResource,
         w: ServiceProps,
         h: ServiceProps,
     ) -> Result<Option<Physical>, StepError> {
@@ -405,6 +414,17 @@ impl Kind for Service {
         let count = (w.desired_count_owner == CountOwner::Stack).then_some(w.desired_count);
         let load_balancers = (w.load_balancers != h.load_balancers).then(|| w.load_balancers.clone());
         update_service(cx, &w, count, load_balancers).await?;
+        if let Some((key, record)) = revision_record(cx, r, &w) {
+            if live.tags.get(&key) != Some(&record) {
+                // Only a saving for the next plan: without it, that plan reads the revision.
+                let arn = live.arn.clone().unwrap_or_else(|| live.aws_id.clone());
+                let tags: crate::aws::Tags = [(key, record)].into();
+                let tagged = crate::aws::retry_transient(|| cx.clients.ecs.tag_resource(arn.clone(), tags.clone()));
+                if let Err(e) = tagged.await {
+                    tracing::warn!("recording the task definition revision of {}: {e}", r.id);
+                }
+            }
+        }
         Ok(None)
     }
 

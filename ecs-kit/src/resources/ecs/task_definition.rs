@@ -1,32 +1,84 @@
 //! `ecs:task-definition`: immutable revisions; a change registers a new one (an update),
 //! and deleting deregisters every active revision of the family.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::Clients;
+use crate::aws::{Clients, Found};
 use crate::graph::props::{ImageOwner, TaskDefinitionProps};
-use crate::graph::{Graph, LogicalId, Properties, RefOr, Resource};
+use crate::graph::{Graph, LogicalId, Properties, RefOr, Resource, ResourceType};
+use crate::model::REVISION_TAG;
 use crate::observe::LiveStack;
 use crate::plan::Kept;
 use crate::resources::LiveResource;
-use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{content_digest, gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging, DIGEST_ATTR};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
 pub(crate) struct TaskDefinition;
 
-/// Registers a revision of `p`, carrying the declared tags.
+/// Registers a revision of `p`, carrying the declared tags; its digest goes with it, for
+/// the service that runs it to record.
 async fn register(cx: &Cx<'_>, r: &Resource, p: TaskDefinitionProps) -> Result<Physical, StepError> {
+    let digest = content_digest(&(&p, &r.tags));
     let arn = cx.clients.ecs.register_task_definition(p, r.tags.clone()).await.map_err(step_error)?;
-    Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+    Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: Some(digest) })
+}
+
+/// The revisions the stack's services record they run, by family: (task definition
+/// ARN, content digest). A record naming another revision than the one the service
+/// runs (a deployment made outside ecs-kit, a rollback) is no record.
+fn recorded(cx: &ReadCx<'_>) -> BTreeMap<String, (String, String)> {
+    let mut records = BTreeMap::new();
+    for service in cx.earlier(ResourceType::EcsService).filter(|s| cx.owned(&s.tags)) {
+        let Properties::Service(p) = &service.props else { continue };
+        let (RefOr::Value(arn), Some(record)) = (&p.task_definition, service.tags.get(REVISION_TAG)) else { continue };
+        let Some((revision, digest)) = record.split_once(' ') else { continue };
+        // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+        let Some((family, running)) = arn.rsplit('/').next().and_then(|t| t.rsplit_once(':')) else { continue };
+        if running == revision {
+            records.insert(family.to_owned(), (arn.clone(), digest.to_owned()));
+        }
+    }
+    records
+}
+
+/// The revision of `family` a service records, as a describe would find it, when the
+/// declaration resolved with `known` has the recorded digest.
+fn from_record(
+    cx: &ReadCx<'_>,
+    family: &str,
+    records: &BTreeMap<String, (String, String)>,
+    known: &crate::resources::Known,
+) -> Option<Found<TaskDefinitionProps>> {
+    let (arn, digest) = records.get(family)?;
+    let desired = cx.desired(ResourceType::TaskDefinition).find(|r| r.name == family)?;
+    let Ok(Properties::TaskDefinition(props)) = crate::resources::resolve(desired, known) else { return None };
+    if content_digest(&(&props, &desired.tags)) != *digest {
+        return None;
+    }
+    let revision = arn.rsplit(':').next()?;
+    let mut found = Found::new(format!("{family}:{revision}"), props);
+    found.arn = Some(arn.clone());
+    found.state = Some("ACTIVE".into());
+    found.tags = desired.tags.clone();
+    found.attrs.insert(DIGEST_ATTR.into(), digest.clone());
+    Some(found)
 }
 
 #[async_trait]
 impl Kind for TaskDefinition {
     type Props = TaskDefinitionProps;
-    const SCHEMA: Schema =
-        Schema { names_only: true, new_revision: true, topics: &[(".image", "image")], ..Schema::new(Tagging::Ecs, 1) };
+    const SCHEMA: Schema = Schema {
+        names_only: true,
+        new_revision: true,
+        topics: &[(".image", "image")],
+        // The services' records of the revisions they run.
+        read_after: &[ResourceType::EcsService],
+        ..Schema::new(Tagging::Ecs, 1)
+    };
 
     fn declared(live: &mut TaskDefinitionProps, desired: &TaskDefinitionProps) {
         live.image_owner = desired.image_owner;
@@ -42,16 +94,37 @@ impl Kind for TaskDefinition {
             + if p.network_mode == "awsvpc" { ", awsvpc" } else { "" }
     }
 
+    /// The revision a service of the stack runs is known without reading it when the
+    /// service records it (`ecs-kit:revision`: the revision and its content digest) and
+    /// the declaration, resolved with what the earlier kinds found, has that digest:
+    /// revisions are immutable. Every other family (a service deployed outside ecs-kit,
+    /// a declaration that changed, a family whose service is gone) is described: its
+    /// latest active revision.
     async fn read(cx: &ReadCx<'_>) -> Result<Read<TaskDefinitionProps>, AwsError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
         // Families of services no longer declared are still ours to clean up; another
         // stack whose name extends ours shares the prefix, and its tags tell it apart.
         let ecs = &cx.clients.ecs;
         let mut read = Read::default();
-        for family in ecs.list_task_definition_families(format!("{}-", cx.stack.name), "ACTIVE".into()).await? {
-            if let Some(td) = ecs.describe_task_definition(family).await? {
-                if cx.owned(&td.tags) {
-                    read.found.push(td);
-                }
+        let families = ecs.list_task_definition_families(format!("{}-", cx.stack.name), "ACTIVE".into()).await?;
+        let records = recorded(cx);
+        let known = if records.is_empty() { crate::resources::Known::new() } else { cx.known() };
+        let mut unknown = Vec::new();
+        for family in families {
+            match from_record(cx, &family, &records, &known) {
+                Some(found) => read.found.push(found),
+                None => unknown.push(family),
+            }
+        }
+        let described: Vec<_> = stream::iter(unknown)
+            .map(|family| ecs.describe_task_definition(family))
+            .buffer_unordered(crate::resources::READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for mut td in described.into_iter().flatten() {
+            if cx.owned(&td.tags) {
+                td.attrs.insert(DIGEST_ATTR.into(), content_digest(&(&td.props, &td.tags)));
+                read.found.push(td);
             }
         }
         Ok(read)

@@ -47,7 +47,7 @@ impl Kind for AccessPoint {
         // The token carries the properties' digest, as the others do (diff ignores it).
         p.client_token = format!("{}-{digest}", crate::model::names::fit(&p.client_token, 55));
         let (id, arn) = cx.clients.efs.create_access_point(p, r.tags.clone()).await.map_err(step_error)?;
-        Ok(Physical { id, arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id, arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     /// Only tags change in place; the rest is replacement.

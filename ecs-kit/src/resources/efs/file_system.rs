@@ -57,7 +57,7 @@ impl Kind for FileSystem {
         .await?;
         let found = efs.describe_file_systems(creation_token).await.map_err(step_error)?;
         let arn = found.into_iter().find(|f| f.id == id).and_then(|f| f.arn);
-        Ok(Physical { id, arn, name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id, arn, name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     /// Only tags change in place (see [`Kind::can_update`]).

@@ -44,7 +44,7 @@ impl Kind for Listener {
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: ListenerProps) -> Result<Physical, StepError> {
         let arn = cx.clients.elb.create_listener(p, r.tags.clone()).await.map_err(step_error)?;
-        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     async fn update(

@@ -51,7 +51,7 @@ impl Kind for ListenerCertificate {
             .await
             .map_err(step_error)?;
         let id = certificate_key(&listener, &p.certificate_arn);
-        Ok(Physical { id, arn: Some(p.certificate_arn), name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id, arn: Some(p.certificate_arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     async fn update(

@@ -40,7 +40,7 @@ impl Kind for LoadBalancer {
             Ok(found.first().and_then(|l| l.state.as_deref()) == Some("active"))
         })
         .await?;
-        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: Some(dns) })
+        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: Some(dns), digest: None })
     }
 
     async fn update(

@@ -62,7 +62,7 @@ impl Kind for TargetGroup {
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: TargetGroupProps) -> Result<Physical, StepError> {
         let arn = cx.clients.elb.create_target_group(p, r.tags.clone()).await.map_err(step_error)?;
-        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     async fn update(

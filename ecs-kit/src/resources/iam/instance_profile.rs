@@ -45,7 +45,7 @@ impl Kind for InstanceProfile {
         if holds != RefOr::Value(role.clone()) {
             iam.add_role_to_instance_profile(name.clone(), role).await.map_err(step_error)?;
         }
-        Ok(Physical { id: name, arn: Some(arn), name: Some(r.name.clone()), dns_name: None })
+        Ok(Physical { id: name, arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
     async fn update(

@@ -64,7 +64,7 @@ impl Kind for Role {
         for policy in p.managed_policy_arns {
             iam.attach_role_policy(role.clone(), policy).await.map_err(step_error)?;
         }
-        Ok(Physical { id: role.clone(), arn: Some(arn), name: Some(role), dns_name: None })
+        Ok(Physical { id: role.clone(), arn: Some(arn), name: Some(role), dns_name: None, digest: None })
     }
 
     async fn update(

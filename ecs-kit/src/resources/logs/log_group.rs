@@ -54,7 +54,7 @@ impl Kind for LogGroup {
             other => other.map_err(step_error)?,
         }
         logs.put_retention_policy(group.clone(), p.retention_in_days).await.map_err(step_error)?;
-        Ok(Physical { id: group.clone(), arn: None, name: Some(group), dns_name: None })
+        Ok(Physical { id: group.clone(), arn: None, name: Some(group), dns_name: None, digest: None })
     }
 
     async fn update(

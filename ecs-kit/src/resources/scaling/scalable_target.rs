@@ -24,6 +24,7 @@ async fn register(cx: &Cx<'_>, r: &Resource, p: ScalableTargetProps) -> Result<P
         arn: Some(arn).filter(|a| !a.is_empty()),
         name: Some(r.name.clone()),
         dns_name: None,
+        digest: None,
     })
 }
 

@@ -37,7 +37,7 @@ async fn put(cx: &Cx<'_>, r: &Resource, p: ScalingPolicyProps) -> Result<Physica
     };
     let name = p.policy_name.clone();
     let arn = cx.clients.scaling.put_scaling_policy(p, label).await.map_err(step_error)?;
-    Ok(Physical { id: name.clone(), arn: Some(arn), name: Some(name), dns_name: None })
+    Ok(Physical { id: name.clone(), arn: Some(arn), name: Some(name), dns_name: None, digest: None })
 }
 
 #[async_trait]
