@@ -365,6 +365,16 @@ async fn profile(services: usize) {
     lap("digest");
     let plan = ecs_kit::plan::plan(&s, &clients).await.expect("plan");
     lap("plan");
+    // `profile N R`: R more no-op plans, for a profiler to see them above the apply.
+    let repeat: usize =
+        std::env::args().skip_while(|a| a != "profile").nth(2).and_then(|r| r.parse().ok()).unwrap_or(0);
+    for _ in 0..repeat {
+        let s = stack(services, false);
+        drop(ecs_kit::plan::plan(&s, &clients).await.expect("plan"));
+    }
+    if repeat > 0 {
+        lap(&format!("{repeat} more plans"));
+    }
     drop((changes, digest, plan, live, graph));
     lap("drop");
 }

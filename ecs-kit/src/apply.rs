@@ -104,9 +104,7 @@ pub fn step_actions(plan: &Plan) -> BTreeMap<LogicalId, String> {
 
 /// The logical ids a live resource's properties refer to.
 fn live_refs(r: &crate::observe::LiveResource) -> BTreeSet<LogicalId> {
-    let mut found = BTreeSet::new();
-    crate::graph::collect_refs(&serde_json::to_value(&r.properties).unwrap_or_default(), &mut found);
-    found.into_iter().map(|r| r.id).collect()
+    crate::graph::refs_in(&r.properties).into_iter().map(|r| r.id).collect()
 }
 
 /// The steps of `changed` and how they depend on each other. A create or update

@@ -108,6 +108,17 @@ pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, Obse
 
 /// [`observe`] with the stack's graph already built.
 pub(crate) async fn observe_with(stack: &Stack, graph: &Graph, clients: &Clients) -> Result<LiveStack, ObserveError> {
+    observe_taking(stack, graph, clients, true).await
+}
+
+/// [`observe_with`]; `take_declared`: take the declaration for what AWS has exactly as
+/// declared (else every object is mapped to the graph's terms, the longer way).
+async fn observe_taking(
+    stack: &Stack,
+    graph: &Graph,
+    clients: &Clients,
+    take_declared: bool,
+) -> Result<LiveStack, ObserveError> {
     if !clients.region.is_empty() && clients.region != stack.region {
         return Err(ObserveError::Region { clients: clients.region.clone(), stack: stack.region.clone() });
     }
@@ -121,14 +132,18 @@ pub(crate) async fn observe_with(stack: &Stack, graph: &Graph, clients: &Clients
         };
         for (t, read) in wave.into_iter().zip(reads) {
             let read = read?;
-            found.extend(read.found.into_iter().map(|f| Raw { resource_type: t, found: f }));
+            let as_declared = read.as_declared;
+            found.extend(read.found.into_iter().map(|f| {
+                let as_declared = as_declared.contains(&f.id);
+                Raw { resource_type: t, found: f, as_declared }
+            }));
             conflicts.extend(read.conflicts);
             services.extend(read.services);
         }
     }
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
-    Ok(assemble(graph, found, conflicts, services))
+    Ok(assemble(graph, found, conflicts, services, take_declared))
 }
 
 /// Reads of one type, retried while AWS throttles or fails.
@@ -166,6 +181,7 @@ fn assemble(
     found: Vec<Raw>,
     conflicts: Vec<Conflict>,
     services: BTreeMap<LogicalId, ServiceStatus>,
+    take_declared: bool,
 ) -> LiveStack {
     let mut live: Vec<(LogicalId, Raw)> = Vec::new();
     let mut untagged = Vec::new();
@@ -212,18 +228,45 @@ fn assemble(
         live.push((id, item));
     }
 
+    // The fields that declare rather than describe come from the declaration.
+    for (id, item) in &mut live {
+        if let Some(desired) = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type) {
+            crate::resources::declared(&mut item.found.props, &desired.properties);
+        }
+    }
+
+    // Each live item's properties in the graph's terms; positions by logical id resolve
+    // the desired properties to compare with.
+    let position: std::collections::HashMap<&str, usize> =
+        live.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)).collect();
+    let physical = |r: &Ref| -> Option<&str> {
+        let f = &live.get(*position.get(r.id.as_str())?)?.1.found;
+        match r.attr {
+            Attr::Id => Some(&f.id),
+            Attr::Arn => f.arn.as_deref(),
+            Attr::Name => graph.get(r.id.as_str()).map(|g| g.name.as_str()),
+            Attr::DnsName => f.attrs.get("dns_name").map(String::as_str),
+        }
+    };
+    let properties: Vec<Option<Properties>> = live
+        .iter()
+        .map(|(id, item)| {
+            let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type)?;
+            // What AWS has is the declaration with its references resolved: the live
+            // properties in the graph's terms are the declared ones, no mapping needed.
+            let as_declared =
+                take_declared && (item.as_declared || unchanged(&desired.properties, &item.found.props, physical));
+            as_declared.then(|| desired.properties.clone())
+        })
+        .collect();
+    drop(position);
+
     let mut resources: Vec<LiveResource> = live
         .into_iter()
-        .map(|(id, item)| {
-            let template = graph.get(id.as_str()).and_then(|r| serde_json::to_value(&r.properties).ok());
-            let mut json = serde_json::to_value(&item.found.props).unwrap_or_default();
-            to_refs(&mut json, template.as_ref(), &index);
-            // Mapping only swaps strings for references where the graph has references,
-            // so the shape stays valid; keep AWS's form if it ever does not.
-            let mut properties = Properties::from_json(item.resource_type, json).unwrap_or(item.found.props);
-            if let Some(desired) = graph.get(id.as_str()) {
-                crate::resources::declared(&mut properties, &desired.properties);
-            }
+        .zip(properties)
+        .map(|((id, item), properties)| {
+            let properties =
+                properties.unwrap_or_else(|| in_graph_terms(&id, item.resource_type, item.found.props, graph, &index));
             LiveResource {
                 id,
                 resource_type: item.resource_type,
@@ -238,6 +281,36 @@ fn assemble(
         .collect();
     resources.sort_by(|a, b| a.id.cmp(&b.id));
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
+}
+
+/// Whether the live properties `found` are the desired ones with every reference
+/// resolved through `known`: compared as compact JSON, without a JSON tree. A `false`
+/// only means taking the longer way ([`in_graph_terms`]).
+fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&Ref) -> Option<&'a str>) -> bool {
+    let Some(want) = crate::resources::json_resolved(desired, physical) else { return false };
+    serde_json::to_vec(found).is_ok_and(|have| have == want)
+}
+
+/// The live properties `found` of `id` with the physical values the desired properties
+/// hold as references replaced by those references, and the declared-only fields of the
+/// desired ones.
+fn in_graph_terms(
+    id: &LogicalId,
+    t: ResourceType,
+    found: Properties,
+    graph: &Graph,
+    index: &PhysicalIndex,
+) -> Properties {
+    let template = graph.get(id.as_str()).and_then(|r| serde_json::to_value(&r.properties).ok());
+    let mut json = serde_json::to_value(&found).unwrap_or_default();
+    to_refs(&mut json, template.as_ref(), index);
+    // Mapping only swaps strings for references where the graph has references, so the
+    // shape stays valid; keep AWS's form if it ever does not.
+    let mut properties = Properties::from_json(t, json).unwrap_or(found);
+    if let Some(desired) = graph.get(id.as_str()) {
+        crate::resources::declared(&mut properties, &desired.properties);
+    }
+    properties
 }
 
 /// Replaces physical values in `value` by references to the stack's resources, at the
@@ -489,6 +562,63 @@ mod tests {
     impl IntoValue for String {
         fn into_value(self) -> crate::graph::RefOr<String> {
             crate::graph::RefOr::Value(self)
+        }
+    }
+
+    /// Taking the declaration for what AWS has exactly as declared gives what mapping
+    /// AWS's values to the graph's terms gives, on stacks of every feature, untouched
+    /// and after changes made outside ecs-kit.
+    #[tokio::test(start_paused = true)]
+    async fn the_declaration_taken_for_what_aws_has_as_declared_is_what_mapping_gives() {
+        use crate::dsl::{Deployment, LoadBalancer};
+        let cert = "arn:aws:acm:us-west-2:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666";
+        let stacks = [
+            crate::model::seed(),
+            crate::model::seed()
+                .with_load_balancer(|_| LoadBalancer::public().https(cert))
+                .with_service("test", "products", |s| s.host("api.example.com").fargate().autoscale(2, 6))
+                .with_service("test", "product-web", |s| {
+                    s.deployment(Deployment::canary(10.0, std::time::Duration::from_secs(300)))
+                }),
+        ];
+        for declared in stacks {
+            let stack = declared.build().unwrap();
+            let graph = Graph::from_stack(&stack).unwrap();
+            let cloud = crate::testing::FakeCloud::new("us-west-2");
+            let clients = cloud.clients();
+            let applied = crate::apply::apply(&stack, &clients, Default::default(), None, &()).await.unwrap();
+            assert!(applied.report.succeeded(), "{:?}", applied.report);
+            let taken = observe_taking(&stack, &graph, &clients, true).await.unwrap();
+            let mapped = observe_taking(&stack, &graph, &clients, false).await.unwrap();
+            assert_eq!(taken, mapped);
+            let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
+            for id in ["service/products", "task-definition/products", "role/task/products", "access-point/products"] {
+                assert!(same(id), "{id} reads back as declared");
+            }
+
+            // Changed outside ecs-kit: a role's policy and a service's count.
+            let role = graph.get("role/task/products").unwrap();
+            clients
+                .iam
+                .put_role_policy(
+                    role.name.clone(),
+                    "extra".into(),
+                    serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+                )
+                .await
+                .unwrap();
+            let update = crate::aws::ServiceUpdate {
+                cluster: stack.name.clone(),
+                service: "product-web".into(),
+                desired_count: Some(7),
+                ..crate::aws::ServiceUpdate::default()
+            };
+            clients.ecs.update_service(update).await.unwrap();
+            let taken = observe_taking(&stack, &graph, &clients, true).await.unwrap();
+            let mapped = observe_taking(&stack, &graph, &clients, false).await.unwrap();
+            assert_eq!(taken, mapped);
+            let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
+            assert!(!same("role/task/products") && !same("service/product-web"));
         }
     }
 

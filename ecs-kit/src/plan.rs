@@ -223,25 +223,48 @@ const VOLATILE: [&str; 7] = [
 #[must_use]
 pub fn digest(live: &crate::observe::LiveStack) -> String {
     use sha2::{Digest, Sha256};
-    fn canonical(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Array(items) => {
-                items.iter_mut().for_each(canonical);
-                items.sort_by_cached_key(serde_json::Value::to_string);
-            }
-            serde_json::Value::Object(map) => map.values_mut().for_each(canonical),
-            _ => {}
+    /// Writes into the hash: the JSON is streamed, never held.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
     }
-    let mut value = serde_json::json!({
-        "resources": live.resources.iter().map(|r| serde_json::json!({
-            "id": r.id, "type": r.resource_type, "aws_id": r.aws_id, "tags": r.tags,
-            "attrs": r.attrs.iter().filter(|(k, _)| !VOLATILE.contains(&k.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
-        })).collect::<Vec<_>>(),
-        "conflicts": live.conflicts,
-    });
-    canonical(&mut value);
-    Sha256::digest(value.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    #[derive(Serialize)]
+    struct Identity<'a> {
+        id: &'a crate::graph::LogicalId,
+        #[serde(rename = "type")]
+        resource_type: crate::graph::ResourceType,
+        aws_id: &'a str,
+        tags: &'a crate::aws::Tags,
+        attrs: std::collections::BTreeMap<&'a str, &'a str>,
+    }
+    // In a canonical order, whatever order AWS listed them in (ids are unique but for
+    // duplicates, which their AWS ids tell apart).
+    let mut resources: Vec<&crate::observe::LiveResource> = live.resources.iter().collect();
+    resources.sort_by(|a, b| (&a.id, a.resource_type, &a.aws_id).cmp(&(&b.id, b.resource_type, &b.aws_id)));
+    let mut conflicts: Vec<&crate::observe::Conflict> = live.conflicts.iter().collect();
+    conflicts.sort_by(|a, b| (&a.id, a.resource_type, &a.name).cmp(&(&b.id, b.resource_type, &b.name)));
+    let mut hash = Hashing(Sha256::new());
+    for r in resources {
+        let attrs =
+            r.attrs.iter().filter(|(k, _)| !VOLATILE.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str()));
+        let identity = Identity {
+            id: &r.id,
+            resource_type: r.resource_type,
+            aws_id: &r.aws_id,
+            tags: &r.tags,
+            attrs: attrs.collect(),
+        };
+        // Writing into a hash cannot fail, nor can serializing these plain types.
+        let _ = serde_json::to_writer(&mut hash, &identity);
+    }
+    let _ = serde_json::to_writer(&mut hash, &conflicts);
+    hash.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Stack {

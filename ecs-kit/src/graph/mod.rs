@@ -23,7 +23,7 @@
 mod build;
 pub mod props;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -142,12 +142,82 @@ impl Resource {
     /// Every reference its properties make to other resources.
     #[must_use]
     pub fn refs(&self) -> BTreeSet<Ref> {
-        let mut found = BTreeSet::new();
-        collect_refs(&serde_json::to_value(&self.properties).unwrap_or_default(), &mut found);
-        found
+        refs_in(&self.properties)
     }
 }
 
+/// A reference in compact JSON: [`Ref`] serializes as `{"ref":"<id>","attr":"<attr>"}`,
+/// or with its keys sorted (`{"attr":..,"ref":..}`) inside a JSON value such as a
+/// policy document. A literal string holding these characters has its quotes escaped,
+/// so the bytes occur nowhere else, and an id's own quotes are escaped too.
+const REF_FORMS: [(&[u8], &[u8]); 2] = [(br#"{"ref":""#, br#"","attr":""#), (br#"{"attr":""#, br#"","ref":""#)];
+
+/// Every reference in `value`, read from its compact JSON without building a JSON tree.
+pub(crate) fn refs_in(value: &impl Serialize) -> BTreeSet<Ref> {
+    let mut found = BTreeSet::new();
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    for_each_ref(&json, |r, _| {
+        found.insert(r);
+    });
+    found
+}
+
+/// Calls `f` with each reference in `json` (compact JSON) and the byte range it spans.
+pub(crate) fn for_each_ref(json: &[u8], mut f: impl FnMut(Ref, std::ops::Range<usize>)) {
+    use std::sync::LazyLock;
+    static HEADS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        LazyLock::new(|| REF_FORMS.map(|(head, _)| memchr::memmem::Finder::new(head)));
+    // The next occurrence of each form's head at or after `at` (none: past the end).
+    let next = |form: usize, at: usize| HEADS[form].find(&json[at..]).map_or(usize::MAX, |i| at + i);
+    let mut heads = [next(0, 0), next(1, 0)];
+    loop {
+        let form = usize::from(heads[1] < heads[0]);
+        let start = heads[form];
+        if start == usize::MAX {
+            return;
+        }
+        let (head, middle) = REF_FORMS[form];
+        let mut resume = start + head.len();
+        if let Some(r) = ref_at(json, start, head, middle) {
+            f(r.0, start..r.1);
+            resume = r.1;
+        }
+        for (form, at) in heads.iter_mut().enumerate() {
+            if *at < resume {
+                *at = next(form, resume);
+            }
+        }
+    }
+}
+
+/// The reference of the form (`head`, `middle`) starting at `start`, and where it ends.
+fn ref_at(json: &[u8], start: usize, head: &[u8], middle: &[u8]) -> Option<(Ref, usize)> {
+    let first = start + head.len();
+    let second = memchr::memmem::find(&json[first..], middle).map(|i| first + i + middle.len())?;
+    let end = memchr::memmem::find(&json[second..], b"\"}").map(|i| second + i + 2)?;
+    // The attribute is a bare word: no further key hides behind it.
+    let attr = if head[2] == b'r' { &json[second..end - 2] } else { &json[first..second - middle.len()] };
+    if attr.contains(&b'"') {
+        return None;
+    }
+    let id = if head[2] == b'r' { &json[first..second - middle.len()] } else { &json[second..end - 2] };
+    let attr = match attr {
+        b"id" => Attr::Id,
+        b"arn" => Attr::Arn,
+        b"name" => Attr::Name,
+        b"dns_name" => Attr::DnsName,
+        _ => return None,
+    };
+    // An id without escapes is its own text; the rare other one is unescaped by serde.
+    let id = match std::str::from_utf8(id) {
+        Ok(text) if !id.contains(&b'\\') => text.to_owned(),
+        _ => serde_json::from_slice::<Ref>(&json[start..end]).ok()?.id.0,
+    };
+    Some((Ref { id: LogicalId(id), attr }, end))
+}
+
+/// Every reference in a JSON tree: what [`refs_in`] finds in the text.
+#[cfg(test)]
 pub(crate) fn collect_refs(value: &serde_json::Value, found: &mut BTreeSet<Ref>) {
     match value {
         serde_json::Value::Object(map) => {
@@ -202,7 +272,7 @@ pub struct Graph {
     resources: Vec<Resource>,
     /// Position of each id in `resources`.
     #[serde(skip)]
-    index: BTreeMap<String, usize>,
+    index: HashMap<String, usize>,
 }
 
 impl Graph {
@@ -211,7 +281,10 @@ impl Graph {
     /// # Errors
     /// [`GraphError`] if the expansion is inconsistent (a bug: a cycle names its loop).
     pub fn from_stack(stack: &Stack) -> Result<Graph, GraphError> {
-        Graph::new(stack.name.clone(), build::resources(stack))
+        // ecs-kit's own expansion declares every reference as a dependency (every test
+        // build checks it); reading each resource's JSON for that costs a large part of
+        // planning a big stack, so release builds trust it.
+        Graph::checked(stack.name.clone(), build::resources(stack), cfg!(debug_assertions))
     }
 
     /// A graph of `resources`, checked (unique ids, dependencies present, references
@@ -220,24 +293,38 @@ impl Graph {
     /// # Errors
     /// The first [`GraphError`] found; a cycle names its loop.
     pub fn new(stack: String, resources: Vec<Resource>) -> Result<Graph, GraphError> {
-        let mut by_id: BTreeMap<LogicalId, Resource> = BTreeMap::new();
-        for r in resources {
-            let id = r.id.clone();
-            if by_id.insert(id.clone(), r).is_some() {
-                return Err(GraphError::DuplicateId(id));
-            }
+        Graph::checked(stack, resources, true)
+    }
+
+    /// [`Graph::new`], checking that references are declared dependencies only when
+    /// `check_refs`.
+    fn checked(stack: String, mut resources: Vec<Resource>, check_refs: bool) -> Result<Graph, GraphError> {
+        // By id: positions are then in id order, the order every check and tie-break uses.
+        resources.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(pair) = resources.windows(2).find(|pair| pair[0].id == pair[1].id) {
+            return Err(GraphError::DuplicateId(pair[0].id.clone()));
         }
-        for r in by_id.values() {
-            if let Some(missing) = r.depends_on.iter().find(|d| !by_id.contains_key(*d)) {
-                return Err(GraphError::MissingDependency { from: r.id.clone(), missing: missing.clone() });
+        let position: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let mut deps: Vec<Vec<usize>> = Vec::with_capacity(resources.len());
+        for r in &resources {
+            let mut of = Vec::with_capacity(r.depends_on.len());
+            for d in &r.depends_on {
+                let Some(&i) = position.get(d.as_str()) else {
+                    return Err(GraphError::MissingDependency { from: r.id.clone(), missing: d.clone() });
+                };
+                of.push(i);
             }
-            if let Some(to) = r.refs().into_iter().find(|x| !r.depends_on.contains(&x.id)) {
+            if let Some(to) = check_refs.then(|| r.refs()).into_iter().flatten().find(|x| !r.depends_on.contains(&x.id))
+            {
                 return Err(GraphError::UndeclaredReference { from: r.id.clone(), to: to.id });
             }
+            deps.push(of);
         }
-        let order = topological_order(&by_id)?;
+        drop(position);
+        let order = topological_order(&resources, &deps)?;
+        let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
         let resources: Vec<Resource> =
-            order.into_iter().map(|id| by_id.remove(&id).expect("ordered ids exist")).collect();
+            order.into_iter().map(|i| slots[i].take().expect("each position is ordered once")).collect();
         let index = resources.iter().enumerate().map(|(i, r)| (r.id.as_str().to_owned(), i)).collect();
         Ok(Graph { stack, resources, index })
     }
@@ -276,44 +363,45 @@ impl Graph {
     }
 }
 
-/// Kahn's algorithm, always taking the smallest ready id, so the order is the same on
-/// every run; on a cycle, the loop found by walking dependencies.
-fn topological_order(by_id: &BTreeMap<LogicalId, Resource>) -> Result<Vec<LogicalId>, GraphError> {
-    let mut waiting: BTreeMap<&LogicalId, usize> = by_id.iter().map(|(id, r)| (id, r.depends_on.len())).collect();
-    let mut dependents: BTreeMap<&LogicalId, Vec<&LogicalId>> = BTreeMap::new();
-    for r in by_id.values() {
-        for d in &r.depends_on {
-            dependents.entry(d).or_default().push(&r.id);
+/// Kahn's algorithm over positions in id order (`deps`: each resource's dependencies),
+/// always taking the smallest ready id, so the order is the same on every run; on a
+/// cycle, the loop found by walking dependencies.
+fn topological_order(resources: &[Resource], deps: &[Vec<usize>]) -> Result<Vec<usize>, GraphError> {
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); resources.len()];
+    for (i, of) in deps.iter().enumerate() {
+        for &d in of {
+            dependents[d].push(i);
         }
     }
-    let mut ready: BTreeSet<&LogicalId> = waiting.iter().filter(|(_, n)| **n == 0).map(|(id, _)| *id).collect();
-    let mut order = Vec::with_capacity(by_id.len());
-    while let Some(id) = ready.pop_first() {
-        order.push(id.clone());
-        for dependent in dependents.get(id).into_iter().flatten() {
-            let n = waiting.get_mut(dependent).expect("every id is waiting");
-            *n -= 1;
-            if *n == 0 {
+    let mut ready: BTreeSet<usize> = (0..resources.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut order = Vec::with_capacity(resources.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &dependent in &dependents[i] {
+            waiting[dependent] -= 1;
+            if waiting[dependent] == 0 {
                 ready.insert(dependent);
             }
         }
     }
-    if order.len() == by_id.len() {
+    if order.len() == resources.len() {
         return Ok(order);
     }
     // Every resource left waits on another one left: walk until an id repeats.
-    let done: BTreeSet<&LogicalId> = order.iter().collect();
-    let start = by_id.keys().find(|id| !done.contains(id)).expect("some id is left");
-    let mut path = vec![start.clone()];
+    let mut done = vec![false; resources.len()];
+    order.iter().for_each(|&i| done[i] = true);
+    let start = (0..resources.len()).find(|&i| !done[i]).expect("some id is left");
+    let mut path = vec![start];
     let mut current = start;
     loop {
-        let next = by_id[current].depends_on.iter().find(|d| !done.contains(d)).expect("a left id waits on a left id");
-        if let Some(pos) = path.iter().position(|p| p == next) {
-            let mut cycle = path.split_off(pos);
-            cycle.push(next.clone());
+        let next = *deps[current].iter().find(|&&d| !done[d]).expect("a left id waits on a left id");
+        if let Some(pos) = path.iter().position(|&p| p == next) {
+            let mut cycle: Vec<LogicalId> = path.split_off(pos).into_iter().map(|i| resources[i].id.clone()).collect();
+            cycle.push(resources[next].id.clone());
             return Err(GraphError::Cycle { cycle });
         }
-        path.push(next.clone());
+        path.push(next);
         current = next;
     }
 }

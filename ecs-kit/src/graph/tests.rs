@@ -1,6 +1,8 @@
 //! Graph expansion: counts, dependencies, CIDR layout, golden ids and names, cycles.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
 
 use proptest::prelude::*;
 
@@ -476,6 +478,58 @@ proptest! {
         }
         prop_assert_eq!(g.count_by_type().get(&ResourceType::EcsService).copied().unwrap_or(0), stack.services.len());
     }
+
+    /// The references read from compact JSON are those of the JSON tree, and the JSON
+    /// with references resolved in place is that of the resolved properties, whatever
+    /// the physical values hold (quotes, backslashes, braces, other scripts).
+    #[test]
+    fn references_read_and_resolved_from_json_match_the_json_tree(b in arb_stack(), odd in "[a-z\"\\\\{}é/ ]{0,8}") {
+        let stack = b.build().expect("generated stacks are valid");
+        let g = Graph::from_stack(&stack).expect("acyclic and complete");
+        let known: crate::resources::Known = g
+            .resources()
+            .iter()
+            .map(|r| {
+                let v = |what: &str| format!("{what}-{}-{odd}", r.id);
+                let physical = crate::resources::Physical {
+                    id: v("id"),
+                    arn: Some(v("arn")),
+                    name: Some(v("name")),
+                    dns_name: Some(v("dns")),
+                    digest: None,
+                };
+                (r.id.clone(), physical)
+            })
+            .collect();
+        for r in g.resources() {
+            let mut tree = BTreeSet::new();
+            crate::graph::collect_refs(&serde_json::to_value(&r.properties).unwrap(), &mut tree);
+            prop_assert_eq!(r.refs(), tree, "{}", r.id);
+            let resolved = crate::resources::resolve(r, &known).expect("every id is known");
+            let lookup = |x: &Ref| known.get(&x.id).and_then(|p| p.attr(x.attr));
+            let json = crate::resources::json_resolved(&r.properties, lookup);
+            prop_assert_eq!(json, Some(serde_json::to_vec(&resolved).unwrap()), "{}", r.id);
+        }
+    }
+}
+
+#[test]
+fn references_in_json_text_are_found_in_either_key_order_and_nowhere_else() {
+    let refs = |value: serde_json::Value| crate::graph::refs_in(&value);
+    let r = |id: &str, attr: Attr| Ref { id: id.into(), attr };
+    assert_eq!(refs(json!({"a": {"ref": "x/1", "attr": "arn"}})), BTreeSet::from([r("x/1", Attr::Arn)]));
+    // A JSON value's keys may come sorted.
+    let text = br#"{"p":[{"attr":"dns_name","ref":"lb"},{"ref":"q\"r","attr":"id"}]}"#;
+    let mut found = Vec::new();
+    crate::graph::for_each_ref(text, |x, span| found.push((x, span)));
+    assert_eq!(found, vec![(r("lb", Attr::DnsName), 6..36), (r("q\"r", Attr::Id), 37..63)]);
+    // Literal text that looks like a reference, an unknown attribute, a third key.
+    assert!(refs(json!({"s": "{\"ref\":\"x\",\"attr\":\"id\"}"})).is_empty());
+    assert!(refs(json!({"o": {"ref": "x", "attr": "colour"}})).is_empty());
+    assert!(refs(json!({"o": {"ref": "x", "attr": "id", "more": "y"}})).is_empty());
+    // A reference after a look-alike is still found.
+    let both = json!([{"ref": "x", "attr": "colour"}, {"ref": "y", "attr": "name"}]);
+    assert_eq!(refs(both), BTreeSet::from([r("y", Attr::Name)]));
 }
 
 #[test]

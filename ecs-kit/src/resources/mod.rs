@@ -232,6 +232,8 @@ pub(crate) struct Raw {
     pub resource_type: ResourceType,
     /// What AWS said.
     pub found: Found<Properties>,
+    /// Whether its properties are its declaration's, resolved (see [`Read::as_declared`]).
+    pub as_declared: bool,
 }
 
 /// What a kind's read found: its objects (owned ones, except untaggable types whose
@@ -244,11 +246,21 @@ pub(crate) struct Read<P> {
     pub conflicts: Vec<Conflict>,
     /// Deployments, counts and events of live ECS services, by logical id.
     pub services: BTreeMap<LogicalId, ServiceStatus>,
+    /// The AWS ids of the objects found that are known to be exactly their declaration
+    /// with its references resolved (an immutable revision whose digest the read
+    /// checked): their found properties are the declaration itself, references
+    /// included, and observe takes them as they are.
+    pub as_declared: std::collections::BTreeSet<String>,
 }
 
 impl<P> Default for Read<P> {
     fn default() -> Self {
-        Read { found: Vec::new(), conflicts: Vec::new(), services: BTreeMap::new() }
+        Read {
+            found: Vec::new(),
+            conflicts: Vec::new(),
+            services: BTreeMap::new(),
+            as_declared: std::collections::BTreeSet::new(),
+        }
     }
 }
 
@@ -313,27 +325,31 @@ impl ReadCx<'_> {
     }
 }
 
-impl ReadCx<'_> {
-    /// The physical identities of what the earlier kinds found that the stack owns
-    /// (names from the graph): resolves the desired properties of a type read after
-    /// them to the AWS values they would read back with.
-    pub(crate) fn known(&self) -> Known {
+impl<'a> ReadCx<'a> {
+    /// What the earlier kinds found that the stack owns, by logical id: resolves the
+    /// desired properties of a type read after them to the AWS values they would read
+    /// back with ([`ReadCx::physical`]).
+    pub(crate) fn by_id(&self) -> std::collections::HashMap<&'a str, &'a Found<Properties>> {
         self.earlier
             .iter()
             .filter(|r| self.owned(&r.found.tags))
-            .filter_map(|r| {
-                let f = &r.found;
-                let id = LogicalId::new(f.tags.get(crate::model::ID_TAG)?.clone());
-                let physical = Physical {
-                    id: f.id.clone(),
-                    arn: f.arn.clone(),
-                    name: self.graph.get(id.as_str()).map(|g| g.name.clone()),
-                    dns_name: f.attrs.get("dns_name").cloned(),
-                    digest: f.attrs.get(DIGEST_ATTR).cloned(),
-                };
-                Some((id, physical))
-            })
+            .filter_map(|r| Some((r.found.tags.get(crate::model::ID_TAG)?.as_str(), &r.found)))
             .collect()
+    }
+
+    /// The physical value of `r` among `found` (from [`ReadCx::by_id`]; names from the graph).
+    pub(crate) fn physical(
+        &self,
+        found: &std::collections::HashMap<&'a str, &'a Found<Properties>>,
+        r: &Ref,
+    ) -> Option<&'a str> {
+        let f = found.get(r.id.as_str())?;
+        match r.attr {
+            Attr::Id => Some(&f.id),
+            Attr::Arn => f.arn.as_deref(),
+            Attr::Name => self.graph.get(r.id.as_str()).map(|g| g.name.as_str()),
+            Attr::DnsName => f.attrs.get("dns_name").map(String::as_str),
+        }
     }
 }
 
@@ -347,9 +363,13 @@ pub(crate) const DIGEST_ATTR: &str = "digest";
 /// A digest of `value` (properties with references resolved, and tags): equal digests,
 /// equal content. The first 16 hex digits of the SHA-256 of its JSON.
 pub(crate) fn content_digest<T: Serialize>(value: &T) -> String {
+    json_digest(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// [`content_digest`] of a value's compact JSON.
+pub(crate) fn json_digest(json: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    Sha256::digest(&json).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(json).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// States in which AWS still lists an object that is gone or going.
@@ -570,7 +590,7 @@ macro_rules! dispatch {
                         .into_iter()
                         .map(|f| Found { id: f.id, arn: f.arn, state: f.state, props: Properties::$pv(f.props), tags: f.tags, attrs: f.attrs })
                         .collect();
-                    Ok(Read { found, conflicts: read.conflicts, services: read.services })
+                    Ok(Read { found, conflicts: read.conflicts, services: read.services, as_declared: read.as_declared })
                 })*
             }
         }
@@ -650,13 +670,8 @@ pub(crate) fn resolve_value(value: &mut serde_json::Value, known: &Known) -> Res
         Value::Object(map) if map.len() == 2 && map.contains_key("ref") && map.contains_key("attr") => {
             let r: Ref = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
             let p = known.get(&r.id).ok_or_else(|| format!("{} does not exist yet", r.id))?;
-            let text = match r.attr {
-                Attr::Id => Some(p.id.clone()),
-                Attr::Arn => p.arn.clone(),
-                Attr::Name => p.name.clone(),
-                Attr::DnsName => p.dns_name.clone(),
-            };
-            *value = Value::String(text.ok_or_else(|| format!("{} has no {:?}", r.id, r.attr))?);
+            let text = p.attr(r.attr).ok_or_else(|| format!("{} has no {:?}", r.id, r.attr))?;
+            *value = Value::String(text.to_owned());
             Ok(())
         }
         Value::Object(map) => map.values_mut().try_for_each(|v| resolve_value(v, known)),
@@ -679,6 +694,39 @@ pub(crate) fn resolve_where_known(value: &mut serde_json::Value, known: &Known) 
         Value::Object(map) => map.values_mut().for_each(|v| resolve_where_known(v, known)),
         Value::Array(items) => items.iter_mut().for_each(|v| resolve_where_known(v, known)),
         _ => {}
+    }
+}
+
+/// `value` as compact JSON with every reference replaced by the physical value
+/// `lookup` gives it, written as the literal string would be: equal to the JSON of the
+/// resolved value, without building a JSON tree. `None` when a reference has no value.
+pub(crate) fn json_resolved<'a>(value: &impl Serialize, lookup: impl Fn(&Ref) -> Option<&'a str>) -> Option<Vec<u8>> {
+    let json = serde_json::to_vec(value).ok()?;
+    let mut out = Vec::with_capacity(json.len());
+    let mut copied = 0;
+    let mut missing = false;
+    crate::graph::for_each_ref(&json, |r, span| {
+        let Some(text) = lookup(&r) else {
+            missing = true;
+            return;
+        };
+        out.extend_from_slice(&json[copied..span.start]);
+        missing |= serde_json::to_writer(&mut out, text).is_err();
+        copied = span.end;
+    });
+    out.extend_from_slice(&json[copied..]);
+    (!missing).then_some(out)
+}
+
+impl Physical {
+    /// Its value of `attr`, if it has one.
+    pub(crate) fn attr(&self, attr: Attr) -> Option<&str> {
+        match attr {
+            Attr::Id => Some(&self.id),
+            Attr::Arn => self.arn.as_deref(),
+            Attr::Name => self.name.as_deref(),
+            Attr::DnsName => self.dns_name.as_deref(),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::aws::AwsError;
 use crate::aws::{Deployment, ServiceDeployment, ServiceUpdate};
 use crate::graph::props::{AwsVpcConfiguration, CountOwner, ServiceProps, StrategyItem};
 use crate::graph::props::{DeploymentConfiguration, DeploymentStrategy, ServiceLoadBalancer};
-use crate::graph::{LogicalId, ResourceType};
+use crate::graph::{LogicalId, Properties, ResourceType};
 use crate::graph::{RefOr, Resource};
 use crate::resources::Context;
 use crate::resources::LiveResource;
@@ -371,7 +371,15 @@ impl Kind for Service {
     async fn read(cx: &ReadCx<'_>) -> Result<Read<ServiceProps>, AwsError> {
         // The services of the stack's own cluster.
         let mut read = Read::default();
-        let Some(cluster) = cx.earlier(ResourceType::Cluster).next().map(|c| c.id.clone()) else { return Ok(read) };
+        let Some((cluster, cluster_name)) = cx.earlier(ResourceType::Cluster).next().map(|c| {
+            let name = match &c.props {
+                Properties::Cluster(p) => p.cluster_name.clone(),
+                _ => c.id.rsplit('/').next().unwrap_or_default().to_owned(),
+            };
+            (c.id.clone(), name)
+        }) else {
+            return Ok(read);
+        };
         let ecs = &cx.clients.ecs;
         let arns = ecs.list_services(cluster.clone()).await?;
         let names: Vec<String> = arns.iter().filter_map(|a| a.rsplit('/').next()).map(str::to_owned).collect();
@@ -385,7 +393,10 @@ impl Kind for Service {
             if let Some(id) = service.found.tags.get(crate::model::ID_TAG) {
                 read.services.insert(LogicalId::new(id.clone()), service.status);
             }
-            read.found.push(service.found);
+            let mut found = service.found;
+            // AWS names the cluster by its ARN, the declaration by its name: the same one.
+            found.props.cluster = RefOr::Value(cluster_name.clone());
+            read.found.push(found);
         }
         Ok(read)
     }

@@ -13,7 +13,9 @@ use crate::model::REVISION_TAG;
 use crate::observe::LiveStack;
 use crate::plan::Kept;
 use crate::resources::LiveResource;
-use crate::resources::{content_digest, gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging, DIGEST_ATTR};
+use crate::resources::{
+    content_digest, gone_ok, json_digest, step_error, Cx, Kind, Physical, Schema, Tagging, DIGEST_ATTR,
+};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
@@ -45,22 +47,24 @@ fn recorded(cx: &ReadCx<'_>) -> BTreeMap<String, (String, String)> {
     records
 }
 
-/// The revision of `family` a service records, as a describe would find it, when the
-/// declaration resolved with `known` has the recorded digest.
-fn from_record(
-    cx: &ReadCx<'_>,
+/// The revision of `family` a service records, when the declaration resolved with
+/// `physical` has the recorded digest: its properties are the declaration's, references
+/// included (see [`Read::as_declared`]).
+fn from_record<'a>(
     family: &str,
     records: &BTreeMap<String, (String, String)>,
-    known: &crate::resources::Known,
+    desired: &BTreeMap<&str, &Resource>,
+    physical: impl Fn(&crate::graph::Ref) -> Option<&'a str>,
 ) -> Option<Found<TaskDefinitionProps>> {
     let (arn, digest) = records.get(family)?;
-    let desired = cx.desired(ResourceType::TaskDefinition).find(|r| r.name == family)?;
-    let Ok(Properties::TaskDefinition(props)) = crate::resources::resolve(desired, known) else { return None };
-    if content_digest(&(&props, &desired.tags)) != *digest {
+    let desired = desired.get(family)?;
+    let json = crate::resources::json_resolved(&(&desired.properties, &desired.tags), physical)?;
+    if json_digest(&json) != *digest {
         return None;
     }
+    let Properties::TaskDefinition(props) = &desired.properties else { return None };
     let revision = arn.rsplit(':').next()?;
-    let mut found = Found::new(format!("{family}:{revision}"), props);
+    let mut found = Found::new(format!("{family}:{revision}"), props.clone());
     found.arn = Some(arn.clone());
     found.state = Some("ACTIVE".into());
     found.tags = desired.tags.clone();
@@ -108,11 +112,16 @@ impl Kind for TaskDefinition {
         let mut read = Read::default();
         let families = ecs.list_task_definition_families(format!("{}-", cx.stack.name), "ACTIVE".into()).await?;
         let records = recorded(cx);
-        let known = if records.is_empty() { crate::resources::Known::new() } else { cx.known() };
+        let earlier = if records.is_empty() { std::collections::HashMap::new() } else { cx.by_id() };
+        let desired: BTreeMap<&str, &Resource> =
+            cx.desired(ResourceType::TaskDefinition).map(|r| (r.name.as_str(), r)).collect();
         let mut unknown = Vec::new();
         for family in families {
-            match from_record(cx, &family, &records, &known) {
-                Some(found) => read.found.push(found),
+            match from_record(&family, &records, &desired, |r| cx.physical(&earlier, r)) {
+                Some(found) => {
+                    read.as_declared.insert(found.id.clone());
+                    read.found.push(found);
+                }
                 None => unknown.push(family),
             }
         }

@@ -29,6 +29,16 @@ impl Kind for AccessPoint {
         w.client_token.clone_from(&h.client_token);
     }
 
+    /// The client token is ecs-kit's bookkeeping: the declared one, to which apply added
+    /// a digest of the properties (`<token>-<8 hex digits>`), reads as the declared one.
+    fn declared(live: &mut AccessPointProps, desired: &AccessPointProps) {
+        let declared = crate::model::names::fit(&desired.client_token, 55);
+        let digest = live.client_token.strip_prefix(declared.as_str()).and_then(|t| t.strip_prefix('-'));
+        if digest.is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_hexdigit())) {
+            live.client_token.clone_from(&desired.client_token);
+        }
+    }
+
     fn summary(p: &AccessPointProps) -> String {
         format!("root {}", p.root_directory.path)
     }
