@@ -89,10 +89,20 @@ fn sensitive(name: &str) -> bool {
 
 /// The desired properties with apply-time values resolved and declarations that hand a
 /// value to someone else applied to the live side.
-fn normalised(desired: &Resource, live: &LiveResource, ctx: &Context) -> crate::graph::Properties {
+/// Properties equal to the live ones are their own normalisation: every kind's
+/// normalisation only takes values from the live side or resolves what AWS never
+/// reports (a zone index, an AMI parameter).
+fn normalised<'a>(
+    desired: &'a Resource,
+    live: &LiveResource,
+    ctx: &Context,
+) -> std::borrow::Cow<'a, crate::graph::Properties> {
+    if desired.properties == live.properties {
+        return std::borrow::Cow::Borrowed(&desired.properties);
+    }
     let mut want = desired.properties.clone();
     crate::resources::normalise(&mut want, &live.properties, ctx);
-    want
+    std::borrow::Cow::Owned(want)
 }
 
 /// Whether `desired` (normalised: `want`) and `live` are equal as they are, tags

@@ -73,6 +73,10 @@ pub mod testing;
 pub mod verify;
 pub mod walk;
 
+/// A hash map with a fast hash, for the maps of ids and physical values a plan builds
+/// (looked up, never iterated into output).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 pub use dsl::{
     AmiPolicy, Autoscaling, Capacity, CircuitBreaker, Cluster, Deployment, DesiredCount, FileSystem, HealthCheck,
     LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, ThroughputMode,

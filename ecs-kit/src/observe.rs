@@ -200,47 +200,32 @@ fn assemble(
         live.push((LogicalId::new(id), item));
     }
 
-    // Physical value -> the references it can stand for (a role and its instance
-    // profile share a name, for one).
-    let mut index: PhysicalIndex = BTreeMap::new();
-    let mut add = |value: &str, id: &LogicalId, attr: Attr| {
-        index.entry(value.to_owned()).or_default().push(Ref { id: id.clone(), attr });
-    };
-    for (id, item) in &live {
-        let f = &item.found;
-        add(&f.id, id, Attr::Id);
-        if let Some(arn) = &f.arn {
-            add(arn, id, Attr::Arn);
-        }
-        if let Some(dns) = f.attrs.get("dns_name") {
-            add(dns, id, Attr::DnsName);
-        }
-        if let Some(r) = graph.get(id.as_str()) {
-            add(&r.name, id, Attr::Name);
-        }
-    }
-
-    // An untaggable object (a mount target) is ours through its owned parent; its kind
-    // tells its logical id from what the others stand for.
-    for item in untagged {
-        let Some(id) = crate::resources::identify(&item.found, graph, &index) else { continue };
-        index.entry(item.found.id.clone()).or_default().push(Ref { id: id.clone(), attr: Attr::Id });
-        live.push((id, item));
-    }
-
     // The fields that declare rather than describe come from the declaration.
-    for (id, item) in &mut live {
+    let declared = |(id, item): &mut (LogicalId, Raw)| {
         if let Some(desired) = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type) {
             crate::resources::declared(&mut item.found.props, &desired.properties);
         }
+    };
+    live.iter_mut().for_each(declared);
+
+    // An untaggable object (a mount target) is ours through its owned parent; its kind
+    // tells its logical id from what the others stand for.
+    let mut index = physical_index(&live, graph);
+    let mut identified: Vec<(LogicalId, Raw)> = untagged
+        .into_iter()
+        .filter_map(|item| Some((crate::resources::identify(&item.found, graph, &index)?, item)))
+        .collect();
+    identified.iter_mut().for_each(declared);
+    for (id, item) in &identified {
+        index.entry(item.found.id.as_str()).or_default().push((id, Attr::Id));
     }
+    let all = || live.iter().chain(&identified);
 
     // Each live item's properties in the graph's terms; positions by logical id resolve
     // the desired properties to compare with.
-    let position: std::collections::HashMap<&str, usize> =
-        live.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)).collect();
+    let position: crate::FastMap<&str, &Raw> = all().map(|(id, item)| (id.as_str(), item)).collect();
     let physical = |r: &Ref| -> Option<&str> {
-        let f = &live.get(*position.get(r.id.as_str())?)?.1.found;
+        let f = &position.get(r.id.as_str())?.found;
         match r.attr {
             Attr::Id => Some(&f.id),
             Attr::Arn => f.arn.as_deref(),
@@ -248,39 +233,65 @@ fn assemble(
             Attr::DnsName => f.attrs.get("dns_name").map(String::as_str),
         }
     };
-    let properties: Vec<Option<Properties>> = live
-        .iter()
+    let properties: Vec<Properties> = all()
         .map(|(id, item)| {
-            let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type)?;
-            // What AWS has is the declaration with its references resolved: the live
-            // properties in the graph's terms are the declared ones, no mapping needed.
-            let as_declared =
-                take_declared && (item.as_declared || unchanged(&desired.properties, &item.found.props, physical));
-            as_declared.then(|| desired.properties.clone())
+            let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type);
+            match desired {
+                // What AWS has is the declaration with its references resolved: the live
+                // properties in the graph's terms are the declared ones, no mapping needed.
+                Some(d)
+                    if take_declared && (item.as_declared || unchanged(&d.properties, &item.found.props, physical)) =>
+                {
+                    d.properties.clone()
+                }
+                _ => in_graph_terms(id, item.resource_type, &item.found.props, graph, &index),
+            }
         })
         .collect();
-    drop(position);
+    drop((position, index));
+    live.extend(identified);
 
     let mut resources: Vec<LiveResource> = live
         .into_iter()
         .zip(properties)
-        .map(|((id, item), properties)| {
-            let properties =
-                properties.unwrap_or_else(|| in_graph_terms(&id, item.resource_type, item.found.props, graph, &index));
-            LiveResource {
-                id,
-                resource_type: item.resource_type,
-                aws_id: item.found.id,
-                arn: item.found.arn,
-                state: item.found.state,
-                properties,
-                tags: item.found.tags,
-                attrs: item.found.attrs,
-            }
+        .map(|((id, item), properties)| LiveResource {
+            id,
+            resource_type: item.resource_type,
+            aws_id: item.found.id,
+            arn: item.found.arn,
+            state: item.found.state,
+            properties,
+            tags: item.found.tags,
+            attrs: item.found.attrs,
         })
         .collect();
     resources.sort_by(|a, b| a.id.cmp(&b.id));
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
+}
+
+/// Physical value -> the references it can stand for (a role and its instance profile
+/// share a name, for one): a taggable object's id, ARN, DNS name and name, an
+/// untaggable one's id.
+fn physical_index<'a>(live: &'a [(LogicalId, Raw)], graph: &'a Graph) -> PhysicalIndex<'a> {
+    let mut index: PhysicalIndex<'a> = crate::FastMap::with_capacity_and_hasher(live.len() * 4, Default::default());
+    for (id, item) in live {
+        let f = &item.found;
+        let mut add = |value: &'a str, attr: Attr| index.entry(value).or_default().push((id, attr));
+        add(&f.id, Attr::Id);
+        if crate::resources::schema(item.resource_type).tagging == Tagging::None {
+            continue;
+        }
+        if let Some(arn) = &f.arn {
+            add(arn, Attr::Arn);
+        }
+        if let Some(dns) = f.attrs.get("dns_name") {
+            add(dns, Attr::DnsName);
+        }
+        if let Some(r) = graph.get(id.as_str()) {
+            add(&r.name, Attr::Name);
+        }
+    }
+    index
 }
 
 /// Whether the live properties `found` are the desired ones with every reference
@@ -297,16 +308,16 @@ fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&Re
 fn in_graph_terms(
     id: &LogicalId,
     t: ResourceType,
-    found: Properties,
+    found: &Properties,
     graph: &Graph,
-    index: &PhysicalIndex,
+    index: &PhysicalIndex<'_>,
 ) -> Properties {
     let template = graph.get(id.as_str()).and_then(|r| serde_json::to_value(&r.properties).ok());
-    let mut json = serde_json::to_value(&found).unwrap_or_default();
+    let mut json = serde_json::to_value(found).unwrap_or_default();
     to_refs(&mut json, template.as_ref(), index);
     // Mapping only swaps strings for references where the graph has references, so the
     // shape stays valid; keep AWS's form if it ever does not.
-    let mut properties = Properties::from_json(t, json).unwrap_or(found);
+    let mut properties = Properties::from_json(t, json).unwrap_or_else(|_| found.clone());
     if let Some(desired) = graph.get(id.as_str()) {
         crate::resources::declared(&mut properties, &desired.properties);
     }
@@ -319,7 +330,7 @@ fn in_graph_terms(
 /// resource the template names takes the template's attribute (a cluster ARN where a
 /// name is declared); one that belongs to another resource becomes a reference to it,
 /// so diff reports the difference in logical terms.
-fn to_refs(value: &mut serde_json::Value, template: Option<&serde_json::Value>, index: &PhysicalIndex) {
+fn to_refs(value: &mut serde_json::Value, template: Option<&serde_json::Value>, index: &PhysicalIndex<'_>) {
     use serde_json::Value;
     match value {
         Value::String(s) => {
@@ -329,13 +340,14 @@ fn to_refs(value: &mut serde_json::Value, template: Option<&serde_json::Value>, 
                 return;
             };
             let Some(candidates) = index.get(s.as_str()) else { return };
+            let of = |(id, attr): &(&LogicalId, Attr)| Ref { id: (*id).clone(), attr: *attr };
             let chosen = candidates
                 .iter()
-                .find(|r| r.id == wanted.id)
+                .find(|(id, _)| **id == wanted.id)
                 .map(|_| wanted.clone())
                 // Another resource's: by the template's attribute where it has one.
-                .or_else(|| candidates.iter().find(|r| r.attr == wanted.attr).cloned())
-                .or_else(|| candidates.first().cloned());
+                .or_else(|| candidates.iter().find(|(_, attr)| *attr == wanted.attr).map(of))
+                .or_else(|| candidates.first().map(of));
             if let Some(r) = chosen {
                 *value = serde_json::to_value(r).unwrap_or_default();
             }
@@ -387,19 +399,18 @@ mod tests {
     use super::*;
     use crate::aws::{Filter, Found, Tags};
 
-    fn r(id: &str, attr: Attr) -> Ref {
-        Ref { id: LogicalId::new(id), attr }
-    }
-
-    fn index() -> PhysicalIndex {
-        BTreeMap::from([
-            ("vpc-1".to_owned(), vec![r("vpc", Attr::Id)]),
-            ("subnet-a".to_owned(), vec![r("subnet/public/0", Attr::Id)]),
-            ("subnet-b".to_owned(), vec![r("subnet/public/1", Attr::Id)]),
-            ("arn:aws:ecs:us-west-2:1:cluster/shop".to_owned(), vec![r("cluster", Attr::Arn)]),
-            ("shop".to_owned(), vec![r("cluster", Attr::Name), r("cluster", Attr::Id)]),
-            ("shop-lb-1.elb.amazonaws.com".to_owned(), vec![r("load-balancer", Attr::DnsName)]),
-            ("shop-instance".to_owned(), vec![r("role/instance", Attr::Name), r("instance-profile", Attr::Name)]),
+    fn index() -> PhysicalIndex<'static> {
+        // What the index borrows lives as long as the test process.
+        let r =
+            |id: &str, attr: Attr| -> (&'static LogicalId, Attr) { (Box::leak(Box::new(LogicalId::new(id))), attr) };
+        PhysicalIndex::from_iter([
+            ("vpc-1", vec![r("vpc", Attr::Id)]),
+            ("subnet-a", vec![r("subnet/public/0", Attr::Id)]),
+            ("subnet-b", vec![r("subnet/public/1", Attr::Id)]),
+            ("arn:aws:ecs:us-west-2:1:cluster/shop", vec![r("cluster", Attr::Arn)]),
+            ("shop", vec![r("cluster", Attr::Name), r("cluster", Attr::Id)]),
+            ("shop-lb-1.elb.amazonaws.com", vec![r("load-balancer", Attr::DnsName)]),
+            ("shop-instance", vec![r("role/instance", Attr::Name), r("instance-profile", Attr::Name)]),
         ])
     }
 

@@ -23,7 +23,7 @@
 mod build;
 pub mod props;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -272,7 +272,7 @@ pub struct Graph {
     resources: Vec<Resource>,
     /// Position of each id in `resources`.
     #[serde(skip)]
-    index: HashMap<String, usize>,
+    index: crate::FastMap<String, usize>,
 }
 
 impl Graph {
@@ -304,7 +304,8 @@ impl Graph {
         if let Some(pair) = resources.windows(2).find(|pair| pair[0].id == pair[1].id) {
             return Err(GraphError::DuplicateId(pair[0].id.clone()));
         }
-        let position: HashMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let position: crate::FastMap<&str, usize> =
+            resources.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
         let mut deps: Vec<Vec<usize>> = Vec::with_capacity(resources.len());
         for r in &resources {
             let mut of = Vec::with_capacity(r.depends_on.len());

@@ -329,7 +329,7 @@ impl<'a> ReadCx<'a> {
     /// What the earlier kinds found that the stack owns, by logical id: resolves the
     /// desired properties of a type read after them to the AWS values they would read
     /// back with ([`ReadCx::physical`]).
-    pub(crate) fn by_id(&self) -> std::collections::HashMap<&'a str, &'a Found<Properties>> {
+    pub(crate) fn by_id(&self) -> crate::FastMap<&'a str, &'a Found<Properties>> {
         self.earlier
             .iter()
             .filter(|r| self.owned(&r.found.tags))
@@ -338,11 +338,7 @@ impl<'a> ReadCx<'a> {
     }
 
     /// The physical value of `r` among `found` (from [`ReadCx::by_id`]; names from the graph).
-    pub(crate) fn physical(
-        &self,
-        found: &std::collections::HashMap<&'a str, &'a Found<Properties>>,
-        r: &Ref,
-    ) -> Option<&'a str> {
+    pub(crate) fn physical(&self, found: &crate::FastMap<&'a str, &'a Found<Properties>>, r: &Ref) -> Option<&'a str> {
         let f = found.get(r.id.as_str())?;
         match r.attr {
             Attr::Id => Some(&f.id),
@@ -407,7 +403,7 @@ pub struct Physical {
 }
 
 /// Physical values (ids, ARNs, names, DNS names) and the references they stand for.
-pub(crate) type PhysicalIndex = BTreeMap<String, Vec<Ref>>;
+pub(crate) type PhysicalIndex<'a> = crate::FastMap<&'a str, Vec<(&'a LogicalId, Attr)>>;
 
 /// Physical identities by logical id.
 pub type Known = BTreeMap<LogicalId, Physical>;
@@ -508,7 +504,7 @@ pub(crate) trait Kind: Send + Sync + 'static {
     /// The logical id of a live object AWS cannot tag (owned through its parent), from
     /// what the stack's other live objects stand for (`index`: physical value ->
     /// references). Taggable types carry theirs in the `ecs-kit:id` tag.
-    fn identify(_found: &Found<Self::Props>, _graph: &Graph, _index: &PhysicalIndex) -> Option<LogicalId> {
+    fn identify(_found: &Found<Self::Props>, _graph: &Graph, _index: &PhysicalIndex<'_>) -> Option<LogicalId> {
         None
     }
 
@@ -603,7 +599,7 @@ macro_rules! dispatch {
         }
 
         /// The logical id of an untaggable live object.
-        pub(crate) fn identify(found: &Found<Properties>, graph: &Graph, index: &PhysicalIndex) -> Option<LogicalId> {
+        pub(crate) fn identify(found: &Found<Properties>, graph: &Graph, index: &PhysicalIndex<'_>) -> Option<LogicalId> {
             match &found.props {
                 $(Properties::$pv(p) => {
                     let typed = Found { id: found.id.clone(), arn: found.arn.clone(), state: found.state.clone(), props: p.clone(), tags: found.tags.clone(), attrs: found.attrs.clone() };

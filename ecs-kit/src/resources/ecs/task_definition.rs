@@ -112,7 +112,7 @@ impl Kind for TaskDefinition {
         let mut read = Read::default();
         let families = ecs.list_task_definition_families(format!("{}-", cx.stack.name), "ACTIVE".into()).await?;
         let records = recorded(cx);
-        let earlier = if records.is_empty() { std::collections::HashMap::new() } else { cx.by_id() };
+        let earlier = if records.is_empty() { crate::FastMap::default() } else { cx.by_id() };
         let desired: BTreeMap<&str, &Resource> =
             cx.desired(ResourceType::TaskDefinition).map(|r| (r.name.as_str(), r)).collect();
         let mut unknown = Vec::new();

@@ -38,7 +38,11 @@ impl Kind for ListenerCertificate {
         Ok(read)
     }
 
-    fn identify(found: &Found<ListenerCertificateProps>, _graph: &Graph, _index: &PhysicalIndex) -> Option<LogicalId> {
+    fn identify(
+        found: &Found<ListenerCertificateProps>,
+        _graph: &Graph,
+        _index: &PhysicalIndex<'_>,
+    ) -> Option<LogicalId> {
         Some(listener_certificate_id(&found.props.certificate_arn))
     }
 

@@ -18,15 +18,16 @@ pub(crate) fn owned_resource_ids(cx: &ReadCx<'_>) -> Vec<(String, Option<String>
     let Properties::Cluster(c) = &cluster.props else { return Vec::new() };
     let id = |service: &str| format!("service/{}/{service}", c.cluster_name);
     let mut ids: Vec<(String, Option<String>)> = Vec::new();
+    let mut live = std::collections::HashSet::new();
     for s in cx.earlier(crate::graph::ResourceType::EcsService) {
         if let Properties::Service(p) = &s.props {
+            live.insert(p.service_name.as_str());
             ids.push((id(&p.service_name), s.arn.clone()));
         }
     }
     for r in cx.desired(crate::graph::ResourceType::EcsService) {
-        let rid = id(&r.name);
-        if !ids.iter().any(|(i, _)| *i == rid) {
-            ids.push((rid, None));
+        if !live.contains(r.name.as_str()) {
+            ids.push((id(&r.name), None));
         }
     }
     ids

@@ -48,10 +48,12 @@ impl Kind for ScalableTarget {
         }
         let found =
             cx.clients.scaling.describe_scalable_targets(ids.iter().map(|(id, _)| id.clone()).collect()).await?;
+        let arns: std::collections::HashMap<&str, &Option<String>> =
+            ids.iter().map(|(id, arn)| (id.as_str(), arn)).collect();
         let found = found
             .into_iter()
             .map(|mut t| {
-                let arn = ids.iter().find(|(id, _)| *id == t.props.resource_id).and_then(|(_, arn)| arn.clone());
+                let arn = arns.get(t.props.resource_id.as_str()).and_then(|arn| (*arn).clone());
                 t.props.service_arn = RefOr::Value(arn.unwrap_or_default());
                 t
             })
@@ -59,7 +61,7 @@ impl Kind for ScalableTarget {
         Ok(Read::of(found))
     }
 
-    fn identify(found: &Found<ScalableTargetProps>, _graph: &Graph, _index: &PhysicalIndex) -> Option<LogicalId> {
+    fn identify(found: &Found<ScalableTargetProps>, _graph: &Graph, _index: &PhysicalIndex<'_>) -> Option<LogicalId> {
         Some(LogicalId::new(format!("scalable-target/{}", service_name(&found.props.resource_id))))
     }
 

@@ -89,7 +89,7 @@ impl Kind for ScalingPolicy {
         Ok(read)
     }
 
-    fn identify(found: &Found<ScalingPolicyProps>, _graph: &Graph, _index: &PhysicalIndex) -> Option<LogicalId> {
+    fn identify(found: &Found<ScalingPolicyProps>, _graph: &Graph, _index: &PhysicalIndex<'_>) -> Option<LogicalId> {
         let p = &found.props;
         Some(scaling_policy_id(service_name(&p.resource_id), metric_key(&p.predefined_metric_type)))
     }
