@@ -75,7 +75,8 @@ pub mod walk;
 
 pub use dsl::{
     AmiPolicy, Autoscaling, Capacity, CircuitBreaker, Cluster, Deployment, DesiredCount, FileSystem, HealthCheck,
-    LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, ThroughputMode,
+    LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, TestListener,
+    ThroughputMode,
 };
 pub use ecs_kit_macros::service;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};

@@ -492,6 +492,10 @@ pub struct ListenerProps {
     /// Default action: redirect (port 80 answering 301 to HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect: Option<Redirect>,
+    /// Default action: a fixed response (the test listener's 404 for requests no
+    /// test rule matches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_response: Option<FixedResponse>,
     /// The default certificate (HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_arn: Option<String>,
@@ -509,6 +513,17 @@ pub struct Redirect {
     pub port: String,
     /// `HTTP_301`.
     pub status_code: String,
+}
+
+/// A listener's fixed-response action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedResponse {
+    /// The HTTP status code (`404`).
+    pub status_code: String,
+    /// `text/plain`.
+    pub content_type: String,
+    /// The body.
+    pub message_body: String,
 }
 
 /// `elbv2:listener-rule`.

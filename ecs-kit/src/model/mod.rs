@@ -212,6 +212,19 @@ pub struct LoadBalancerSpec {
     /// TLS termination, when declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub https: Option<HttpsSpec>,
+    /// The listener for test traffic of strategies that shift traffic, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_listener: Option<TestListenerSpec>,
+}
+
+/// The validated test listener: a port of its own, open to `allowed` only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TestListenerSpec {
+    /// Its port.
+    pub port: u16,
+    /// Who may reach it (the VPC's block by default on an internal load balancer).
+    pub allowed: Vec<Ipv4Net>,
 }
 
 /// TLS termination on the load balancer.

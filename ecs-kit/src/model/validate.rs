@@ -11,13 +11,14 @@ use sha2::{Digest, Sha256};
 use super::image::quoted;
 use super::{
     image, instance_types, looks_secret, AutoscalingSpec, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec,
-    HttpsSpec, LoadBalancerSpec, NetworkSpec, RoutingSpec, ScalingTarget, ServiceSpec, Ssh, Stack, ValidationError,
-    ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+    HttpsSpec, LoadBalancerSpec, NetworkSpec, RoutingSpec, ScalingTarget, ServiceSpec, Ssh, Stack, TestListenerSpec,
+    ValidationError, ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR,
+    RESERVED_TAG_PREFIX,
 };
 use super::{Percent, StrategySpec};
 use crate::dsl::{
-    AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service,
-    StackBuilder,
+    AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Scheme, Secret,
+    Service, StackBuilder, TestListener,
 };
 use crate::dsl::{Deployment, DeploymentKind};
 
@@ -186,7 +187,7 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
     let has_lb = b.load_balancer.is_some();
     let network = network(&mut c, &b.network, &region, has_lb);
     let cluster = cluster(&mut c, &b.cluster);
-    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb, &region));
+    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb, &region, network.cidr));
     let file_system = b.file_system.as_ref().map(|fs| file_system(&mut c, fs));
     let mut services: Vec<ServiceSpec> = b
         .services
@@ -194,7 +195,15 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
         .enumerate()
         .map(|(i, s)| service(&mut c, &format!("services[{i}]"), s, has_lb, b.file_system.is_some(), tags.len()))
         .collect();
-    cross_service(&mut c, &b.services, &mut services, has_lb);
+    let test = load_balancer.as_ref().is_some_and(|lb| lb.test_listener.is_some());
+    cross_service(&mut c, &b.services, &mut services, has_lb, test);
+    if test && !services.iter().any(|s| s.deployment.strategy.shifts_traffic()) {
+        c.error(
+            "load_balancer.test_listener",
+            "carries the test traffic of blue/green, canary and linear deployments, and no service has one: \
+             give a service such a `.deployment(..)`, or remove the test listener",
+        );
+    }
     fit(&mut c, &cluster, &services);
 
     if c.errors.is_empty() {
@@ -418,17 +427,80 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     }
 }
 
-fn load_balancer(c: &mut Checker, lb: &LoadBalancer, region: &str) -> LoadBalancerSpec {
+fn load_balancer(c: &mut Checker, lb: &LoadBalancer, region: &str, vpc: Ipv4Net) -> LoadBalancerSpec {
     let port = lb.port.unwrap_or(80);
     if port == 0 {
         c.error("load_balancer.port", "0 is not a port: use 1 to 65535 (default 80)");
     }
+    let https = https(c, lb, port, region);
+    let test_listener = lb.test_listener.as_ref().map(|t| test_listener(c, t, lb.scheme, port, https.as_ref(), vpc));
     LoadBalancerSpec {
         scheme: lb.scheme,
         port,
         idle_timeout_seconds: c.seconds("load_balancer.idle_timeout", lb.idle_timeout, 60, 1..=4000),
-        https: https(c, lb, port, region),
+        https,
+        test_listener,
     }
+}
+
+/// The test listener: a port no production listener has, open to declared blocks (the
+/// VPC's by default on an internal load balancer, never the world by default).
+fn test_listener(
+    c: &mut Checker,
+    t: &TestListener,
+    scheme: Scheme,
+    http_port: u16,
+    https: Option<&HttpsSpec>,
+    vpc: Ipv4Net,
+) -> TestListenerSpec {
+    let at = "load_balancer.test_listener";
+    let mut production = Vec::new();
+    if https.is_none_or(|h| h.redirect_http) {
+        production.push(("the HTTP listener's", http_port));
+    }
+    if let Some(h) = https {
+        production.push(("the HTTPS listener's", h.port));
+    }
+    if t.port == 0 {
+        c.error(format!("{at}.port"), "0 is not a port: use 1 to 65535 (e.g. 8080)");
+    } else if let Some((which, _)) = production.iter().find(|(_, p)| *p == t.port) {
+        c.error(
+            format!("{at}.port"),
+            format!("{} is {which} port: test traffic needs a port of its own (e.g. 8080)", t.port),
+        );
+    }
+    let mut allowed = Vec::new();
+    for (i, cidr) in t.allow.iter().enumerate() {
+        let field = format!("{at}.allow[{i}]");
+        match cidr.parse::<Ipv4Net>() {
+            Ok(net) if net.addr() != net.network() => {
+                c.error(&field, format!("`{net}` has host bits set; use `{}`", net.trunc()));
+            }
+            Ok(net) if allowed.contains(&net) => c.error(&field, format!("`{net}` is given twice; keep one")),
+            Ok(net) => {
+                if net.prefix_len() == 0 {
+                    c.warn(&field, "0.0.0.0/0 lets the whole internet reach the new revision before it takes production traffic; name the addresses of your testers and hooks");
+                }
+                allowed.push(net);
+            }
+            Err(_) => c.error(
+                &field,
+                format!("{} is not an IPv4 CIDR block: write one such as `203.0.113.0/24`", quoted(cidr)),
+            ),
+        }
+    }
+    if t.allow.is_empty() {
+        match scheme {
+            Scheme::Internal => allowed.push(vpc),
+            Scheme::InternetFacing => c.error(
+                format!("{at}.allow"),
+                "nobody may reach the test listener of an internet-facing load balancer: traffic from the VPC \
+                 reaches its public addresses through the NAT gateways, not from the VPC's block; name who may \
+                 with `TestListener::new(port).allow(\"203.0.113.0/24\")`",
+            ),
+        }
+    }
+    TestListenerSpec { port: t.port, allowed }
 }
 
 /// Listener certificates per HTTPS listener, the default one not counted.
@@ -984,7 +1056,7 @@ fn alarms(c: &mut Checker, at: &str, names: &[String]) -> Vec<String> {
 /// Checks across services: unique names and routes (host and path), exactly one
 /// service at `/` without a host behind a load balancer, and the listener rule
 /// priorities of the others.
-fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec], has_lb: bool) {
+fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec], has_lb: bool, test_listener: bool) {
     let mut names = BTreeMap::new();
     let mut routes: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for (i, s) in declared.iter().enumerate() {
@@ -1037,15 +1109,29 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
             }
         }
     }
+    // Each routed service has a target group and, but the default one, a rule; a
+    // strategy shifting traffic adds the alternate target group (and the default
+    // service's catch-all rule), a test listener a rule per such service.
     let routed = specs.iter().filter(|s| s.routing.is_some()).count();
-    if has_lb && routed > MAX_TARGET_GROUPS_PER_ALB {
-        let rules = specs.iter().filter(|s| s.routing.as_ref().is_some_and(|r| !r.is_default())).count();
+    let shifting = specs.iter().filter(|s| s.routing.is_some() && s.deployment.strategy.shifts_traffic()).count();
+    let target_groups = routed + shifting;
+    let rules = specs
+        .iter()
+        .filter(|s| s.routing.as_ref().is_some_and(|r| !r.is_default() || s.deployment.strategy.shifts_traffic()))
+        .count()
+        + if test_listener { shifting } else { 0 };
+    if has_lb && (target_groups > MAX_TARGET_GROUPS_PER_ALB || rules > MAX_RULES_PER_ALB) {
+        let extra = if shifting == 0 {
+            String::new()
+        } else {
+            format!(", with what the {shifting} services whose strategy shifts traffic add")
+        };
         c.error(
             "services",
             format!(
                 "{routed} services have a path, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
-                 (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({rules} needed): \
-                 leave the path out of services that need no load balancer, or split the stack"
+                 (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({target_groups} target groups and {rules} rules needed{extra}): \
+                 leave the path out of services that need no load balancer, deploy some of them rolling, or split the stack"
             ),
         );
     }

@@ -74,6 +74,8 @@ struct Dep {
     tg: Option<String>,
     /// Its share of production traffic, in tenths of a percent.
     traffic: u32,
+    /// Its share of test traffic (on the test listener's rule), in tenths of a percent.
+    test: u32,
     /// When its tasks were all healthy (traffic shifting starts then).
     healthy_at: Option<Instant>,
 }
@@ -338,31 +340,34 @@ impl EcsState {
         }
         let svc = &mut self.services[i];
         let serving = svc.serving_tg.clone();
+        let tested = svc
+            .props
+            .load_balancers
+            .first()
+            .and_then(|l| l.advanced.as_ref())
+            .is_some_and(|a| a.test_listener_rule.is_some());
         let primary = &mut svc.deployments[0];
         if primary.rollout == "IN_PROGRESS" {
             let Some(healthy) = primary.healthy_at else { return };
-            // Rolling, and rollbacks: done once the tasks are healthy. Otherwise traffic
-            // shifts by the strategy's schedule, then the bake.
-            // The first deployment, and one back to the serving group, shift nothing.
+            // Rolling, and rollbacks: done once the tasks are healthy. Otherwise test
+            // traffic moves first, then production traffic by the strategy's schedule,
+            // then the bake. The first deployment, and one back to the serving group,
+            // shift nothing.
             let shifting = primary.tg.is_some()
                 && primary.tg != serving
                 && !primary.is_rollback
                 && config.strategy != DeploymentStrategy::Rolling;
-            let (steps, bake) = if shifting { schedule(&config) } else { (vec![(0, 1000)], 0) };
-            let minute = Duration::from_secs(60);
-            let last = steps.last().map_or(0, |s| s.0);
+            let course = if shifting { course(&config, tested) } else { Course::default() };
             let elapsed = now.saturating_duration_since(healthy);
-            let (offset, traffic) = steps.iter().rev().find(|(m, _)| elapsed >= minute * *m).copied().unwrap_or((0, 0));
+            let phase = course.phases.iter().rev().find(|p| elapsed >= p.at);
+            let traffic = phase.map_or(0, |p| p.production);
             primary.traffic = traffic;
-            let end = healthy + minute * (last + bake);
+            primary.test = phase.map_or(0, |p| p.test);
+            let end = healthy + course.end;
             let record = primary.record.clone();
             let (running, requested) = (primary.running, primary.desired);
             if now < end {
-                let (stage, since) = if elapsed < minute * last {
-                    ("PRODUCTION_TRAFFIC_SHIFT", healthy + minute * offset)
-                } else {
-                    ("BAKE_TIME", healthy + minute * last)
-                };
+                let (stage, since) = phase.map_or(("SCALE_UP", healthy), |p| (p.stage, healthy + p.at));
                 if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
                     r.stage = stage.into();
                     r.updated = since;
@@ -376,6 +381,7 @@ impl EcsState {
             let is_rollback = primary.is_rollback;
             primary.rollout = "COMPLETED".into();
             primary.traffic = 1000;
+            primary.test = 1000;
             let tg = primary.tg.clone();
             svc.deployments.truncate(1);
             if tg.is_some() {
@@ -410,6 +416,7 @@ impl EcsState {
         primary.reason = Some(reason.to_owned());
         primary.running = 0;
         primary.traffic = 0;
+        primary.test = 0;
         let record = primary.record.clone();
         let previous = svc.deployments.iter().skip(1).find(|d| d.rollout != "FAILED").cloned();
         let Some(prev) = previous.filter(|_| rollback) else {
@@ -440,6 +447,7 @@ impl EcsState {
             is_rollback: true,
             tg: prev.tg.clone(),
             traffic: 1000,
+            test: 1000,
             healthy_at: if shifting { Some(at) } else { None },
         };
         let rollback_id = rollback_dep.id.clone();
@@ -457,8 +465,9 @@ impl EcsState {
         self.event(i, serial, at, format!("(service {name}) rolling back to deployment {rollback_id}."));
     }
 
-    /// The production traffic shares of the services shifting traffic, as
-    /// `(production rule ARN, target group of the primary deployment, its weight of 1000)`.
+    /// The production and test traffic shares of the services shifting traffic, as
+    /// `(listener rule ARN, target group of the primary deployment, its weight of 1000)`:
+    /// the production rule's, and the test rule's when there is one.
     pub fn traffic(&self) -> Vec<(String, String, u32)> {
         let mut out = Vec::new();
         for s in self.services.iter().filter(|s| s.is_active()) {
@@ -466,10 +475,13 @@ impl EcsState {
             let Some(advanced) = &lb.advanced else { continue };
             let Some(primary) = s.deployments.first() else { continue };
             let Some(tg) = &primary.tg else { continue };
-            let rule = literal_or_empty(&advanced.production_listener_rule);
             // The serving target group takes all, but while traffic shifts away from it.
-            let weight = if Some(tg) == s.serving_tg.as_ref() { 1000 } else { primary.traffic };
-            out.push((rule, tg.clone(), weight));
+            let serves = Some(tg) == s.serving_tg.as_ref();
+            let rule = literal_or_empty(&advanced.production_listener_rule);
+            out.push((rule, tg.clone(), if serves { 1000 } else { primary.traffic }));
+            if let Some(test) = &advanced.test_listener_rule {
+                out.push((literal_or_empty(test), tg.clone(), if serves { 1000 } else { primary.test }));
+            }
         }
         out
     }
@@ -574,6 +586,47 @@ impl EcsState {
             .filter(|s| s.status != "INACTIVE" && cluster.is_none_or(|c| s.cluster == c))
             .any(|s| s.props.capacity_provider_strategy.iter().any(|i| literal_or_empty(&i.capacity_provider) == name))
     }
+}
+
+/// One stretch of a deployment that shifts traffic, once its tasks are healthy.
+#[derive(Debug, Clone, Copy)]
+struct Phase {
+    /// When it begins, after the new tasks turned healthy.
+    at: Duration,
+    /// The lifecycle stage ServiceDeployment reports.
+    stage: &'static str,
+    /// The new tasks' share of production traffic, in tenths of a percent.
+    production: u32,
+    /// Their share of test traffic.
+    test: u32,
+}
+
+/// A deployment's course once its tasks are healthy: its phases in order (of several
+/// beginning at once, the last one counts), and when it is over. Empty for one that
+/// shifts nothing: over once its tasks are healthy.
+#[derive(Debug, Default)]
+struct Course {
+    phases: Vec<Phase>,
+    end: Duration,
+}
+
+/// The course of a deployment shifting traffic by `c`, as ECS runs its lifecycle
+/// stages: test traffic to the new tasks first (when the service has a test listener
+/// rule), then production traffic on the strategy's schedule, then the bake.
+fn course(c: &DeploymentConfiguration, tested: bool) -> Course {
+    let minute = Duration::from_secs(60);
+    let test = if tested { 1000 } else { 0 };
+    let mut phases = vec![
+        Phase { at: Duration::ZERO, stage: "TEST_TRAFFIC_SHIFT", production: 0, test },
+        Phase { at: Duration::ZERO, stage: "POST_TEST_TRAFFIC_SHIFT", production: 0, test },
+    ];
+    let (steps, bake) = schedule(c);
+    for (offset, share) in &steps {
+        phases.push(Phase { at: minute * *offset, stage: "PRODUCTION_TRAFFIC_SHIFT", production: *share, test });
+    }
+    let last = minute * steps.last().map_or(0, |s| s.0);
+    phases.push(Phase { at: last, stage: "BAKE_TIME", production: 1000, test });
+    Course { phases, end: last + minute * bake }
 }
 
 /// The traffic steps of a strategy, as `(minutes after the new tasks are healthy, share
@@ -740,6 +793,15 @@ impl super::State {
                     "The production listener rule {rule} must forward to both target groups {tg} and {alternate}."
                 ));
             }
+            if let Some(test) = &a.test_listener_rule {
+                let test = lit(test, operation)?;
+                let forwards: Vec<String> = self.elb.forwards(&test).into_iter().map(|(g, _)| g).collect();
+                if !(forwards.contains(&tg) && forwards.contains(&alternate)) {
+                    return invalid(format!(
+                        "Service deployment rolled back because of invalid networking configuration. Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule: the test listener rule {test} must forward to {tg} and {alternate}."
+                    ));
+                }
+            }
             let role = lit(&a.role_arn, operation)?;
             if !role.starts_with("arn:aws:iam::") {
                 return invalid(format!("roleArn {role} is not valid."));
@@ -814,6 +876,7 @@ impl super::State {
                 is_rollback: false,
                 tg,
                 traffic: 0,
+                test: 0,
                 healthy_at: None,
             },
         );

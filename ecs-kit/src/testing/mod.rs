@@ -33,9 +33,9 @@
 //!   ends `FAILED` and the circuit breaker rolls the service back to its previous task
 //!   definition, with events saying why;
 //! - ECS's deployment strategies: blue/green, canary and linear deployments start the new
-//!   tasks behind the alternate target group, move the production rule's weights on the
-//!   strategy's schedule once they are healthy ([`FakeCloud::rule_weights`]), bake, then
-//!   stop the old tasks; an alarm in `ALARM` ([`FakeCloud::set_alarm`]) or the circuit
+//!   tasks behind the alternate target group, move the test listener rule's weights to
+//!   them once they are healthy (`TEST_TRAFFIC_SHIFT`), then the production rule's on the
+//!   strategy's schedule ([`FakeCloud::rule_weights`]), bake, then stop the old tasks; an alarm in `ALARM` ([`FakeCloud::set_alarm`]) or the circuit
 //!   breaker rolls back; ListServiceDeployments and DescribeServiceDeployments report
 //!   status, lifecycle stage, traffic share and rollback;
 //! - latency per call ([`FakeCloud::set_latency`]), injected failures

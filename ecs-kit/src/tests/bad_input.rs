@@ -15,7 +15,10 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use crate::cli::{self, StackKnobs};
-use crate::dsl::{AmiPolicy, Cluster, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder};
+use crate::dsl::{
+    AmiPolicy, Cluster, Deployment, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
+    TestListener,
+};
 use crate::model::{seed, Stack};
 use crate::testing::FakeCloud;
 
@@ -69,6 +72,11 @@ fn svc(name: &str, path: &str) -> Service {
 
 fn extra(s: Service) -> StackBuilder {
     seed().service(s)
+}
+
+/// The seed stack with `products` deployed blue/green.
+fn bg() -> StackBuilder {
+    seed().with_service("test", "products", |s| s.deployment(Deployment::blue_green(Duration::from_secs(300))))
 }
 
 fn region(name: &str) -> StackBuilder {
@@ -604,6 +612,36 @@ fn cases() -> Vec<Case> {
             extra(Service::new("w", "nginx:1.25", 1).min_healthy_percent(100).max_percent(100)),
             "services[2].max_percent",
             "neither stop nor start a task; raise max_percent",
+        ),
+        b(
+            "test listener on the production listener's port",
+            bg().with_load_balancer(|lb| lb.test_listener(TestListener::new(80).allow("203.0.113.0/24"))),
+            "load_balancer.test_listener.port",
+            "80 is the HTTP listener's port: test traffic needs a port of its own",
+        ),
+        b(
+            "test listener of an internet-facing load balancer open to nobody",
+            bg().with_load_balancer(|lb| lb.test_listener(8080)),
+            "load_balancer.test_listener.allow",
+            "name who may with `TestListener::new(port).allow(",
+        ),
+        b(
+            "test listener open to a block with host bits",
+            bg().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.7/24"))),
+            "load_balancer.test_listener.allow[0]",
+            "has host bits set; use `203.0.113.0/24`",
+        ),
+        b(
+            "test listener open to something not a CIDR block",
+            bg().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("office"))),
+            "load_balancer.test_listener.allow[0]",
+            "is not an IPv4 CIDR block",
+        ),
+        b(
+            "test listener without a strategy shifting traffic",
+            seed().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24"))),
+            "load_balancer.test_listener",
+            "no service has one: give a service such a `.deployment(..)`, or remove the test listener",
         ),
         b(
             "service tag reserved by ecs-kit",

@@ -10,9 +10,9 @@ use std::time::Duration;
 use crate::apply::{apply, ApplyOptions, ApplyReport, Waits};
 use crate::aws::{Clients, ServiceUpdate};
 use crate::diff::Action;
-use crate::dsl::{CircuitBreaker, Deployment, Service, StackBuilder};
+use crate::dsl::{CircuitBreaker, Deployment, LoadBalancer, Service, StackBuilder, TestListener};
 use crate::graph::props::{
-    Attr, DeploymentConfiguration, DeploymentStrategy, Percent, RefOr, ServiceProps, TrafficStep,
+    Attr, DeploymentConfiguration, DeploymentStrategy, Peer, Percent, RefOr, ServiceProps, TrafficStep,
 };
 use crate::graph::{Graph, LogicalId, Properties, ResourceType};
 use crate::model::{seed, seed_with_image, Stack, StrategySpec, ValidationErrors};
@@ -168,6 +168,177 @@ fn the_default_service_shifts_traffic_on_a_catch_all_rule_evaluated_last() {
     assert_eq!(rule.alternate_target_group_arn, Some(r("target-group/product-web/alternate", Attr::Arn)));
     let deps = &g.get("service/product-web").unwrap().depends_on;
     assert!(deps.contains(&LogicalId::new("listener-rule/product-web")), "{deps:?}");
+}
+
+// ------------------------------------------------------------------ the test listener
+
+/// The seed stack with `products` deployed by `deployment` and a test listener on 8080
+/// open to `203.0.113.0/24`.
+fn tested(deployment: Deployment) -> StackBuilder {
+    with(deployment).with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24")))
+}
+
+#[test]
+fn a_test_listener_is_refused_where_it_cannot_work_naming_the_field() {
+    let bg = Deployment::blue_green(minutes(5));
+    let on = |t: TestListener| with(bg).with_load_balancer(|lb| lb.test_listener(t));
+    // Not on a production port: 80 here, 443 (and 80, while it redirects) with HTTPS.
+    let e = errors(on(TestListener::new(80).allow("203.0.113.0/24")));
+    assert_problem(&e, "load_balancer.test_listener.port", "80 is the HTTP listener's port");
+    let cert = "arn:aws:acm:us-west-2:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666";
+    let e = errors(
+        with(bg).with_load_balancer(|lb| lb.https(cert).test_listener(TestListener::new(443).allow("10.0.0.0/8"))),
+    );
+    assert_problem(&e, "load_balancer.test_listener.port", "443 is the HTTPS listener's port");
+    let e = errors(on(TestListener::new(0).allow("203.0.113.0/24")));
+    assert_problem(&e, "load_balancer.test_listener.port", "0 is not a port");
+    // Internet-facing: nobody unless named; the VPC's block would let nothing in.
+    let e = errors(on(TestListener::new(8080)));
+    assert_problem(&e, "load_balancer.test_listener.allow", "through the NAT gateways");
+    let e = errors(on(TestListener::new(8080)
+        .allow("203.0.113.9/24")
+        .allow("x")
+        .allow("10.1.0.0/16")
+        .allow("10.1.0.0/16")));
+    assert_problem(&e, "load_balancer.test_listener.allow[0]", "use `203.0.113.0/24`");
+    assert_problem(&e, "load_balancer.test_listener.allow[1]", "not an IPv4 CIDR block");
+    assert_problem(&e, "load_balancer.test_listener.allow[3]", "given twice");
+    // Only with a strategy that shifts traffic somewhere.
+    let e = errors(seed().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("10.0.0.0/8"))));
+    assert_problem(&e, "load_balancer.test_listener", "no service has one");
+    // Open to the world: allowed, with a warning.
+    let stack = on(TestListener::new(8080).allow("0.0.0.0/0")).build().unwrap();
+    assert!(
+        stack.warnings().iter().any(|w| w.field == "load_balancer.test_listener.allow[0]"),
+        "{:?}",
+        stack.warnings()
+    );
+    // Internal: the VPC's block unless told otherwise.
+    let internal = with(bg).load_balancer(LoadBalancer::internal().test_listener(8080)).build().unwrap();
+    let t = internal.load_balancer.unwrap().test_listener.unwrap();
+    assert_eq!((t.port, t.allowed), (8080, vec!["10.10.0.0/16".parse().unwrap()]));
+}
+
+#[test]
+fn a_test_listener_gets_a_rule_per_shifting_service_open_to_the_declared_blocks_only() {
+    let stack = tested(Deployment::canary(10.0, minutes(5)))
+        .with_service("test", "product-web", |s| s.deployment(Deployment::blue_green(minutes(1))))
+        .service(Service::new("rolling", "registry.example.com/x:1", 8002).path("/rolling"))
+        .build()
+        .unwrap();
+    let g = Graph::from_stack(&stack).unwrap();
+    // The listener: its own port, 404 for what no test rule matches.
+    let Properties::Listener(l) = &g.get("listener/test").unwrap().properties else { panic!() };
+    assert_eq!((l.protocol.as_str(), l.port, l.default_target_group_arn.as_ref()), ("HTTP", 8080, None));
+    assert_eq!(l.fixed_response.as_ref().map(|f| f.status_code.as_str()), Some("404"));
+    // A rule per shifting service, the production rule's twin on the test listener.
+    for service in ["products", "product-web"] {
+        let (Properties::ListenerRule(test), Properties::ListenerRule(production)) = (
+            &g.get(&format!("listener-rule/{service}/test")).unwrap().properties,
+            &g.get(&format!("listener-rule/{service}")).unwrap().properties,
+        ) else {
+            panic!()
+        };
+        assert_eq!(test.listener_arn, r("listener/test", Attr::Arn));
+        assert_eq!(
+            (test.priority, &test.path_patterns, &test.target_group_arn, &test.alternate_target_group_arn),
+            (
+                production.priority,
+                &production.path_patterns,
+                &production.target_group_arn,
+                &production.alternate_target_group_arn
+            )
+        );
+        let advanced = service_props(&g, service).load_balancers[0].advanced.clone().unwrap();
+        assert_eq!(advanced.test_listener_rule, Some(r(&format!("listener-rule/{service}/test"), Attr::Arn)));
+        let deps = &g.get(&format!("service/{service}")).unwrap().depends_on;
+        assert!(deps.contains(&LogicalId::new(format!("listener-rule/{service}/test"))), "{deps:?}");
+    }
+    assert!(g.get("listener-rule/rolling/test").is_none());
+    // The load balancer's group opens 8080 to the declared block only.
+    let Properties::SecurityGroup(sg) = &g.get("security-group/load-balancer").unwrap().properties else { panic!() };
+    let test_rules: Vec<_> = sg.ingress.iter().filter(|r| r.from_port == 8080).collect();
+    assert_eq!(test_rules.len(), 1, "{:?}", sg.ingress);
+    assert_eq!((test_rules[0].to_port, &test_rules[0].peer), (8080, &Peer::CidrIpv4("203.0.113.0/24".into())));
+    assert!(sg.ingress.iter().all(|r| r.from_port == 8080 || r.from_port == 80), "{:?}", sg.ingress);
+
+    // With HTTPS, the test listener speaks it with the same certificates.
+    let (cert, extra) = (
+        "arn:aws:acm:us-west-2:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666",
+        "arn:aws:acm:us-west-2:123456789012:certificate/9f8e7d6c-1111-2222-3333-444455556666",
+    );
+    let stack = tested(Deployment::blue_green(minutes(1)))
+        .with_load_balancer(|lb| lb.https(cert).certificate(extra))
+        .build()
+        .unwrap();
+    let g = Graph::from_stack(&stack).unwrap();
+    let Properties::Listener(l) = &g.get("listener/test").unwrap().properties else { panic!() };
+    assert_eq!((l.protocol.as_str(), l.certificate_arn.as_deref()), ("HTTPS", Some(cert)));
+    let Properties::ListenerCertificate(c) =
+        &g.get("test-listener-certificate/9f8e7d6c-1111-2222-3333-444455556666").unwrap().properties
+    else {
+        panic!()
+    };
+    assert_eq!((c.listener_arn.clone(), c.certificate_arn.as_str()), (r("listener/test", Attr::Arn), extra));
+}
+
+#[tokio::test(start_paused = true)]
+async fn ecs_moves_test_traffic_to_the_new_tasks_before_production_and_back_on_rollback() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let canary = Deployment::canary(10.0, minutes(10)).bake(minutes(5));
+    let stack = |tag: &str| {
+        let image = format!("registry.example.com/microservices/products:{tag}");
+        seed_with_image("products", &image)
+            .with_service("test", "products", |s| s.deployment(canary).rollback_alarm("products-5xx"))
+            .with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24")))
+            .build()
+            .unwrap()
+    };
+    let v1 = stack("1.0");
+    apply_ok(&v1, &clients).await;
+    assert_converged(&v1, &clients).await;
+    let (test_rule, main, alt) = (
+        arn_of(&cloud, "listener-rule/products/test"),
+        arn_of(&cloud, "target-group/products"),
+        arn_of(&cloud, "target-group/products/alternate"),
+    );
+    assert_eq!(cloud.rule_weights(&test_rule), [(main.clone(), 1000), (alt.clone(), 0)]);
+    let service = &clients.ecs.describe_services("mcsv-poc".into(), vec!["products".into()]).await.unwrap()[0];
+    let advanced = service.found.props.load_balancers[0].advanced.clone().unwrap();
+    assert_eq!(advanced.test_listener_rule, Some(RefOr::Value(test_rule.clone())));
+
+    // v2: test traffic goes to the new tasks at once, production 10% then all.
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let (sampled, sampler) = (samples.clone(), cloud.clone());
+    let test = test_rule.clone();
+    let alt2 = alt.clone();
+    let (report, production, _) = apply_sampling(&cloud, &stack("2.0"), minutes(20), move |w| {
+        sampled.lock().unwrap().push((weight(&sampler, &test, &alt2), w));
+    })
+    .await;
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    assert_eq!(production, [0, 100, 1000]);
+    let samples = samples.lock().unwrap().clone();
+    // Whenever production has a share, test traffic is all the new tasks'.
+    assert!(samples.iter().all(|(test, production)| *production == 0 || *test == 1000), "{samples:?}");
+    assert!(samples.contains(&(1000, 100)), "test all new while production is at the canary: {samples:?}");
+    assert_eq!(weight(&cloud, &test_rule, &alt), 1000);
+    // ECS moved the test rule's weights too: the plan stays clean.
+    assert_converged(&stack("2.0"), &clients).await;
+
+    // v3 rolls back on an alarm: test traffic goes back with production.
+    let alarm = cloud.clone();
+    let (report, production, _) = apply_sampling(&cloud, &stack("3.0"), minutes(20), move |w| {
+        if w == 900 {
+            alarm.set_alarm("products-5xx", true);
+        }
+    })
+    .await;
+    assert!(!report.report.succeeded());
+    // The production weights sampled are of the alternate group, which serves now.
+    assert_eq!(production, [1000, 900, 1000]);
+    assert_eq!(cloud.rule_weights(&test_rule), [(main.clone(), 0), (alt.clone(), 1000)]);
 }
 
 // ------------------------------------------------------------------ the fake cloud
