@@ -740,6 +740,58 @@ impl Deployment {
     }
 }
 
+/// A Lambda function ECS invokes at stages of every deployment of a service
+/// (`deploymentConfiguration.lifecycleHooks`), e.g. to run smoke tests against the
+/// [test listener](LoadBalancer::test_listener) before production traffic moves.
+///
+/// The function answers `{"hookStatus": "SUCCEEDED"}` to let the deployment go on,
+/// `"FAILED"` to roll it back, or `"IN_PROGRESS"` to be asked again (after
+/// `callBackDelay` seconds, 30 by default); an error or anything else rolls back too.
+/// ECS invokes it with a role ecs-kit creates for the stack (`role/ecs-hooks`, trusted
+/// by `ecs.amazonaws.com`, allowed `lambda:InvokeFunction` on exactly the functions the
+/// stack's hooks name). ECS also invokes hooks when it creates the service: a function
+/// may answer `SUCCEEDED` at once when the service has only one deployment.
+///
+/// ```
+/// use std::time::Duration;
+/// use ecs_kit::{Deployment, HookStage, LifecycleHook, Service};
+/// let smoke = LifecycleHook::lambda(
+///     "arn:aws:lambda:eu-west-1:123456789012:function:shop-smoke-tests",
+///     [HookStage::PostTestTrafficShift],
+/// )
+/// .details(r#"{"path": "/health", "expect": 200}"#);
+/// let web = Service::new("web", "registry.example.com/shop/web:1.4", 8000)
+///     .path("/")
+///     .deployment(Deployment::blue_green(Duration::from_secs(600)))
+///     .lifecycle_hook(smoke);
+/// # let _ = web;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleHook {
+    pub(crate) function_arn: String,
+    pub(crate) stages: Vec<crate::graph::props::HookStage>,
+    pub(crate) details: Option<String>,
+}
+
+impl LifecycleHook {
+    /// The Lambda function `function_arn` (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`,
+    /// optionally `:ALIAS` or `:VERSION`), invoked at each of `stages`.
+    #[must_use]
+    pub fn lambda(
+        function_arn: impl Into<String>,
+        stages: impl IntoIterator<Item = crate::graph::props::HookStage>,
+    ) -> Self {
+        LifecycleHook { function_arn: function_arn.into(), stages: stages.into_iter().collect(), details: None }
+    }
+
+    /// JSON handed to the function with every invocation (`hookDetails`), e.g. what to test.
+    #[must_use]
+    pub fn details(mut self, json: impl Into<String>) -> Self {
+        self.details = Some(json.into());
+        self
+    }
+}
+
 /// The target group health check of a service.
 ///
 /// Converts from a path: `HealthCheck::from("/health")`.
@@ -848,6 +900,7 @@ pub struct Service {
     pub(crate) circuit_breaker: Option<CircuitBreaker>,
     pub(crate) deployment: Option<Deployment>,
     pub(crate) alarms: Vec<String>,
+    pub(crate) hooks: Vec<LifecycleHook>,
     pub(crate) tags: Vec<(String, String)>,
     pub(crate) capacity: Option<Capacity>,
     pub(crate) autoscaling: Option<Autoscaling>,
@@ -880,6 +933,7 @@ impl Service {
             circuit_breaker: None,
             deployment: None,
             alarms: Vec::new(),
+            hooks: Vec::new(),
             tags: Vec::new(),
             capacity: None,
             autoscaling: None,
@@ -1041,6 +1095,14 @@ impl Service {
     #[must_use]
     pub fn rollback_alarm(mut self, name: impl Into<String>) -> Self {
         self.alarms.push(name.into());
+        self
+    }
+
+    /// A Lambda function ECS invokes at stages of every deployment of this service
+    /// (repeatable); see [`LifecycleHook`].
+    #[must_use]
+    pub fn lifecycle_hook(mut self, hook: LifecycleHook) -> Self {
+        self.hooks.push(hook);
         self
     }
 

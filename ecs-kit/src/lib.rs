@@ -75,10 +75,11 @@ pub mod walk;
 
 pub use dsl::{
     AmiPolicy, Autoscaling, Capacity, CircuitBreaker, Cluster, Deployment, DesiredCount, FileSystem, HealthCheck,
-    LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, TestListener,
-    ThroughputMode,
+    LifecycleHook, LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder,
+    TestListener, ThroughputMode,
 };
 pub use ecs_kit_macros::service;
+pub use graph::props::HookStage;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};
 
 /// The README's examples, compiled and run as doc tests.

@@ -473,6 +473,8 @@ struct Iam {
     execution: LogicalId,
     /// The role ECS shifts traffic with, when a service needs it.
     traffic: Option<LogicalId>,
+    /// The role ECS invokes lifecycle hooks with, when a service has some.
+    hooks: Option<LogicalId>,
 }
 
 fn task_role_id(service: &str) -> LogicalId {
@@ -639,8 +641,39 @@ fn roles(b: &mut Builder<'_>, efs: Option<&Efs>) -> Iam {
         );
         rid
     });
-    Iam { instance_profile, execution, traffic }
+    // The role ECS invokes lifecycle hooks with: allowed to invoke exactly the
+    // functions the stack's hooks name. Not the load balancers' role: hooks come with
+    // rolling deployments too, and each role keeps to its one purpose.
+    let mut functions: Vec<&str> =
+        stack.services.iter().flat_map(|s| s.deployment.hooks.iter().map(|h| h.function_arn.as_str())).collect();
+    functions.sort_unstable();
+    functions.dedup();
+    let hooks = (!functions.is_empty()).then(|| {
+        let rid = id(HOOKS_ROLE);
+        let invoke = json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": functions }]
+        });
+        role(
+            b,
+            &rid,
+            role_name("ecs-hooks"),
+            format!("ecs-kit {}: ECS invoking deployment lifecycle hooks", stack.name),
+            "ecs.amazonaws.com",
+            Vec::new(),
+            BTreeMap::from([(HOOKS_POLICY.to_owned(), invoke)]),
+            &[],
+            None,
+        );
+        rid
+    });
+    Iam { instance_profile, execution, traffic, hooks }
 }
+
+/// The logical id of the role ECS invokes lifecycle hooks with.
+const HOOKS_ROLE: &str = "role/ecs-hooks";
+/// Its inline policy.
+pub(crate) const HOOKS_POLICY: &str = "ecs-kit-hooks";
 
 /// The logical id of the role ECS shifts load balancer traffic with.
 const TRAFFIC_ROLE: &str = "role/ecs-load-balancers";
@@ -1224,6 +1257,9 @@ fn ecs_service(
             advanced,
         });
     }
+    if let (Some(role), false) = (&iam.hooks, service.deployment.hooks.is_empty()) {
+        deps.push(role);
+    }
     let breaker = service.deployment.circuit_breaker;
     b.add(
         &id(format!("service/{}", service.name)),
@@ -1247,6 +1283,7 @@ fn ecs_service(
                     enable: breaker != CircuitBreaker::Off,
                     rollback: breaker == CircuitBreaker::Rollback,
                 },
+                iam.hooks.as_ref(),
             ),
             health_check_grace_period_seconds: service.routing.as_ref().map(|r| r.health_check.grace_period_seconds),
             // Fargate spreads tasks over the subnets' zones itself and takes no strategy.
@@ -1343,7 +1380,11 @@ pub(crate) fn scaling_policy_id(service: &str, key: &str) -> LogicalId {
 }
 
 /// The service's `deploymentConfiguration`: percentages, breaker, strategy and alarms.
-fn deployment_configuration(service: &ServiceSpec, breaker: DeploymentCircuitBreaker) -> DeploymentConfiguration {
+fn deployment_configuration(
+    service: &ServiceSpec,
+    breaker: DeploymentCircuitBreaker,
+    hooks_role: Option<&LogicalId>,
+) -> DeploymentConfiguration {
     let d = &service.deployment;
     let mut c = DeploymentConfiguration::rolling(d.min_healthy_percent, d.max_percent, breaker);
     match d.strategy {
@@ -1365,6 +1406,18 @@ fn deployment_configuration(service: &ServiceSpec, breaker: DeploymentCircuitBre
     }
     if !d.alarms.is_empty() {
         c.alarms = Some(DeploymentAlarms { alarm_names: d.alarms.clone(), rollback: true });
+    }
+    if let Some(role) = hooks_role {
+        c.lifecycle_hooks = d
+            .hooks
+            .iter()
+            .map(|h| LifecycleHookProps {
+                hook_target_arn: h.function_arn.clone(),
+                role_arn: r(role, Attr::Arn),
+                lifecycle_stages: h.stages.clone(),
+                hook_details: h.details.clone(),
+            })
+            .collect();
     }
     c
 }

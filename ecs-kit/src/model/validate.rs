@@ -15,12 +15,12 @@ use super::{
     ValidationError, ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR,
     RESERVED_TAG_PREFIX,
 };
-use super::{Percent, StrategySpec};
+use super::{HookSpec, HookStage, Percent, StrategySpec};
 use crate::dsl::{
     AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Scheme, Secret,
     Service, StackBuilder, TestListener,
 };
-use crate::dsl::{Deployment, DeploymentKind};
+use crate::dsl::{Deployment, DeploymentKind, LifecycleHook};
 
 /// CloudWatch Logs' allowed retention periods, in days.
 pub(crate) const RETENTION_DAYS: [u32; 22] =
@@ -79,6 +79,10 @@ re!(ZONE, r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$");
 re!(ACM_ARN, r"^arn:aws(-[a-z]+)*:acm:([a-z]{2}(-[a-z]+)+-[0-9]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$");
 re!(IAM_CERT_ARN, r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:server-certificate/[\w+=,.@/-]+$");
 re!(TLS_POLICY, r"^ELBSecurityPolicy-[A-Za-z0-9-]+$");
+re!(
+    LAMBDA_ARN,
+    r"^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+);
 re!(HOST, r"^[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?(\.[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?)*$");
 
 /// Collects problems and warnings while a declaration is checked.
@@ -203,6 +207,19 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
             "carries the test traffic of blue/green, canary and linear deployments, and no service has one: \
              give a service such a `.deployment(..)`, or remove the test listener",
         );
+    }
+    // Test traffic needs a test listener to come in by.
+    for (i, s) in services.iter().enumerate() {
+        for (j, h) in s.deployment.hooks.iter().enumerate() {
+            let testing =
+                h.stages.iter().find(|s| matches!(s, HookStage::TestTrafficShift | HookStage::PostTestTrafficShift));
+            if let (Some(stage), false) = (testing, test) {
+                c.warn(
+                    format!("services[{i}].lifecycle_hooks[{j}].stages"),
+                    format!("{stage} moves test traffic, but the load balancer has no test listener for it to come in by: add `.test_listener(port)` to the load balancer"),
+                );
+            }
+        }
     }
     fit(&mut c, &cluster, &services);
 
@@ -865,6 +882,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
     };
     let strategy = strategy(c, &format!("{at}.deployment"), s.deployment.as_ref(), routing.is_some());
     let alarms = alarms(c, &format!("{at}.alarms"), &s.alarms);
+    let hooks = hooks(c, &format!("{at}.lifecycle_hooks"), &s.hooks, strategy);
     let tags = c.tags(&format!("{at}.tags"), &s.tags);
     let total = stack_tags + tags.len() + OWN_TAGS;
     if total > MAX_TAGS {
@@ -893,6 +911,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
             circuit_breaker: s.circuit_breaker.unwrap_or_default(),
             strategy,
             alarms,
+            hooks,
         },
         tags,
         capacity,
@@ -1032,6 +1051,54 @@ fn strategy(c: &mut Checker, at: &str, d: Option<&Deployment>, routed: bool) -> 
         c.error(at, "blue/green, canary and linear deployments shift load balancer traffic: put the service behind the load balancer (`path` or `host`) or use `Deployment::rolling()`");
     }
     spec
+}
+
+/// Lifecycle hooks: a Lambda function's ARN, at least one stage, each once, none a
+/// rolling deployment never comes to, details that are JSON.
+fn hooks(c: &mut Checker, at: &str, hooks: &[LifecycleHook], strategy: StrategySpec) -> Vec<HookSpec> {
+    let mut out = Vec::new();
+    for (i, h) in hooks.iter().enumerate() {
+        let at = format!("{at}[{i}]");
+        if !LAMBDA_ARN.is_match(&h.function_arn) {
+            c.error(
+                format!("{at}.function_arn"),
+                format!(
+                    "{} is not a Lambda function ARN: write one such as `arn:aws:lambda:us-west-2:123456789012:function:smoke-tests` (optionally `:ALIAS` or `:VERSION`)",
+                    quoted(&h.function_arn)
+                ),
+            );
+        }
+        if h.stages.is_empty() {
+            c.error(format!("{at}.stages"), "no stage: name at least one, e.g. `HookStage::PostTestTrafficShift`");
+        }
+        let mut stages: Vec<HookStage> = Vec::new();
+        for (j, stage) in h.stages.iter().enumerate() {
+            if stages.contains(stage) {
+                c.error(format!("{at}.stages[{j}]"), format!("{stage} is given twice; keep one"));
+                continue;
+            }
+            if stage.shifts_traffic() && !strategy.shifts_traffic() {
+                c.error(
+                    format!("{at}.stages[{j}]"),
+                    format!("{stage} never comes in a rolling deployment, which moves no load balancer traffic: use RECONCILE_SERVICE, PRE_SCALE_UP or POST_SCALE_UP, or a blue/green, canary or linear deployment"),
+                );
+            }
+            stages.push(*stage);
+        }
+        stages.sort_unstable();
+        let details = h.details.as_ref().and_then(|d| match serde_json::from_str::<serde_json::Value>(d) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                c.error(
+                    format!("{at}.details"),
+                    format!("is not JSON ({e}): write a JSON document, e.g. `{{\"path\": \"/health\"}}`"),
+                );
+                None
+            }
+        });
+        out.push(HookSpec { function_arn: h.function_arn.clone(), stages, details });
+    }
+    out
 }
 
 /// Alarm names: 1 to 255 characters, no commas (ECS joins them with `,`), each once.

@@ -16,9 +16,10 @@ use proptest::prelude::*;
 
 use crate::cli::{self, StackKnobs};
 use crate::dsl::{
-    AmiPolicy, Cluster, Deployment, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder,
-    TestListener,
+    AmiPolicy, Cluster, Deployment, FileSystem, HealthCheck, LifecycleHook, LoadBalancer, Network, Secret, Service,
+    StackBuilder, TestListener,
 };
+use crate::graph::props::HookStage;
 use crate::model::{seed, Stack};
 use crate::testing::FakeCloud;
 
@@ -73,6 +74,9 @@ fn svc(name: &str, path: &str) -> Service {
 fn extra(s: Service) -> StackBuilder {
     seed().service(s)
 }
+
+/// A Lambda function's ARN.
+const HOOK: &str = "arn:aws:lambda:us-west-2:123456789012:function:smoke-tests";
 
 /// The seed stack with `products` deployed blue/green.
 fn bg() -> StackBuilder {
@@ -642,6 +646,28 @@ fn cases() -> Vec<Case> {
             seed().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24"))),
             "load_balancer.test_listener",
             "no service has one: give a service such a `.deployment(..)`, or remove the test listener",
+        ),
+        b(
+            "lifecycle hook naming no Lambda function",
+            bg().with_service("test", "products", |s| s.lifecycle_hook(LifecycleHook::lambda("smoke-tests", [HookStage::PostScaleUp]))),
+            "services[1].lifecycle_hooks[0].function_arn",
+            "is not a Lambda function ARN: write one such as",
+        ),
+        b(
+            "lifecycle hook at a traffic stage of a rolling deployment",
+            seed().with_service("test", "products", |s| {
+                s.lifecycle_hook(LifecycleHook::lambda(HOOK, [HookStage::PostProductionTrafficShift]))
+            }),
+            "services[1].lifecycle_hooks[0].stages[0]",
+            "never comes in a rolling deployment",
+        ),
+        b(
+            "lifecycle hook details that are not JSON",
+            bg().with_service("test", "products", |s| {
+                s.lifecycle_hook(LifecycleHook::lambda(HOOK, [HookStage::PostScaleUp]).details("path=/health"))
+            }),
+            "services[1].lifecycle_hooks[0].details",
+            "is not JSON",
         ),
         b(
             "service tag reserved by ecs-kit",

@@ -10,7 +10,8 @@ use std::time::Duration;
 use crate::apply::{apply, ApplyOptions, ApplyReport, Waits};
 use crate::aws::{Clients, ServiceUpdate};
 use crate::diff::Action;
-use crate::dsl::{CircuitBreaker, Deployment, LoadBalancer, Service, StackBuilder, TestListener};
+use crate::dsl::{CircuitBreaker, Deployment, LifecycleHook, LoadBalancer, Service, StackBuilder, TestListener};
+use crate::graph::props::HookStage;
 use crate::graph::props::{
     Attr, DeploymentConfiguration, DeploymentStrategy, Peer, Percent, RefOr, ServiceProps, TrafficStep,
 };
@@ -18,6 +19,7 @@ use crate::graph::{Graph, LogicalId, Properties, ResourceType};
 use crate::model::{seed, seed_with_image, Stack, StrategySpec, ValidationErrors};
 use crate::plan::plan;
 use crate::testing::FakeCloud;
+use crate::testing::HookAnswer;
 use crate::walk::{Event, Observer, Outcome, RetryPolicy};
 
 fn minutes(m: u64) -> Duration {
@@ -339,6 +341,288 @@ async fn ecs_moves_test_traffic_to_the_new_tasks_before_production_and_back_on_r
     // The production weights sampled are of the alternate group, which serves now.
     assert_eq!(production, [1000, 900, 1000]);
     assert_eq!(cloud.rule_weights(&test_rule), [(main.clone(), 0), (alt.clone(), 1000)]);
+}
+
+// ------------------------------------------------------------------ lifecycle hooks
+
+const SMOKE: &str = "arn:aws:lambda:us-west-2:123456789012:function:shop-smoke-tests";
+const APPROVE: &str = "arn:aws:lambda:us-west-2:123456789012:function:shop-approve:live";
+
+#[test]
+fn hooks_are_refused_where_ecs_would_refuse_or_never_call_them_naming_the_field() {
+    let bg = Deployment::blue_green(minutes(5));
+    let hooked = |deployment: Deployment, hook: LifecycleHook| {
+        with(deployment).with_service("test", "products", |s| s.lifecycle_hook(hook))
+    };
+    let e = errors(hooked(bg, LifecycleHook::lambda("shop-smoke-tests", [HookStage::PostScaleUp])));
+    assert_problem(&e, "services[1].lifecycle_hooks[0].function_arn", "not a Lambda function ARN");
+    let e = errors(hooked(
+        bg,
+        LifecycleHook::lambda("arn:aws:lambda:us-west-2:123456789012:layer:x", [HookStage::PostScaleUp]),
+    ));
+    assert_problem(&e, "services[1].lifecycle_hooks[0].function_arn", "not a Lambda function ARN");
+    let e = errors(hooked(bg, LifecycleHook::lambda(SMOKE, [])));
+    assert_problem(&e, "services[1].lifecycle_hooks[0].stages", "name at least one");
+    let e = errors(hooked(bg, LifecycleHook::lambda(SMOKE, [HookStage::PostScaleUp, HookStage::PostScaleUp])));
+    assert_problem(&e, "services[1].lifecycle_hooks[0].stages[1]", "POST_SCALE_UP is given twice");
+    let e = errors(hooked(bg, LifecycleHook::lambda(SMOKE, [HookStage::PostScaleUp]).details("{not json")));
+    assert_problem(&e, "services[1].lifecycle_hooks[0].details", "is not JSON");
+    // A rolling deployment moves no traffic: its traffic stages never come.
+    let e = errors(hooked(
+        Deployment::rolling(),
+        LifecycleHook::lambda(SMOKE, [HookStage::PreScaleUp, HookStage::ProductionTrafficShift]),
+    ));
+    assert_problem(
+        &e,
+        "services[1].lifecycle_hooks[0].stages[1]",
+        "PRODUCTION_TRAFFIC_SHIFT never comes in a rolling deployment",
+    );
+    assert!(!e.has("services[1].lifecycle_hooks[0].stages[0]"), "{e}");
+    hooked(Deployment::rolling(), LifecycleHook::lambda(SMOKE, [HookStage::PreScaleUp, HookStage::PostScaleUp]))
+        .build()
+        .unwrap();
+    // Test stages without a test listener: allowed, with a warning.
+    let stack = hooked(bg, LifecycleHook::lambda(SMOKE, [HookStage::PostTestTrafficShift])).build().unwrap();
+    assert!(
+        stack
+            .warnings()
+            .iter()
+            .any(|w| w.field == "services[1].lifecycle_hooks[0].stages" && w.message.contains("no test listener")),
+        "{:?}",
+        stack.warnings()
+    );
+    let stack = tested(bg)
+        .with_service("test", "products", |s| {
+            s.lifecycle_hook(LifecycleHook::lambda(SMOKE, [HookStage::PostTestTrafficShift]))
+        })
+        .build()
+        .unwrap();
+    assert!(stack.warnings().iter().all(|w| !w.field.contains("lifecycle_hooks")), "{:?}", stack.warnings());
+}
+
+#[test]
+fn hooks_get_a_role_of_their_own_allowed_to_invoke_exactly_their_functions() {
+    let no_hooks = Graph::from_stack(&with(Deployment::blue_green(minutes(5))).build().unwrap()).unwrap();
+    assert!(no_hooks.get("role/ecs-hooks").is_none());
+    assert!(service_props(&no_hooks, "products").deployment_configuration.lifecycle_hooks.is_empty());
+
+    let stack = with(Deployment::canary(5.0, minutes(5)))
+        .with_service("test", "products", |s| {
+            s.lifecycle_hook(
+                LifecycleHook::lambda(SMOKE, [HookStage::PostTestTrafficShift, HookStage::PreScaleUp])
+                    .details(r#"{"path": "/products"}"#),
+            )
+            .lifecycle_hook(LifecycleHook::lambda(APPROVE, [HookStage::PostProductionTrafficShift]))
+        })
+        .with_service("test", "product-web", |s| {
+            s.lifecycle_hook(LifecycleHook::lambda(SMOKE, [HookStage::PostScaleUp]))
+        })
+        .build()
+        .unwrap();
+    let g = Graph::from_stack(&stack).unwrap();
+    let Properties::Role(role) = &g.get("role/ecs-hooks").unwrap().properties else { panic!() };
+    assert_eq!(role.role_name, "mcsv-poc-us-west-2-ecs-hooks");
+    assert_eq!(role.assume_role_policy["Statement"][0]["Principal"]["Service"], "ecs.amazonaws.com");
+    assert!(role.managed_policy_arns.is_empty());
+    let policy = &role.inline_policies["ecs-kit-hooks"]["Statement"];
+    assert_eq!(policy.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (policy[0]["Effect"].as_str(), policy[0]["Action"].as_str()),
+        (Some("Allow"), Some("lambda:InvokeFunction"))
+    );
+    assert_eq!(policy[0]["Resource"], serde_json::json!([APPROVE, SMOKE]), "each function once, no wildcard");
+    // The load balancers' role stays as it was: one purpose each.
+    let Properties::Role(traffic) = &g.get("role/ecs-load-balancers").unwrap().properties else { panic!() };
+    assert!(traffic.inline_policies.is_empty());
+
+    let hooks = service_props(&g, "products").deployment_configuration.lifecycle_hooks;
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(hooks[0].hook_target_arn, SMOKE);
+    assert_eq!(hooks[0].role_arn, r("role/ecs-hooks", Attr::Arn));
+    assert_eq!(
+        hooks[0].lifecycle_stages,
+        [HookStage::PreScaleUp, HookStage::PostTestTrafficShift],
+        "in the order of a deployment"
+    );
+    assert_eq!(hooks[0].hook_details, Some(serde_json::json!({"path": "/products"})));
+    assert_eq!((hooks[1].hook_target_arn.as_str(), hooks[1].hook_details.as_ref()), (APPROVE, None));
+    let deps = &g.get("service/products").unwrap().depends_on;
+    assert!(deps.contains(&LogicalId::new("role/ecs-hooks")), "{deps:?}");
+    // The plan's JSON spells the stages as AWS does.
+    let json = serde_json::to_value(&hooks[0]).unwrap();
+    assert_eq!(json["lifecycle_stages"], serde_json::json!(["PRE_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT"]));
+}
+
+/// The seed stack with `products` on `deployment` at image tag `tag`, a test listener and
+/// a hook calling `SMOKE` at `stages`.
+fn hooked(deployment: Deployment, tag: &str, stages: &[HookStage]) -> Stack {
+    let image = format!("registry.example.com/microservices/products:{tag}");
+    seed_with_image("products", &image)
+        .with_service("test", "products", |s| {
+            s.deployment(deployment).lifecycle_hook(LifecycleHook::lambda(SMOKE, stages.iter().copied()))
+        })
+        .with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24")))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_after_the_test_shift_holds_production_traffic_until_it_answers() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let bg = Deployment::blue_green(minutes(2));
+    cloud.set_hook_function(SMOKE, HookAnswer::Succeeded, minutes(3));
+    let stages = [HookStage::PostTestTrafficShift];
+    let v1 = hooked(bg, "1.0", &stages);
+    apply_ok(&v1, &clients).await;
+    assert_converged(&v1, &clients).await;
+    let service = &clients.ecs.describe_services("mcsv-poc".into(), vec!["products".into()]).await.unwrap()[0];
+    let hooks = &service.found.props.deployment_configuration.lifecycle_hooks;
+    assert_eq!((hooks.len(), hooks[0].lifecycle_stages.as_slice()), (1, &stages[..]));
+
+    let (test_rule, alt) =
+        (arn_of(&cloud, "listener-rule/products/test"), arn_of(&cloud, "target-group/products/alternate"));
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let (sampled, sampler, v2) = (samples.clone(), cloud.clone(), hooked(bg, "2.0", &stages));
+    let status = Arc::new(Mutex::new(None));
+    let (seen, stack2, clients2) = (status.clone(), v2.clone(), clients.clone());
+    let (report, production, notes) = apply_sampling(&cloud, &v2, minutes(15), move |w| {
+        let test = weight(&sampler, &test_rule, &alt);
+        sampled.lock().unwrap().push((test, w));
+        if test == 1000 && w == 0 && seen.lock().unwrap().is_none() {
+            *seen.lock().unwrap() = Some((stack2.clone(), clients2.clone()));
+        }
+    })
+    .await;
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    assert_eq!(production, [0, 1000]);
+    let samples = samples.lock().unwrap().clone();
+    // Three minutes (nine 20 s samples) with all test traffic and no production traffic on the new tasks.
+    let held = samples.iter().filter(|(test, production)| *test == 1000 && *production == 0).count();
+    assert!((8..=10).contains(&held), "{held} samples held: {samples:?}");
+    notes.assert_has("blue/green 0%, post test traffic shift, hook shop-smoke-tests in progress");
+    assert_converged(&v2, &clients).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn status_shows_the_hook_a_deployment_waits_for() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let canary = Deployment::canary(10.0, minutes(5));
+    cloud.set_hook_function(SMOKE, HookAnswer::Succeeded, minutes(4));
+    let stages = [HookStage::PostTestTrafficShift];
+    apply_ok(&hooked(canary, "1.0", &stages), &clients).await;
+    let v2 = hooked(canary, "2.0", &stages);
+    let (stack2, clients2) = (v2.clone(), clients.clone());
+    let handle = tokio::spawn(async move { apply(&stack2, &clients2, options(minutes(15)), None, &()).await.unwrap() });
+    // The tasks start in a minute; the hook runs then.
+    tokio::time::sleep(minutes(2)).await;
+    let text = crate::status::status(&v2, &clients).await.unwrap().render();
+    assert!(text.contains("  strategy   canary 0%, post test traffic shift, hook shop-smoke-tests in progress (2/2 new tasks running)"), "{text}");
+    assert!(handle.await.unwrap().report.succeeded());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_hook_rolls_back_before_production_moves_and_apply_names_it_and_its_stage() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let linear = Deployment::linear(50.0, minutes(1));
+    let stages = [HookStage::PostTestTrafficShift];
+    cloud.set_hook_function(SMOKE, HookAnswer::Succeeded, Duration::from_secs(30));
+    apply_ok(&hooked(linear, "1.0", &stages), &clients).await;
+    let (rule, test_rule, main, alt) = (
+        arn_of(&cloud, "listener-rule/products"),
+        arn_of(&cloud, "listener-rule/products/test"),
+        arn_of(&cloud, "target-group/products"),
+        arn_of(&cloud, "target-group/products/alternate"),
+    );
+    cloud.set_hook_function(SMOKE, HookAnswer::Failed, minutes(2));
+    let tests = Arc::new(Mutex::new(Vec::new()));
+    let (seen, sampler, t) = (tests.clone(), cloud.clone(), test_rule.clone());
+    let alt2 = alt.clone();
+    let (report, production, notes) = apply_sampling(&cloud, &hooked(linear, "2.0", &stages), minutes(15), move |_| {
+        seen.lock().unwrap().push(weight(&sampler, &t, &alt2));
+    })
+    .await;
+    let Outcome::Failed { error, attempts } = &report.report.outcomes[&"service/products".into()] else {
+        panic!("{:#?}", report.report)
+    };
+    assert_eq!(*attempts, 1, "a rolled-back deployment is not retried");
+    assert!(error.contains("deployment of products failed: linear rolled back"), "{error}");
+    assert!(error.contains("hook execution failure(s) detected"), "{error}");
+    assert!(error.contains(&format!("hook {SMOKE} FAILED at POST_TEST_TRAFFIC_SHIFT")), "{error}");
+    notes.assert_has(&format!("{SMOKE} at POST_TEST_TRAFFIC_SHIFT: the function answered FAILED"));
+    // Production never moved; test traffic came back; the old revision runs.
+    assert_eq!(production, [0]);
+    assert!(tests.lock().unwrap().contains(&1000));
+    assert_eq!(weight(&cloud, &rule, &main), 1000);
+    assert_eq!(weight(&cloud, &test_rule, &main), 1000);
+    assert!(cloud.service("products").unwrap().task_definition.ends_with(":1"));
+    let newest = clients.ecs.list_service_deployments("mcsv-poc".into(), "products".into()).await.unwrap();
+    let d = &clients.ecs.describe_service_deployments(vec![newest[0].clone()]).await.unwrap()[0];
+    assert!(d.status.starts_with("ROLLBACK"), "{d:?}");
+    assert_eq!(
+        d.hooks.iter().map(|h| (h.target_arn.as_str(), h.status.as_str())).collect::<Vec<_>>(),
+        [(SMOKE, "FAILED")]
+    );
+
+    // A rolling service's hook before its tasks start: no task of the new revision ever runs.
+    cloud.set_hook_function(SMOKE, HookAnswer::Failed, Duration::from_secs(10));
+    let rolling = |tag: &str| {
+        seed_with_image("products", &format!("registry.example.com/microservices/products:{tag}"))
+            .with_service("test", "products", |s| {
+                s.lifecycle_hook(LifecycleHook::lambda(SMOKE, [HookStage::PreScaleUp]))
+            })
+            .build()
+            .unwrap()
+    };
+    cloud.set_hook_function(SMOKE, HookAnswer::Succeeded, Duration::ZERO);
+    apply_ok(&rolling("1.0"), &clients).await;
+    cloud.set_hook_function(SMOKE, HookAnswer::Failed, Duration::from_secs(10));
+    let report = apply(&rolling("2.0"), &clients, options(minutes(15)), None, &()).await.unwrap();
+    let Outcome::Failed { error, .. } = &report.report.outcomes[&"service/products".into()] else {
+        panic!("{:#?}", report.report)
+    };
+    assert!(error.contains(&format!("hook {SMOKE} FAILED at PRE_SCALE_UP")), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_hooks_role_is_what_lets_ecs_invoke_the_function() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let bg = Deployment::blue_green(minutes(1));
+    let stages = [HookStage::PostScaleUp];
+    cloud.set_hook_function(SMOKE, HookAnswer::Succeeded, Duration::from_secs(5));
+    apply_ok(&hooked(bg, "1.0", &stages), &clients).await;
+    // Someone deletes the role's policy; the next deployment (started outside ecs-kit)
+    // cannot invoke the hook and rolls back.
+    clients.iam.delete_role_policy("mcsv-poc-us-west-2-ecs-hooks".into(), "ecs-kit-hooks".into()).await.unwrap();
+    let force = ServiceUpdate {
+        cluster: "mcsv-poc".into(),
+        service: "products".into(),
+        force_new_deployment: true,
+        ..ServiceUpdate::default()
+    };
+    clients.ecs.update_service(force).await.unwrap();
+    tokio::time::sleep(minutes(5)).await;
+    let service = &clients.ecs.describe_services("mcsv-poc".into(), vec!["products".into()]).await.unwrap()[0];
+    let events: Vec<&str> = service.status.events.iter().map(|e| e.message.as_str()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("at POST_SCALE_UP") && e.contains("not authorized to perform lambda:InvokeFunction")),
+        "{events:#?}"
+    );
+    let newest = clients.ecs.list_service_deployments("mcsv-poc".into(), "products".into()).await.unwrap();
+    let d = &clients.ecs.describe_service_deployments(vec![newest[0].clone()]).await.unwrap()[0];
+    assert!(d.status.starts_with("ROLLBACK"), "{d:?}");
+    // The plan puts the policy back before it deploys, and the deployment goes through.
+    let v2 = hooked(bg, "2.0", &stages);
+    let p = plan(&v2, &clients).await.unwrap();
+    let role = p.changes.iter().find(|c| c.id.as_str() == "role/ecs-hooks").unwrap();
+    assert_eq!(role.action, Action::Update, "{}", p.render());
+    apply_ok(&v2, &clients).await;
+    assert_converged(&v2, &clients).await;
 }
 
 // ------------------------------------------------------------------ the fake cloud

@@ -2,7 +2,7 @@
 //! settled by following the service deployment itself and failing fast when it is
 //! rolled back or no task starts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -131,6 +131,8 @@ struct Watch {
     api_failures: u32,
     /// The last progress reported.
     progress: Option<String>,
+    /// The lifecycle hooks seen, by id, with the stage they were seen at.
+    hooks: BTreeMap<String, (crate::aws::HookStatus, String)>,
 }
 
 impl Watch {
@@ -214,13 +216,39 @@ pub(crate) async fn wait_stable(
             service_deployment(ecs.as_ref(), cluster, service, ours.and_then(|d| d.created_at), &watch).await?
         {
             let progress = d.progress(crate::aws::epoch_now());
-            {
+            let failed_hooks = {
                 let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if w.progress.as_ref() != Some(&progress) {
                     crate::walk::note(&format!("(service {service}) deployment: {progress}"));
                     w.progress = Some(progress.clone());
                 }
-            }
+                let stage = d.lifecycle_stage.clone().unwrap_or_default();
+                for h in &d.hooks {
+                    // A hook's stage is the one it was last seen running at; one first seen
+                    // done (or failed) ran at the stage of that poll.
+                    let at = match w.hooks.get(&h.id) {
+                        Some((_, seen)) if h.status != "IN_PROGRESS" => seen.clone(),
+                        _ => stage.clone(),
+                    };
+                    w.hooks.insert(h.id.clone(), (h.clone(), at));
+                }
+                let failed: String = w
+                    .hooks
+                    .values()
+                    .filter(|(h, _)| h.failed())
+                    .map(|(h, at)| format!("; hook {} {} at {at}", h.target_arn, h.status))
+                    .collect();
+                // When AWS no longer lists the hook that failed, the ones last seen running.
+                if failed.is_empty() && d.failed() {
+                    w.hooks
+                        .values()
+                        .filter(|(h, _)| h.status == "IN_PROGRESS")
+                        .map(|(h, at)| format!("; hook {} was running at {at}", h.target_arn))
+                        .collect()
+                } else {
+                    failed
+                }
+            };
             if d.failed() {
                 let alarms = if d.triggered_alarms.is_empty() {
                     String::new()
@@ -228,7 +256,7 @@ pub(crate) async fn wait_stable(
                     format!("; alarms in ALARM: {}", d.triggered_alarms.join(", "))
                 };
                 return Err(StepError::Fatal(format!(
-                    "deployment of {service} failed: {progress}{alarms}{}; events: {}",
+                    "deployment of {service} failed: {progress}{alarms}{failed_hooks}{}; events: {}",
                     stopped(),
                     events()
                 )));
