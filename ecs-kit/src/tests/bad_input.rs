@@ -913,6 +913,7 @@ const MACRO_CASES: &[(&str, &str)] = &[
     ("bad_service_name", "it has 65 characters, at most 64 are allowed"),
     ("bad_service_name", "invalid service name \"\": it is empty"),
     ("count_conflict", "conflicting keys `count` and `external_count`"),
+    ("image_conflict", "conflicting keys `image` and `external_image`: use `image` for an image the stack deploys"),
     ("duplicate_env_name", "environment variable \"DB_PASSWORD\" is set twice: it is already set in `env`"),
     ("duplicate_key", "duplicate key `port`"),
     ("env_not_a_map", "`env` takes a map of string literals to values, e.g."),
@@ -925,14 +926,14 @@ const MACRO_CASES: &[(&str, &str)] = &[
     ("many_errors", "unknown key `colour`, expected one of"),
     ("many_errors", "conflicting keys `external_count` and `count`"),
     ("many_errors", "duplicate key `path`"),
-    ("many_errors", "missing required key `image` in `service!`; add it"),
+    ("many_errors", "missing required key `image` (or `external_image`) in `service!`; add it"),
     ("map_key_not_literal", "the keys of `env` must be string literals"),
     ("map_key_not_literal", "the keys of `tags` must be string literals"),
-    ("missing_keys", "missing required keys `image`, `port` in `service!`; add them"),
+    ("missing_keys", "missing required keys `image` (or `external_image`), `port` in `service!`; add them"),
     ("path_without_slash", "`path` must start with `/`: write \"/products\" instead of \"products\""),
     ("port_out_of_range", "port `70000` is out of range: port must be between 1 and 65535"),
     ("port_out_of_range", "port `-1` is out of range"),
-    ("unknown_key", "unknown key `replicas`, expected one of `name`, `image`, `port`"),
+    ("unknown_key", "unknown key `replicas`, expected one of `name`, `image`, `external_image`, `port`"),
 ];
 
 /// Runs one case against a fresh fake cloud: exit code, stdout and stderr, and the AWS

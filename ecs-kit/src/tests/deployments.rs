@@ -947,6 +947,31 @@ async fn the_fake_refuses_a_strategy_without_what_ecs_needs() {
 }
 
 #[test]
+fn service_macro_declares_a_pipelines_image_and_hooks_as_the_builder_does() {
+    let hook = || LifecycleHook::lambda(SMOKE, [HookStage::PostScaleUp]).details(r#"{"k": 1}"#);
+    let initial = String::from("registry.example.com/microservices/products:1.0");
+    let by_macro = crate::service! {
+        name: "products",
+        external_image: initial,
+        port: 8001,
+        path: "/products",
+        lifecycle_hooks: [hook()],
+    };
+    let by_builder = Service::new("products", "registry.example.com/microservices/products:0.1", 8001)
+        .path("/products")
+        .external_image("registry.example.com/microservices/products:1.0")
+        .lifecycle_hook(hook());
+    let build = |s: Service| seed().with_service("test", "products", |_| s).build().unwrap();
+    let (a, b) = (build(by_macro), build(by_builder));
+    let (a, b) = (a.service("products").unwrap(), b.service("products").unwrap());
+    assert_eq!((&a.image, a.image_owner), (&b.image, b.image_owner));
+    assert_eq!(a.image_owner, crate::graph::props::ImageOwner::Pipeline);
+    assert_eq!(a.image, "registry.example.com/microservices/products:1.0");
+    assert_eq!(a.deployment, b.deployment);
+    assert_eq!(a.deployment.hooks[0].details, Some(serde_json::json!({"k": 1})));
+}
+
+#[test]
 fn service_macro_declares_the_strategy_and_the_alarms_as_the_builder_does() {
     let by_macro = crate::service! {
         name: "products",
