@@ -80,4 +80,21 @@ fn a_test_listener_and_a_lifecycle_hook_apply_converge_and_roll_out() {
         .test_listener_rule
         .is_some_and(|r| matches!(r, RefOr::Value(arn) if arn.contains(":listener-rule/"))));
     rolls_out(&stack, SECOND);
+
+    // Back to rolling: what the strategy needed goes, the service forwards to its own group.
+    let rolling = seed(&name, SECOND);
+    let (code, out, err) = run(&["apply", "--auto-approve"], rolling);
+    assert_eq!(code, 0, "{out}{err}");
+    for gone in [
+        "target-group/products/alternate",
+        "listener-rule/products/test",
+        "listener/test",
+        "role/ecs-load-balancers",
+        "role/ecs-hooks",
+    ] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(&format!("- {gone} "))), "{gone}:\n{out}");
+    }
+    assert!(out.contains("Plan: 0 to add, 3 to change, 0 to replace, 5 to destroy."), "{out}");
+    let (code, out, err) = run(&["plan", "--detailed-exitcode"], seed(&name, SECOND));
+    assert_eq!(code, 0, "back on rolling, nothing is left to change:\n{out}{err}");
 }

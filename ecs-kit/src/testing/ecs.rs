@@ -1666,7 +1666,10 @@ impl EcsApi for Fake {
         if let Some(strategy) = update.capacity_provider_strategy {
             p.capacity_provider_strategy = strategy;
         }
+        // Another load balancer configuration takes new tasks registered by it.
+        let mut redeploy = false;
         if let Some(lbs) = update.load_balancers {
+            redeploy = lbs != p.load_balancers;
             p.load_balancers = lbs;
         }
         if let Some(g) = update.health_check_grace_period_seconds {
@@ -1691,7 +1694,7 @@ impl EcsApi for Fake {
         let current = literal_or_empty(&p.task_definition);
         let primary_td = svc.deployments.first().map(|d| d.task_definition.clone()).unwrap_or_default();
         let target = td.unwrap_or(current);
-        if target != primary_td || update.force_new_deployment {
+        if target != primary_td || update.force_new_deployment || redeploy {
             svc.props.task_definition = RefOr::Value(target.clone());
             s.deploy(index, target);
         }

@@ -625,6 +625,127 @@ async fn the_hooks_role_is_what_lets_ecs_invoke_the_function() {
     assert_converged(&v2, &clients).await;
 }
 
+// ------------------------------------------------------------------ back to rolling
+
+/// The seed stack at image tag `tag` (both services); `products` on a canary with a
+/// hook when `products` says so, `product-web` blue/green and a test listener when `web`
+/// says so.
+fn strategies(tag: &str, products: bool, web: bool) -> Stack {
+    let image = format!("registry.example.com/microservices/products:{tag}");
+    let web_image = format!("registry.example.com/microservices/product-web:{tag}");
+    let mut b = seed_with_image("products", &image).with_service("test", "product-web", |s| s.image(web_image));
+    if products {
+        b = b.with_service("test", "products", |s| {
+            s.deployment(Deployment::canary(10.0, minutes(2)))
+                .lifecycle_hook(LifecycleHook::lambda(SMOKE, [HookStage::PostTestTrafficShift]))
+        });
+    }
+    if web {
+        b = b
+            .with_service("test", "product-web", |s| s.deployment(Deployment::blue_green(minutes(1))))
+            .with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24")));
+    }
+    b.build().unwrap()
+}
+
+/// Applies `stack`, checking every 5 s that production traffic of `products` (its rule
+/// `rules[0]`) and of the default route (the catch-all rule `rules[1]` while it exists,
+/// else the listener's default, `main_web`) only goes to target groups with tasks; the
+/// notes of the apply.
+async fn apply_without_outage(cloud: &FakeCloud, stack: &Stack, rules: &[String; 2], main_web: &str) -> Notes {
+    let (stack2, clients2, notes) = (stack.clone(), cloud.clients(), Notes::default());
+    let observer = notes.clone();
+    let handle =
+        tokio::spawn(async move { apply(&stack2, &clients2, options(minutes(15)), None, &observer).await.unwrap() });
+    let clients = cloud.clients();
+    let mut outages = Vec::new();
+    while !handle.is_finished() {
+        let mut groups = Vec::new();
+        for rule in rules {
+            groups.extend(cloud.rule_weights(rule).into_iter().filter(|(_, w)| *w > 0).map(|(g, _)| g));
+        }
+        if cloud.rule_weights(&rules[1]).is_empty() {
+            groups.push(main_web.to_owned());
+        }
+        for g in groups {
+            if clients.elb.describe_target_health(g.clone()).await.unwrap().is_empty() {
+                outages.push(g);
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let report = handle.await.unwrap();
+    assert!(report.report.succeeded(), "{:#?}", report.report);
+    assert!(outages.is_empty(), "production traffic went to groups without tasks: {outages:?}");
+    notes
+}
+
+/// The planned action of `id`.
+fn action(p: &crate::plan::Plan, id: &str) -> Option<Action> {
+    p.changes.iter().find(|c| c.id.as_str() == id).map(|c| c.action)
+}
+
+#[tokio::test(start_paused = true)]
+async fn back_to_rolling_deletes_what_strategies_needed_without_an_outage_and_converges() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    cloud.set_hook_function(SMOKE, HookAnswer::Succeeded, Duration::from_secs(20));
+    apply_ok(&strategies("1.0", true, true), &clients).await;
+    // One deployment each: ECS now serves both services from their alternate groups.
+    apply_ok(&strategies("2.0", true, true), &clients).await;
+    let rules = [arn_of(&cloud, "listener-rule/products"), arn_of(&cloud, "listener-rule/product-web")];
+    let (main, main_web) = (arn_of(&cloud, "target-group/products"), arn_of(&cloud, "target-group/product-web"));
+    assert_eq!(weight(&cloud, &rules[0], &arn_of(&cloud, "target-group/products/alternate")), 1000);
+    assert_eq!(weight(&cloud, &rules[1], &arn_of(&cloud, "target-group/product-web/alternate")), 1000);
+
+    // products back to rolling: its alternate group, its test rule and the hooks' role
+    // go; the load balancers' role and the test listener stay for product-web.
+    let half = strategies("2.0", false, true);
+    let p = plan(&half, &clients).await.unwrap();
+    for gone in ["target-group/products/alternate", "listener-rule/products/test", "role/ecs-hooks"] {
+        assert_eq!(action(&p, gone), Some(Action::Delete), "{gone}:\n{}", p.render());
+    }
+    for kept in ["role/ecs-load-balancers", "listener/test", "listener-rule/product-web/test"] {
+        assert_eq!(action(&p, kept), Some(Action::NoOp), "{kept}:\n{}", p.render());
+    }
+    assert_eq!(action(&p, "listener-rule/products"), Some(Action::Update), "{}", p.render());
+    assert_eq!((p.summary.add, p.summary.change, p.summary.destroy), (0, 2, 3), "{}", p.render());
+    assert!(p.render().contains("  - target-group/products/alternate"), "{}", p.render());
+    let notes = apply_without_outage(&cloud, &half, &rules, &main_web).await;
+    // ECS moved the traffic back itself, by one more deployment of the canary.
+    notes.assert_has("keeps forwarding to both target groups while ECS serves from mcsv-poc-products-alt");
+    notes.assert_has("ECS serves products from mcsv-poc-products-alt: one more canary deployment moves traffic back to mcsv-poc-products before the switch to rolling");
+    assert_eq!(cloud.rule_weights(&rules[0]), [(main.clone(), 1000)]);
+    assert_converged(&half, &clients).await;
+
+    // product-web too, without the test listener: all that strategies needed is gone.
+    let rolling = strategies("2.0", false, false);
+    let p = plan(&rolling, &clients).await.unwrap();
+    for gone in [
+        "target-group/product-web/alternate",
+        "listener-rule/product-web",
+        "listener-rule/product-web/test",
+        "listener/test",
+        "role/ecs-load-balancers",
+    ] {
+        assert_eq!(action(&p, gone), Some(Action::Delete), "{gone}:\n{}", p.render());
+    }
+    assert_eq!((p.summary.add, p.summary.change, p.summary.destroy), (0, 2, 5), "{}", p.render());
+    let notes = apply_without_outage(&cloud, &rolling, &rules, &main_web).await;
+    notes.assert_has("ECS serves product-web from mcsv-poc-product-web-alt: one more blue/green deployment");
+    assert_eq!(cloud.snapshot().count(ResourceType::TargetGroup), 2);
+    assert_eq!(cloud.snapshot().count(ResourceType::Listener), 1);
+    let roles: Vec<String> = cloud.snapshot().live(ResourceType::IamRole).filter_map(|r| r.name.clone()).collect();
+    assert!(roles.iter().all(|r| !r.contains("-ecs-")), "no role for ECS is left: {roles:?}");
+    assert_converged(&rolling, &clients).await;
+    for name in ["products", "product-web"] {
+        let service = &clients.ecs.describe_services("mcsv-poc".into(), vec![name.into()]).await.unwrap()[0];
+        let c = &service.found.props.deployment_configuration;
+        assert_eq!((c.strategy, c.lifecycle_hooks.len()), (DeploymentStrategy::Rolling, 0), "{name}");
+        assert!(service.found.props.load_balancers[0].advanced.is_none(), "{name}");
+    }
+}
+
 // ------------------------------------------------------------------ the fake cloud
 
 /// Records the notes (ECS events, stopped tasks, deployment progress) of a walk.

@@ -442,7 +442,6 @@ fn deployment_configuration_to(
     operation: &str,
 ) -> AwsResult<ecs::DeploymentConfiguration> {
     let step = |t: &TrafficStep| (t.percent.as_f64(), int(t.bake_time_in_minutes));
-    let shifting = d.strategy != DeploymentStrategy::Rolling;
     let hooks = d.lifecycle_hooks.iter().map(|h| hook_to(h, operation)).collect::<AwsResult<Vec<_>>>()?;
     Ok(ecs::DeploymentConfiguration::builder()
         .minimum_healthy_percent(int(d.minimum_healthy_percent))
@@ -453,9 +452,9 @@ fn deployment_configuration_to(
                 .rollback(d.deployment_circuit_breaker.rollback)
                 .build(),
         )
-        // Rolling is ECS's default: left out, so implementations without strategies
-        // (moto among them) see the request they know.
-        .set_strategy(shifting.then(|| ecs::DeploymentStrategy::from(d.strategy.as_str())))
+        // Always said, rolling included: an update back to rolling must say so (moto,
+        // which knows no strategies, stores what it is sent).
+        .strategy(ecs::DeploymentStrategy::from(d.strategy.as_str()))
         .set_bake_time_in_minutes(d.bake_time_in_minutes.map(int))
         .set_canary_configuration(
             d.canary.as_ref().map(step).map(|(p, m)| {
@@ -2045,10 +2044,13 @@ mod tests {
         );
         // Read back as sent.
         assert_eq!(deployment_configuration_from(Some(dc)), props.deployment_configuration);
-        // Rolling leaves the strategy out, for what knows none (moto).
+        // Rolling is said too (a switch back must be), without a bake.
         let rolling =
             deployment_configuration_to(&desired_service().deployment_configuration, "CreateService").unwrap();
-        assert_eq!((rolling.strategy(), rolling.bake_time_in_minutes()), (None, None));
+        assert_eq!(
+            (rolling.strategy(), rolling.bake_time_in_minutes()),
+            (Some(&ecs::DeploymentStrategy::Rolling), None)
+        );
     }
 
     #[tokio::test]

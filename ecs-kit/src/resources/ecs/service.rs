@@ -98,6 +98,41 @@ fn same_pair(want: &mut ServiceProps, have: &ServiceProps) {
     }
 }
 
+/// When `w` leaves the strategy `h` shifts traffic by (its load balancer has no
+/// advanced configuration any more): the production rule's ARN and the target group
+/// the service keeps, both literal.
+fn leaving_strategy(w: &ServiceProps, h: &ServiceProps) -> Option<(String, String)> {
+    let (want, have) = (w.load_balancers.first()?, h.load_balancers.first()?);
+    let advanced = have.advanced.as_ref().filter(|_| want.advanced.is_none())?;
+    Some((lit(&advanced.production_listener_rule).ok()?, lit(&want.target_group_arn).ok()?))
+}
+
+/// Moves production traffic back to the target group `own` when ECS serves from the
+/// other one (the production rule `rule` weighs it heavier): one more deployment by the
+/// service's current strategy (its own checks, hooks and rollback), waited for.
+async fn traffic_back(cx: &Cx<'_>, h: &ServiceProps, rule: &str, own: &str) -> Result<(), StepError> {
+    let elb = cx.clients.elb.as_ref();
+    let live = crate::resources::elbv2::listener_rule::live_rule(elb, rule).await.map_err(step_error)?;
+    let serving = live.and_then(|r| lit(&r.target_group_arn).ok());
+    let Some(serving) = serving.filter(|s| s != own) else { return Ok(()) };
+    let (cluster, td) = (lit(&h.cluster)?, lit(&h.task_definition)?);
+    crate::walk::note(&format!(
+        "ECS serves {} from {}: one more {} deployment moves traffic back to {} before the switch to rolling",
+        h.service_name,
+        serving.split('/').nth(1).unwrap_or(&serving),
+        h.deployment_configuration.strategy.as_str().to_ascii_lowercase().replace('_', "/"),
+        own.split('/').nth(1).unwrap_or(own),
+    ));
+    let force = ServiceUpdate {
+        cluster: cluster.clone(),
+        service: h.service_name.clone(),
+        force_new_deployment: true,
+        ..ServiceUpdate::default()
+    };
+    cx.clients.ecs.update_service(force).await.map_err(step_error)?;
+    wait_stable(cx, &cluster, &h.service_name, &td, cx.waits, &h.deployment_configuration).await
+}
+
 /// The minutes a strategy bakes on purpose (after the canary, each linear step, and
 /// once all traffic has shifted): a settle wait allows them on top of its budget.
 fn planned_minutes(c: &DeploymentConfiguration) -> u64 {
@@ -429,7 +464,10 @@ impl Kind for Service {
         Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
-    /// A rolling deployment (the count only where the stack owns it).
+    /// A deployment of the declared configuration (the count only where the stack owns
+    /// it). Back to rolling from a strategy while ECS serves from the alternate target
+    /// group, one more deployment by the strategy moves traffic back to the service's
+    /// own group first; the production rule then forwards to that group alone.
     async fn update(
         cx: &Cx<'_>,
         r: &Resource,
@@ -439,9 +477,18 @@ impl Kind for Service {
     ) -> Result<Option<Physical>, StepError> {
         let mut w = w;
         same_pair(&mut w, &h);
+        let leaving = leaving_strategy(&w, &h);
+        if let Some((rule, own)) = &leaving {
+            traffic_back(cx, &h, rule, own).await?;
+        }
         let count = (w.desired_count_owner == CountOwner::Stack).then_some(w.desired_count);
         let load_balancers = (w.load_balancers != h.load_balancers).then(|| w.load_balancers.clone());
         update_service(cx, &w, count, load_balancers).await?;
+        if let Some((rule, own)) = &leaving {
+            let narrowed =
+                crate::resources::elbv2::listener_rule::narrow_production_rule(cx.clients.elb.as_ref(), rule, own);
+            narrowed.await.map_err(step_error)?;
+        }
         if let Some((key, record)) = revision_record(cx, r, &w) {
             if live.tags.get(&key) != Some(&record) {
                 // Only a saving for the next plan: without it, that plan reads the revision.
