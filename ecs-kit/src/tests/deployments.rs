@@ -309,6 +309,15 @@ async fn ecs_moves_test_traffic_to_the_new_tasks_before_production_and_back_on_r
     let service = &clients.ecs.describe_services("mcsv-poc".into(), vec!["products".into()]).await.unwrap()[0];
     let advanced = service.found.props.load_balancers[0].advanced.clone().unwrap();
     assert_eq!(advanced.test_listener_rule, Some(RefOr::Value(test_rule.clone())));
+    // outputs gives the test URL of the service that has one.
+    let live = crate::observe::observe(&v1, &clients).await.unwrap();
+    let out = crate::status::outputs(&v1, &live).unwrap();
+    let dns = out.dns_name.clone().unwrap();
+    assert_eq!(out.services[1].test_url, Some(format!("http://{dns}:8080/products")));
+    assert_eq!(out.services[0].test_url, None, "product-web deploys rolling");
+    assert!(out.render().contains(&format!("  products (test)      http://{dns}:8080/products\n")), "{}", out.render());
+    let json = serde_json::to_value(&out).unwrap();
+    assert!(json["services"][0].get("test_url").is_none(), "{json}");
 
     // v2: test traffic goes to the new tasks at once, production 10% then all.
     let samples = Arc::new(Mutex::new(Vec::new()));

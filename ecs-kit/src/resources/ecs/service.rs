@@ -185,7 +185,8 @@ impl Watch {
 /// deployment's status and stage (ListServiceDeployments / DescribeServiceDeployments,
 /// where AWS has them), the service's events and the stopped tasks' reasons and exit
 /// codes, each reported as it happens. Fails as soon as the deployment is rolled back
-/// or stopped (circuit breaker, alarm), naming why; when no task of the new revision
+/// or stopped (circuit breaker, alarm, lifecycle hook), naming why (the hook that failed
+/// and the stage it ran at); when no task of the new revision
 /// runs within `waits.timeout`; or past `waits.timeout` plus the strategy's bake times.
 /// Without the deployment API (moto), done is AWS's services-stable: one deployment,
 /// running == desired, and not rolled back.
