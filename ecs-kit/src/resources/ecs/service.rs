@@ -113,7 +113,7 @@ fn leaving_strategy(w: &ServiceProps, h: &ServiceProps) -> Option<(String, Strin
 async fn traffic_back(cx: &Cx<'_>, h: &ServiceProps, rule: &str, own: &str) -> Result<(), StepError> {
     let elb = cx.clients.elb.as_ref();
     let live = crate::resources::elbv2::listener_rule::live_rule(elb, rule).await.map_err(step_error)?;
-    let serving = live.and_then(|r| lit(&r.target_group_arn).ok());
+    let serving = live.and_then(|(r, _)| lit(&r.target_group_arn).ok());
     let Some(serving) = serving.filter(|s| s != own) else { return Ok(()) };
     let (cluster, td) = (lit(&h.cluster)?, lit(&h.task_definition)?);
     crate::walk::note(&format!(
@@ -486,8 +486,8 @@ impl Kind for Service {
         let load_balancers = (w.load_balancers != h.load_balancers).then(|| w.load_balancers.clone());
         update_service(cx, &w, count, load_balancers).await?;
         if let Some((rule, own)) = &leaving {
-            let narrowed =
-                crate::resources::elbv2::listener_rule::narrow_production_rule(cx.clients.elb.as_ref(), rule, own);
+            let elb = cx.clients.elb.as_ref();
+            let narrowed = crate::resources::elbv2::listener_rule::narrow_production_rule(elb, cx.stack, rule, own);
             narrowed.await.map_err(step_error)?;
         }
         if let Some((key, record)) = revision_record(cx, r, &w) {

@@ -35,17 +35,20 @@ pub(crate) fn listener_of(rule_arn: &str) -> Option<String> {
 
 /// Makes the production rule `rule_arn` forward to `target_group_arn` alone (a service
 /// back on rolling, once ECS serves from that group): the step that kept both, because
-/// ECS served from the other one, leaves this to the service's update.
+/// ECS served from the other one, leaves this to the service's update. Only a rule of
+/// `stack` (its ownership tag) is changed.
 ///
 /// # Errors
 /// What ELB answers.
 pub(crate) async fn narrow_production_rule(
     elb: &dyn crate::aws::ElbApi,
+    stack: &str,
     rule_arn: &str,
     target_group_arn: &str,
 ) -> Result<(), AwsError> {
-    let Some(rule) = live_rule(elb, rule_arn).await? else { return Ok(()) };
-    if rule.alternate_target_group_arn.is_none() {
+    let Some((rule, tags)) = live_rule(elb, rule_arn).await? else { return Ok(()) };
+    if rule.alternate_target_group_arn.is_none() || tags.get(crate::model::STACK_TAG).map(String::as_str) != Some(stack)
+    {
         return Ok(());
     }
     let narrowed = ListenerRuleProps {
@@ -57,17 +60,17 @@ pub(crate) async fn narrow_production_rule(
 }
 
 /// The rule `rule_arn` as DescribeRules reads it (a forward over two target groups: the
-/// heavier first), if it exists.
+/// heavier first) and its tags, if it exists.
 ///
 /// # Errors
 /// What ELB answers.
 pub(crate) async fn live_rule(
     elb: &dyn crate::aws::ElbApi,
     rule_arn: &str,
-) -> Result<Option<ListenerRuleProps>, AwsError> {
+) -> Result<Option<(ListenerRuleProps, crate::aws::Tags)>, AwsError> {
     let Some(listener) = listener_of(rule_arn) else { return Ok(None) };
     let rules = crate::aws::retry_transient(|| elb.describe_rules(listener.clone())).await?;
-    Ok(rules.into_iter().find(|r| r.arn.as_deref().unwrap_or(&r.id) == rule_arn).map(|r| r.props))
+    Ok(rules.into_iter().find(|r| r.arn.as_deref().unwrap_or(&r.id) == rule_arn).map(|r| (r.props, r.tags)))
 }
 
 /// `want`'s two target groups in the order `have` reads them (the heavier first), when
