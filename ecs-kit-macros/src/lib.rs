@@ -70,6 +70,7 @@ use syn::{
 /// | key | becomes |
 /// | --- | --- |
 /// | `name`, `image`, `port` (required) | `Service::new(name, image, port)` |
+/// | `external_image` (instead of `image`) | `.external_image(value)`: the initial image, then owned by a pipeline; not with `image` |
 /// | `count` | `.count(value)`: tasks owned by the stack |
 /// | `external_count` | `.external_count(value)`: initial tasks, then owned outside; not with `count` |
 /// | `cpu`, `memory`, `log_retention_days`, `min_healthy_percent`, `max_percent`, `circuit_breaker` | the setter of the same name |
@@ -84,6 +85,7 @@ use syn::{
 /// | `policies: [value, ...]` | `.policy(value)` for each element |
 /// | `deployment` | `.deployment(value)`: a `Deployment` (rolling, blue/green, canary, linear) |
 /// | `rollback_alarms: [value, ...]` | `.rollback_alarm(value)` for each element |
+/// | `lifecycle_hooks: [value, ...]` | `.lifecycle_hook(value)` for each element: a `LifecycleHook` |
 ///
 /// The keys of `env`, `secrets`, `tags` and `inline_policies` must be string literals.
 ///
@@ -91,11 +93,12 @@ use syn::{
 ///
 /// Every error found is reported, each at the token it is about:
 ///
-/// - unknown keys, keys given twice, and `count` together with `external_count`;
-/// - a missing `name`, `image` or `port` (reported at the macro call);
+/// - unknown keys, keys given twice, `count` together with `external_count`, and
+///   `image` together with `external_image`;
+/// - a missing `name`, `image` (or `external_image`) or `port` (reported at the macro call);
 /// - a literal `name` that is not lowercase letters, digits and `-`, starting with a
 ///   letter, at most 64 characters;
-/// - a literal `image` that is empty or holds white space;
+/// - a literal `image` or `external_image` that is empty or holds white space;
 /// - a literal `port` outside 1 to 65535;
 /// - a literal `path` or `health_check` that does not start with `/`;
 /// - `env` and `secrets` names that are not `[A-Za-z_][A-Za-z0-9_]*`, and a name set
@@ -125,6 +128,7 @@ pub fn service(input: TokenStream) -> TokenStream {
 enum Key {
     Name,
     Image,
+    ExternalImage,
     Port,
     Count,
     ExternalCount,
@@ -147,6 +151,7 @@ enum Key {
     InlinePolicies,
     Policies,
     RollbackAlarms,
+    LifecycleHooks,
 }
 
 /// The shape of value a key takes.
@@ -162,9 +167,10 @@ enum Shape {
 
 impl Key {
     /// Every key, in the order of the documentation and of the "expected one of" list.
-    const ALL: [Key; 24] = [
+    const ALL: [Key; 26] = [
         Key::Name,
         Key::Image,
+        Key::ExternalImage,
         Key::Port,
         Key::Count,
         Key::ExternalCount,
@@ -187,6 +193,7 @@ impl Key {
         Key::InlinePolicies,
         Key::Policies,
         Key::RollbackAlarms,
+        Key::LifecycleHooks,
     ];
 
     /// The keys `Service::new` needs.
@@ -197,6 +204,7 @@ impl Key {
         match self {
             Key::Name => "name",
             Key::Image => "image",
+            Key::ExternalImage => "external_image",
             Key::Port => "port",
             Key::Count => "count",
             Key::ExternalCount => "external_count",
@@ -219,6 +227,7 @@ impl Key {
             Key::InlinePolicies => "inline_policies",
             Key::Policies => "policies",
             Key::RollbackAlarms => "rollback_alarms",
+            Key::LifecycleHooks => "lifecycle_hooks",
         }
     }
 
@@ -237,6 +246,7 @@ impl Key {
             Key::InlinePolicies => "inline_policy",
             Key::Policies => "policy",
             Key::RollbackAlarms => "rollback_alarm",
+            Key::LifecycleHooks => "lifecycle_hook",
             other => other.as_str(),
         }
     }
@@ -245,7 +255,7 @@ impl Key {
     fn shape(self) -> Shape {
         match self {
             Key::Env | Key::Secrets | Key::Tags | Key::InlinePolicies => Shape::Map,
-            Key::Policies | Key::RollbackAlarms => Shape::List,
+            Key::Policies | Key::RollbackAlarms | Key::LifecycleHooks => Shape::List,
             _ => Shape::Expr,
         }
     }
@@ -262,6 +272,9 @@ impl Key {
             Key::InlinePolicies => "inline_policies: { \"read-bucket\" => POLICY_JSON }",
             Key::Policies => "policies: [\"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"]",
             Key::RollbackAlarms => "rollback_alarms: [\"web-5xx\"]",
+            Key::LifecycleHooks => {
+                "lifecycle_hooks: [ecs_kit::LifecycleHook::lambda(FUNCTION_ARN, [ecs_kit::HookStage::PostScaleUp])]"
+            }
             _ => "",
         }
     }
@@ -470,16 +483,10 @@ fn lower(invocation: Invocation) -> syn::Result<ServiceDecl> {
             errors.push(ident.span(), format_args!("duplicate key `{}`", key.as_str()));
             continue;
         }
-        if let Some(other) = conflicting_key(key).filter(|other| seen.contains(other)) {
+        if let Some((other, advice)) = conflicting_key(key).filter(|(other, _)| seen.contains(other)) {
             errors.push(
                 ident.span(),
-                format_args!(
-                    "conflicting keys `{}` and `{}`: use `count` for a task count the stack \
-                     keeps, or `external_count` for an initial count owned outside ecs-kit, \
-                     not both",
-                    other.as_str(),
-                    key.as_str()
-                ),
+                format_args!("conflicting keys `{}` and `{}`: {advice}, not both", other.as_str(), key.as_str()),
             );
             continue;
         }
@@ -495,6 +502,12 @@ fn lower(invocation: Invocation) -> syn::Result<ServiceDecl> {
                 Key::Image => {
                     check_image(&expr, &mut errors);
                     image = Some(expr);
+                }
+                Key::ExternalImage => {
+                    // `Service::new` takes an image; `.external_image` replaces it.
+                    check_image(&expr, &mut errors);
+                    image = Some(syn::parse_quote_spanned!(ident.span()=> ""));
+                    calls.push(Call { method, args: vec![Arg::Expr(expr)] });
                 }
                 Key::Port => {
                     check_port(&expr, &mut errors);
@@ -541,7 +554,9 @@ fn lower(invocation: Invocation) -> syn::Result<ServiceDecl> {
         }
     }
 
-    let missing: Vec<Key> = Key::REQUIRED.into_iter().filter(|key| !seen.contains(key)).collect();
+    // `external_image` stands for `image`.
+    let given = |key: &Key| seen.contains(key) || (*key == Key::Image && seen.contains(&Key::ExternalImage));
+    let missing: Vec<Key> = Key::REQUIRED.into_iter().filter(|key| !given(key)).collect();
     if !missing.is_empty() {
         errors.push(Span::call_site(), missing_keys_message(&missing));
     }
@@ -553,11 +568,17 @@ fn lower(invocation: Invocation) -> syn::Result<ServiceDecl> {
     Ok(ServiceDecl { name, image, port, calls })
 }
 
-/// The key that may not be given together with `key`.
-fn conflicting_key(key: Key) -> Option<Key> {
+/// The key that may not be given together with `key`, and which to use when.
+fn conflicting_key(key: Key) -> Option<(Key, &'static str)> {
+    const COUNT: &str =
+        "use `count` for a task count the stack keeps, or `external_count` for an initial count owned outside ecs-kit";
+    const IMAGE: &str = "use `image` for an image the stack deploys on every apply, or `external_image` for the \
+                         initial image of a pipeline that owns it afterwards";
     match key {
-        Key::Count => Some(Key::ExternalCount),
-        Key::ExternalCount => Some(Key::Count),
+        Key::Count => Some((Key::ExternalCount, COUNT)),
+        Key::ExternalCount => Some((Key::Count, COUNT)),
+        Key::Image => Some((Key::ExternalImage, IMAGE)),
+        Key::ExternalImage => Some((Key::Image, IMAGE)),
         _ => None,
     }
 }
@@ -570,7 +591,13 @@ fn unknown_key_message(ident: &Ident) -> String {
 
 /// Names the missing required keys and shows how to write them.
 fn missing_keys_message(missing: &[Key]) -> String {
-    let names: Vec<String> = missing.iter().map(|key| format!("`{}`", key.as_str())).collect();
+    let names: Vec<String> = missing
+        .iter()
+        .map(|key| match key {
+            Key::Image => "`image` (or `external_image`)".to_owned(),
+            key => format!("`{}`", key.as_str()),
+        })
+        .collect();
     let examples: Vec<&str> = missing.iter().map(|key| key.example()).collect();
     let (noun, pronoun) = if missing.len() == 1 { ("key", "it") } else { ("keys", "them") };
     format!(

@@ -403,6 +403,7 @@ pub struct LoadBalancer {
     pub(crate) certificates: Vec<String>,
     pub(crate) tls_policy: Option<String>,
     pub(crate) redirect_http: Option<bool>,
+    pub(crate) test_listener: Option<TestListener>,
 }
 
 impl LoadBalancer {
@@ -415,6 +416,7 @@ impl LoadBalancer {
             certificates: Vec::new(),
             tls_policy: None,
             redirect_http: None,
+            test_listener: None,
         }
     }
 
@@ -486,6 +488,70 @@ impl LoadBalancer {
     pub fn redirect_http(mut self, redirect: bool) -> Self {
         self.redirect_http = Some(redirect);
         self
+    }
+
+    /// A second listener for test traffic of blue/green, canary and linear deployments
+    /// (a port, or a [`TestListener`] saying who may reach it). Each service whose
+    /// strategy shifts traffic gets a rule on it, matching its path and host, that ECS
+    /// moves to the new tasks before production traffic (`TEST_TRAFFIC_SHIFT`), so that
+    /// a lifecycle hook or a person can try the new revision first. Requests matching
+    /// no such rule get 404. It speaks the production listener's protocol (HTTPS with
+    /// its certificates when [`LoadBalancer::https`] is given).
+    ///
+    /// ```
+    /// use ecs_kit::{LoadBalancer, TestListener};
+    /// // Internal: reachable from the VPC unless told otherwise.
+    /// let internal = LoadBalancer::internal().test_listener(8080);
+    /// // Internet-facing: name who may reach it.
+    /// let public = LoadBalancer::public().test_listener(TestListener::new(8080).allow("203.0.113.0/24"));
+    /// # let _ = (internal, public);
+    /// ```
+    #[must_use]
+    pub fn test_listener(mut self, listener: impl Into<TestListener>) -> Self {
+        self.test_listener = Some(listener.into());
+        self
+    }
+}
+
+/// The load balancer's listener for test traffic (see [`LoadBalancer::test_listener`]):
+/// its port and who may reach it.
+///
+/// By default nobody outside the VPC: on an internal load balancer the listener is open
+/// to the VPC's CIDR block; an internet-facing one needs at least one [`TestListener::allow`]
+/// (traffic from inside the VPC reaches its public addresses through the NAT gateways,
+/// so the VPC's block would let nothing in). A test listener is never opened to the
+/// world unless `0.0.0.0/0` is written, which `build()` warns about.
+///
+/// ```
+/// use ecs_kit::TestListener;
+/// let test = TestListener::new(8443).allow("203.0.113.0/24").allow("198.51.100.7/32");
+/// # let _ = test;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestListener {
+    pub(crate) port: u16,
+    pub(crate) allow: Vec<String>,
+}
+
+impl TestListener {
+    /// A test listener on `port` (not a port of the production listeners).
+    #[must_use]
+    pub fn new(port: u16) -> Self {
+        TestListener { port, allow: Vec::new() }
+    }
+
+    /// An IPv4 CIDR block allowed to reach the test listener (repeatable; replaces the
+    /// default, the VPC's block on an internal load balancer).
+    #[must_use]
+    pub fn allow(mut self, cidr: impl Into<String>) -> Self {
+        self.allow.push(cidr.into());
+        self
+    }
+}
+
+impl From<u16> for TestListener {
+    fn from(port: u16) -> Self {
+        TestListener::new(port)
     }
 }
 
@@ -674,6 +740,58 @@ impl Deployment {
     }
 }
 
+/// A Lambda function ECS invokes at stages of every deployment of a service
+/// (`deploymentConfiguration.lifecycleHooks`), e.g. to run smoke tests against the
+/// [test listener](LoadBalancer::test_listener) before production traffic moves.
+///
+/// The function answers `{"hookStatus": "SUCCEEDED"}` to let the deployment go on,
+/// `"FAILED"` to roll it back, or `"IN_PROGRESS"` to be asked again (after
+/// `callBackDelay` seconds, 30 by default); an error or anything else rolls back too.
+/// ECS invokes it with a role ecs-kit creates for the stack (`role/ecs-hooks`, trusted
+/// by `ecs.amazonaws.com`, allowed `lambda:InvokeFunction` on exactly the functions the
+/// stack's hooks name). ECS also invokes hooks when it creates the service: a function
+/// may answer `SUCCEEDED` at once when the service has only one deployment.
+///
+/// ```
+/// use std::time::Duration;
+/// use ecs_kit::{Deployment, HookStage, LifecycleHook, Service};
+/// let smoke = LifecycleHook::lambda(
+///     "arn:aws:lambda:eu-west-1:123456789012:function:shop-smoke-tests",
+///     [HookStage::PostTestTrafficShift],
+/// )
+/// .details(r#"{"path": "/health", "expect": 200}"#);
+/// let web = Service::new("web", "registry.example.com/shop/web:1.4", 8000)
+///     .path("/")
+///     .deployment(Deployment::blue_green(Duration::from_secs(600)))
+///     .lifecycle_hook(smoke);
+/// # let _ = web;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleHook {
+    pub(crate) function_arn: String,
+    pub(crate) stages: Vec<crate::graph::props::HookStage>,
+    pub(crate) details: Option<String>,
+}
+
+impl LifecycleHook {
+    /// The Lambda function `function_arn` (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`,
+    /// optionally `:ALIAS` or `:VERSION`), invoked at each of `stages`.
+    #[must_use]
+    pub fn lambda(
+        function_arn: impl Into<String>,
+        stages: impl IntoIterator<Item = crate::graph::props::HookStage>,
+    ) -> Self {
+        LifecycleHook { function_arn: function_arn.into(), stages: stages.into_iter().collect(), details: None }
+    }
+
+    /// JSON handed to the function with every invocation (`hookDetails`), e.g. what to test.
+    #[must_use]
+    pub fn details(mut self, json: impl Into<String>) -> Self {
+        self.details = Some(json.into());
+        self
+    }
+}
+
 /// The target group health check of a service.
 ///
 /// Converts from a path: `HealthCheck::from("/health")`.
@@ -782,6 +900,7 @@ pub struct Service {
     pub(crate) circuit_breaker: Option<CircuitBreaker>,
     pub(crate) deployment: Option<Deployment>,
     pub(crate) alarms: Vec<String>,
+    pub(crate) hooks: Vec<LifecycleHook>,
     pub(crate) tags: Vec<(String, String)>,
     pub(crate) capacity: Option<Capacity>,
     pub(crate) autoscaling: Option<Autoscaling>,
@@ -814,6 +933,7 @@ impl Service {
             circuit_breaker: None,
             deployment: None,
             alarms: Vec::new(),
+            hooks: Vec::new(),
             tags: Vec::new(),
             capacity: None,
             autoscaling: None,
@@ -975,6 +1095,14 @@ impl Service {
     #[must_use]
     pub fn rollback_alarm(mut self, name: impl Into<String>) -> Self {
         self.alarms.push(name.into());
+        self
+    }
+
+    /// A Lambda function ECS invokes at stages of every deployment of this service
+    /// (repeatable); see [`LifecycleHook`].
+    #[must_use]
+    pub fn lifecycle_hook(mut self, hook: LifecycleHook) -> Self {
+        self.hooks.push(hook);
         self
     }
 

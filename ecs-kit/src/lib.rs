@@ -79,9 +79,11 @@ pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::
 
 pub use dsl::{
     AmiPolicy, Autoscaling, Capacity, CircuitBreaker, Cluster, Deployment, DesiredCount, FileSystem, HealthCheck,
-    LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder, ThroughputMode,
+    LifecycleHook, LoadBalancer, NatGateways, Network, ScalingMetric, Scheme, Secret, Service, StackBuilder,
+    TestListener, ThroughputMode,
 };
 pub use ecs_kit_macros::service;
+pub use graph::props::HookStage;
 pub use model::{Stack, ValidationError, ValidationErrors, Warning};
 
 /// The README's examples, compiled and run as doc tests.

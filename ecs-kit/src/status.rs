@@ -68,6 +68,10 @@ pub struct ServiceOutput {
     pub name: String,
     /// Its URL through the load balancer (`None` when it has no path or no live load balancer).
     pub url: Option<String>,
+    /// Its URL on the test listener, where a deployment's new tasks take test traffic
+    /// first (a strategy shifting traffic, with a live test listener); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_url: Option<String>,
     /// Its log group.
     pub log_group: String,
 }
@@ -95,14 +99,18 @@ pub fn outputs(stack: &Stack, live: &LiveStack) -> Result<Outputs, StatusError> 
         },
         None => ("http", 80, 80),
     };
-    let base = |host: &str| {
+    let at = |host: &str, port: u16| {
         if port == default_port {
             format!("{scheme_of_url}://{host}/")
         } else {
             format!("{scheme_of_url}://{host}:{port}/")
         }
     };
+    let base = |host: &str| at(host, port);
     let url = dns_name.as_deref().map(base);
+    // The test listener speaks the production listener's protocol on its own port.
+    let test_port = stack.load_balancer.as_ref().and_then(|l| l.test_listener.as_ref()).map(|t| t.port);
+    let test_port = test_port.filter(|_| live.get("listener/test").is_some());
     let services = stack
         .services
         .iter()
@@ -116,6 +124,15 @@ pub fn outputs(stack: &Stack, live: &LiveStack) -> Result<Outputs, StatusError> 
                 };
                 format!("{root}{}", r.path.trim_start_matches('/'))
             }),
+            test_url: dns_name
+                .as_deref()
+                .zip(test_port)
+                .zip(s.routing.as_ref())
+                .filter(|_| s.deployment.strategy.shifts_traffic())
+                .map(|((dns, port), r)| {
+                    let host = r.host.as_deref().filter(|h| !h.contains(['*', '?'])).unwrap_or(dns);
+                    format!("{}{}", at(host, port), r.path.trim_start_matches('/'))
+                }),
             log_group: name(&format!("log-group/{}", s.name)),
         })
         .collect();
@@ -146,6 +163,9 @@ impl Outputs {
         ));
         for s in &self.services {
             lines.push((s.name.clone(), s.url.clone().unwrap_or_else(|| "no path on the load balancer".into())));
+            if let Some(test) = &s.test_url {
+                lines.push((format!("{} (test)", s.name), test.clone()));
+            }
         }
         lines.push(("cluster".into(), self.cluster.clone()));
         if let Some(fs) = &self.file_system_id {

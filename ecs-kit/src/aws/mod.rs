@@ -173,6 +173,34 @@ pub struct ServiceDeployment {
     pub circuit_breaker: Option<(u32, u32)>,
     /// Alarms that went to `ALARM` during it.
     pub triggered_alarms: Vec<String>,
+    /// The lifecycle hooks of its current stage, as `lifecycleHookDetails` reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookStatus>,
+}
+
+/// A lifecycle hook's run at a stage of a service deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HookStatus {
+    /// Its id in the deployment.
+    pub id: String,
+    /// The Lambda function's ARN.
+    pub target_arn: String,
+    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `AWAITING_ACTION`.
+    pub status: String,
+}
+
+impl HookStatus {
+    /// The function's name (the ARN's `function:NAME[:QUALIFIER]`), for people.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.target_arn.split_once(":function:").map_or(&self.target_arn, |(_, name)| name)
+    }
+
+    /// Whether it failed the deployment.
+    #[must_use]
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "FAILED" | "TIMED_OUT")
+    }
 }
 
 impl ServiceDeployment {
@@ -239,9 +267,17 @@ impl ServiceDeployment {
                 } else {
                     stage.to_ascii_lowercase().replace('_', " ")
                 };
+                let hooks: Vec<String> = self
+                    .hooks
+                    .iter()
+                    .filter(|h| matches!(h.status.as_str(), "IN_PROGRESS" | "AWAITING_ACTION"))
+                    .map(|h| format!(", hook {} {}", h.name(), h.status.to_ascii_lowercase().replace('_', " ")))
+                    .collect();
                 format!(
-                    "{name}{traffic}, {stage} ({}/{} new tasks running)",
-                    self.target_running, self.target_requested
+                    "{name}{traffic}, {stage}{} ({}/{} new tasks running)",
+                    hooks.concat(),
+                    self.target_running,
+                    self.target_requested
                 )
             }
         }

@@ -299,6 +299,18 @@ fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
                 rules
             }
         };
+        let mut ingress = ingress;
+        if let Some(test) = &lb.test_listener {
+            let port = i32::from(test.port);
+            for cidr in &test.allowed {
+                ingress.push(rule(
+                    "tcp",
+                    (port, port),
+                    Peer::CidrIpv4(cidr.to_string()),
+                    "test listener: test traffic of deployments",
+                ));
+            }
+        }
         let mut egress = Vec::new();
         if needs_instances(b.stack) {
             egress.push(rule("tcp", DYNAMIC_PORTS, Peer::CidrIpv4(vpc_cidr.clone()), "to tasks on dynamic host ports"));
@@ -461,6 +473,8 @@ struct Iam {
     execution: LogicalId,
     /// The role ECS shifts traffic with, when a service needs it.
     traffic: Option<LogicalId>,
+    /// The role ECS invokes lifecycle hooks with, when a service has some.
+    hooks: Option<LogicalId>,
 }
 
 fn task_role_id(service: &str) -> LogicalId {
@@ -627,8 +641,39 @@ fn roles(b: &mut Builder<'_>, efs: Option<&Efs>) -> Iam {
         );
         rid
     });
-    Iam { instance_profile, execution, traffic }
+    // The role ECS invokes lifecycle hooks with: allowed to invoke exactly the
+    // functions the stack's hooks name. Not the load balancers' role: hooks come with
+    // rolling deployments too, and each role keeps to its one purpose.
+    let mut functions: Vec<&str> =
+        stack.services.iter().flat_map(|s| s.deployment.hooks.iter().map(|h| h.function_arn.as_str())).collect();
+    functions.sort_unstable();
+    functions.dedup();
+    let hooks = (!functions.is_empty()).then(|| {
+        let rid = id(HOOKS_ROLE);
+        let invoke = json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": functions }]
+        });
+        role(
+            b,
+            &rid,
+            role_name("ecs-hooks"),
+            format!("ecs-kit {}: ECS invoking deployment lifecycle hooks", stack.name),
+            "ecs.amazonaws.com",
+            Vec::new(),
+            BTreeMap::from([(HOOKS_POLICY.to_owned(), invoke)]),
+            &[],
+            None,
+        );
+        rid
+    });
+    Iam { instance_profile, execution, traffic, hooks }
 }
+
+/// The logical id of the role ECS invokes lifecycle hooks with.
+const HOOKS_ROLE: &str = "role/ecs-hooks";
+/// Its inline policy.
+pub(crate) const HOOKS_POLICY: &str = "ecs-kit-hooks";
 
 /// The logical id of the role ECS shifts load balancer traffic with.
 const TRAFFIC_ROLE: &str = "role/ecs-load-balancers";
@@ -775,6 +820,13 @@ fn instances_group(
 struct Lb {
     load_balancer: LogicalId,
     listener: LogicalId,
+    /// The listener for test traffic, when declared.
+    test_listener: Option<LogicalId>,
+}
+
+/// The logical id of a service's rule on the test listener.
+fn test_rule_id(service: &str) -> LogicalId {
+    id(format!("listener-rule/{service}/test"))
 }
 
 fn target_group_id(service: &str) -> LogicalId {
@@ -861,6 +913,7 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
     }
     let root = root.expect("validation guarantees a service at /");
     let listener = listeners(b, &spec, &lb, &root);
+    let test_listener = spec.test_listener.as_ref().map(|t| self::test_listener(b, &spec, t.port, &lb));
     for service in &stack.services {
         let shifting = service.deployment.strategy.shifts_traffic();
         // ECS shifts traffic on a rule, never on a listener's default action: the
@@ -878,6 +931,28 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
                 vec![routing.path.clone(), format!("{}/*", routing.path)],
             )
         };
+        let props = ListenerRuleProps {
+            listener_arn: r(&listener, Attr::Arn),
+            priority,
+            path_patterns,
+            host_headers: routing.host.iter().cloned().collect(),
+            target_group_arn: r(&tg, Attr::Arn),
+            alternate_target_group_arn: alternate.as_ref().map(|a| r(a, Attr::Arn)),
+        };
+        // On the test listener, the same rule: ECS moves its weights first.
+        if let (Some(test), true) = (&test_listener, shifting) {
+            let mut deps = vec![test, &tg];
+            deps.extend(alternate.as_ref());
+            let test_props = ListenerRuleProps { listener_arn: r(test, Attr::Arn), ..props.clone() };
+            b.add(
+                &test_rule_id(&service.name),
+                ResourceType::ListenerRule,
+                b.name(&format!("{}-test", service.name), 255),
+                &deps,
+                Properties::ListenerRule(test_props),
+                Some(&service.tags),
+            );
+        }
         let mut deps = vec![&listener, &tg];
         deps.extend(alternate.as_ref());
         b.add(
@@ -885,18 +960,69 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
             ResourceType::ListenerRule,
             b.name(&service.name, 255),
             &deps,
-            Properties::ListenerRule(ListenerRuleProps {
-                listener_arn: r(&listener, Attr::Arn),
-                priority,
-                path_patterns,
-                host_headers: routing.host.iter().cloned().collect(),
-                target_group_arn: r(&tg, Attr::Arn),
-                alternate_target_group_arn: alternate.as_ref().map(|a| r(a, Attr::Arn)),
-            }),
+            Properties::ListenerRule(props),
             Some(&service.tags),
         );
     }
-    Some(Lb { load_balancer: lb, listener })
+    Some(Lb { load_balancer: lb, listener, test_listener })
+}
+
+/// The body of the test listener's answer to requests no test rule matches.
+pub(crate) const NO_TEST_ROUTE: &str = "no test route: only services whose deployment shifts traffic have one";
+
+/// The listener for test traffic: the production listener's protocol (HTTPS with the
+/// same certificates and policy), a fixed 404 unless a service's test rule matches.
+fn test_listener(b: &mut Builder<'_>, spec: &LoadBalancerSpec, port: u16, lb: &LogicalId) -> LogicalId {
+    let test = id("listener/test");
+    let https = spec.https.as_ref();
+    b.add(
+        &test,
+        ResourceType::Listener,
+        b.name("test", 255),
+        &[lb],
+        Properties::Listener(ListenerProps {
+            load_balancer_arn: r(lb, Attr::Arn),
+            protocol: if https.is_some() { "HTTPS" } else { "HTTP" }.into(),
+            port,
+            default_target_group_arn: None,
+            redirect: None,
+            fixed_response: Some(FixedResponse {
+                status_code: "404".into(),
+                content_type: "text/plain".into(),
+                message_body: NO_TEST_ROUTE.into(),
+            }),
+            certificate_arn: https.map(|h| h.certificate_arn.clone()),
+            ssl_policy: https.map(|h| h.tls_policy.clone()),
+        }),
+        None,
+    );
+    sni_certificates(b, &test, https.map(|h| h.extra_certificates.as_slice()).unwrap_or_default(), true);
+    test
+}
+
+/// The extra (SNI) certificates of the HTTPS listener `listener` (the test listener's
+/// when `test`), each a resource of its own.
+fn sni_certificates(b: &mut Builder<'_>, listener: &LogicalId, arns: &[String], test: bool) {
+    for arn in arns {
+        let own = super::listener_certificate_id(arn);
+        let suffix = own.as_str().trim_start_matches("listener-certificate/").replace('/', "-");
+        let (cid, name) = if test {
+            (super::test_listener_certificate_id(arn), format!("test-certificate-{suffix}"))
+        } else {
+            (own, format!("certificate-{suffix}"))
+        };
+        b.add(
+            &cid,
+            ResourceType::ListenerCertificate,
+            b.name(&name, 255),
+            &[listener],
+            Properties::ListenerCertificate(ListenerCertificateProps {
+                listener_arn: r(listener, Attr::Arn),
+                certificate_arn: arn.clone(),
+            }),
+            None,
+        );
+    }
 }
 
 /// The listeners: plain HTTP forwarding to the default service; or, with HTTPS, the
@@ -916,6 +1042,7 @@ fn listeners(b: &mut Builder<'_>, spec: &LoadBalancerSpec, lb: &LogicalId, root:
                 port: spec.port,
                 default_target_group_arn: Some(r(root, Attr::Arn)),
                 redirect: None,
+                fixed_response: None,
                 certificate_arn: None,
                 ssl_policy: None,
             }),
@@ -935,6 +1062,7 @@ fn listeners(b: &mut Builder<'_>, spec: &LoadBalancerSpec, lb: &LogicalId, root:
             port: https.port,
             default_target_group_arn: Some(r(root, Attr::Arn)),
             redirect: None,
+            fixed_response: None,
             certificate_arn: Some(https.certificate_arn.clone()),
             ssl_policy: Some(https.tls_policy.clone()),
         }),
@@ -956,27 +1084,14 @@ fn listeners(b: &mut Builder<'_>, spec: &LoadBalancerSpec, lb: &LogicalId, root:
                     port: https.port.to_string(),
                     status_code: "HTTP_301".into(),
                 }),
+                fixed_response: None,
                 certificate_arn: None,
                 ssl_policy: None,
             }),
             None,
         );
     }
-    for arn in &https.extra_certificates {
-        let cid = super::listener_certificate_id(arn);
-        let suffix = cid.as_str().trim_start_matches("listener-certificate/").replace('/', "-");
-        b.add(
-            &cid,
-            ResourceType::ListenerCertificate,
-            b.name(&format!("certificate-{suffix}"), 255),
-            &[&tls],
-            Properties::ListenerCertificate(ListenerCertificateProps {
-                listener_arn: r(&tls, Attr::Arn),
-                certificate_arn: arn.clone(),
-            }),
-            None,
-        );
-    }
+    sni_certificates(b, &tls, &https.extra_certificates, false);
     tls
 }
 
@@ -1112,19 +1227,24 @@ fn ecs_service(
     let mut load_balancers = Vec::new();
     let strategy = service.deployment.strategy;
     let alternate = alternate_target_group_id(&service.name);
+    let test_rule = test_rule_id(&service.name);
     if let (Some(lb), Some(routing)) = (lb, &service.routing) {
         deps.push(&tg);
         // The target group must be attached to the load balancer before the service.
         let shifting = strategy.shifts_traffic() && iam.traffic.is_some();
         deps.push(if routing.is_default() && !shifting { &lb.listener } else { &rule });
+        let tested = lb.test_listener.is_some();
         let advanced = match (&iam.traffic, shifting) {
             (Some(role), true) => {
                 deps.push(&alternate);
                 deps.push(role);
+                if tested {
+                    deps.push(&test_rule);
+                }
                 Some(AdvancedLoadBalancer {
                     alternate_target_group_arn: r(&alternate, Attr::Arn),
                     production_listener_rule: r(&rule, Attr::Arn),
-                    test_listener_rule: None,
+                    test_listener_rule: tested.then(|| r(&test_rule, Attr::Arn)),
                     role_arn: r(role, Attr::Arn),
                 })
             }
@@ -1136,6 +1256,9 @@ fn ecs_service(
             container_port: service.port,
             advanced,
         });
+    }
+    if let (Some(role), false) = (&iam.hooks, service.deployment.hooks.is_empty()) {
+        deps.push(role);
     }
     let breaker = service.deployment.circuit_breaker;
     b.add(
@@ -1160,6 +1283,7 @@ fn ecs_service(
                     enable: breaker != CircuitBreaker::Off,
                     rollback: breaker == CircuitBreaker::Rollback,
                 },
+                iam.hooks.as_ref(),
             ),
             health_check_grace_period_seconds: service.routing.as_ref().map(|r| r.health_check.grace_period_seconds),
             // Fargate spreads tasks over the subnets' zones itself and takes no strategy.
@@ -1256,7 +1380,11 @@ pub(crate) fn scaling_policy_id(service: &str, key: &str) -> LogicalId {
 }
 
 /// The service's `deploymentConfiguration`: percentages, breaker, strategy and alarms.
-fn deployment_configuration(service: &ServiceSpec, breaker: DeploymentCircuitBreaker) -> DeploymentConfiguration {
+fn deployment_configuration(
+    service: &ServiceSpec,
+    breaker: DeploymentCircuitBreaker,
+    hooks_role: Option<&LogicalId>,
+) -> DeploymentConfiguration {
     let d = &service.deployment;
     let mut c = DeploymentConfiguration::rolling(d.min_healthy_percent, d.max_percent, breaker);
     match d.strategy {
@@ -1278,6 +1406,18 @@ fn deployment_configuration(service: &ServiceSpec, breaker: DeploymentCircuitBre
     }
     if !d.alarms.is_empty() {
         c.alarms = Some(DeploymentAlarms { alarm_names: d.alarms.clone(), rollback: true });
+    }
+    if let Some(role) = hooks_role {
+        c.lifecycle_hooks = d
+            .hooks
+            .iter()
+            .map(|h| LifecycleHookProps {
+                hook_target_arn: h.function_arn.clone(),
+                role_arn: r(role, Attr::Arn),
+                lifecycle_stages: h.stages.clone(),
+                hook_details: h.details.clone(),
+            })
+            .collect();
     }
     c
 }

@@ -89,6 +89,14 @@ pub fn listener_certificate_id(arn: &str) -> LogicalId {
     LogicalId::new(format!("listener-certificate/{tail}"))
 }
 
+/// The logical id of the extra certificate `arn` on the test listener:
+/// `test-listener-certificate/` and what [`listener_certificate_id`] takes of the ARN.
+#[must_use]
+pub fn test_listener_certificate_id(arn: &str) -> LogicalId {
+    let production = listener_certificate_id(arn);
+    LogicalId::new(format!("test-{}", production.as_str()))
+}
+
 /// A resource's stable, readable id within its stack (`subnet/private/1`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -492,6 +492,10 @@ pub struct ListenerProps {
     /// Default action: redirect (port 80 answering 301 to HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect: Option<Redirect>,
+    /// Default action: a fixed response (the test listener's 404 for requests no
+    /// test rule matches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_response: Option<FixedResponse>,
     /// The default certificate (HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_arn: Option<String>,
@@ -509,6 +513,17 @@ pub struct Redirect {
     pub port: String,
     /// `HTTP_301`.
     pub status_code: String,
+}
+
+/// A listener's fixed-response action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedResponse {
+    /// The HTTP status code (`404`).
+    pub status_code: String,
+    /// `text/plain`.
+    pub content_type: String,
+    /// The body.
+    pub message_body: String,
 }
 
 /// `elbv2:listener-rule`.
@@ -875,6 +890,96 @@ pub struct DeploymentConfiguration {
     /// Alarms that fail the deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarms: Option<DeploymentAlarms>,
+    /// Lambda functions ECS invokes at stages of a deployment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_hooks: Vec<LifecycleHookProps>,
+}
+
+/// A stage of a service deployment at which ECS can invoke a lifecycle hook
+/// (`DeploymentLifecycleHookStage`), in the order a deployment passes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HookStage {
+    /// When a deployment starts while more than one service revision is active.
+    ReconcileService,
+    /// Before the new tasks start (the old ones take all traffic).
+    PreScaleUp,
+    /// Once the new tasks run, before any traffic moves.
+    PostScaleUp,
+    /// While test traffic moves to the new tasks (again on rollback).
+    TestTrafficShift,
+    /// Once the new tasks take all test traffic, before production traffic moves.
+    PostTestTrafficShift,
+    /// Before production traffic moves (canary and linear: before every step).
+    PreProductionTrafficShift,
+    /// While production traffic moves (canary and linear: at every step; again on rollback).
+    ProductionTrafficShift,
+    /// Once the new tasks take all production traffic, before the bake.
+    PostProductionTrafficShift,
+}
+
+impl HookStage {
+    /// Every stage, in the order a deployment passes them.
+    pub const ALL: [HookStage; 8] = [
+        HookStage::ReconcileService,
+        HookStage::PreScaleUp,
+        HookStage::PostScaleUp,
+        HookStage::TestTrafficShift,
+        HookStage::PostTestTrafficShift,
+        HookStage::PreProductionTrafficShift,
+        HookStage::ProductionTrafficShift,
+        HookStage::PostProductionTrafficShift,
+    ];
+
+    /// AWS's spelling (`POST_TEST_TRAFFIC_SHIFT`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookStage::ReconcileService => "RECONCILE_SERVICE",
+            HookStage::PreScaleUp => "PRE_SCALE_UP",
+            HookStage::PostScaleUp => "POST_SCALE_UP",
+            HookStage::TestTrafficShift => "TEST_TRAFFIC_SHIFT",
+            HookStage::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+            HookStage::PreProductionTrafficShift => "PRE_PRODUCTION_TRAFFIC_SHIFT",
+            HookStage::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+            HookStage::PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
+        }
+    }
+
+    /// The stage AWS spells `s`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        HookStage::ALL.into_iter().find(|stage| stage.as_str() == s)
+    }
+
+    /// Whether the stage is about moving load balancer traffic (it never comes in a
+    /// rolling deployment).
+    #[must_use]
+    pub fn shifts_traffic(self) -> bool {
+        !matches!(self, HookStage::ReconcileService | HookStage::PreScaleUp | HookStage::PostScaleUp)
+    }
+}
+
+impl std::fmt::Display for HookStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `deploymentConfiguration.lifecycleHooks[]`: a Lambda function ECS invokes (with the
+/// role it assumes to) at some stages of every deployment; its answer `FAILED` rolls
+/// the deployment back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleHookProps {
+    /// The Lambda function's ARN.
+    pub hook_target_arn: String,
+    /// The role ECS assumes to invoke it.
+    pub role_arn: RefOr<String>,
+    /// The stages, in the order a deployment passes them.
+    pub lifecycle_stages: Vec<HookStage>,
+    /// JSON handed to the function with every invocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_details: Option<serde_json::Value>,
 }
 
 fn is_rolling(s: &DeploymentStrategy) -> bool {
@@ -894,6 +999,7 @@ impl DeploymentConfiguration {
             canary: None,
             linear: None,
             alarms: None,
+            lifecycle_hooks: Vec::new(),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::dsl::StackBuilder;
 pub use crate::dsl::{
     AmiPolicy, Capacity, CircuitBreaker, DesiredCount, NatGateways, ScalingMetric, Scheme, Secret, ThroughputMode,
 };
-pub use crate::graph::props::Percent;
+pub use crate::graph::props::{HookStage, Percent};
 
 /// Tag key holding the stack name on every resource the stack owns.
 pub const STACK_TAG: &str = "ecs-kit:stack";
@@ -212,6 +212,19 @@ pub struct LoadBalancerSpec {
     /// TLS termination, when declared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub https: Option<HttpsSpec>,
+    /// The listener for test traffic of strategies that shift traffic, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_listener: Option<TestListenerSpec>,
+}
+
+/// The validated test listener: a port of its own, open to `allowed` only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TestListenerSpec {
+    /// Its port.
+    pub port: u16,
+    /// Who may reach it (the VPC's block by default on an internal load balancer).
+    pub allowed: Vec<Ipv4Net>,
 }
 
 /// TLS termination on the load balancer.
@@ -309,6 +322,22 @@ pub struct DeploymentSpec {
     /// CloudWatch alarms that fail (and roll back) a deployment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<String>,
+    /// Lambda functions ECS invokes at stages of a deployment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookSpec>,
+}
+
+/// A validated lifecycle hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HookSpec {
+    /// The Lambda function's ARN.
+    pub function_arn: String,
+    /// Its stages, each once, in the order a deployment passes them.
+    pub stages: Vec<HookStage>,
+    /// JSON handed to the function with every invocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 /// A validated deployment strategy; bake times in whole minutes.

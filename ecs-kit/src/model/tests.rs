@@ -333,7 +333,7 @@ fn quotas_a_declaration_can_break_are_checked_before_any_call() {
         "services",
         "101 services have a path, but one Application Load Balancer takes at most 100 target groups",
     );
-    assert_problem(&e, "services", "100 listener rules by default (100 needed)");
+    assert_problem(&e, "services", "100 listener rules by default (101 target groups and 100 rules needed)");
     // Services without a path need no target group.
     assert!(with(100).service(Service::new("worker", "busybox:1.36", 1)).build().is_ok());
     // Inline policies of a role: 10,240 characters, white space not counted.

@@ -11,15 +11,16 @@ use sha2::{Digest, Sha256};
 use super::image::quoted;
 use super::{
     image, instance_types, looks_secret, AutoscalingSpec, ClusterSpec, DeploymentSpec, FileSystemSpec, HealthCheckSpec,
-    HttpsSpec, LoadBalancerSpec, NetworkSpec, RoutingSpec, ScalingTarget, ServiceSpec, Ssh, Stack, ValidationError,
-    ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR, RESERVED_TAG_PREFIX,
+    HttpsSpec, LoadBalancerSpec, NetworkSpec, RoutingSpec, ScalingTarget, ServiceSpec, Ssh, Stack, TestListenerSpec,
+    ValidationError, ValidationErrors, Warning, Zones, DEFAULT_AMI_PARAMETER, DEFAULT_TLS_POLICY, ENDPOINT_VAR,
+    RESERVED_TAG_PREFIX,
 };
-use super::{Percent, StrategySpec};
+use super::{HookSpec, HookStage, Percent, StrategySpec};
 use crate::dsl::{
-    AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service,
-    StackBuilder,
+    AmiPolicy, Autoscaling, Cluster, DesiredCount, FileSystem, HealthCheck, LoadBalancer, Network, Scheme, Secret,
+    Service, StackBuilder, TestListener,
 };
-use crate::dsl::{Deployment, DeploymentKind};
+use crate::dsl::{Deployment, DeploymentKind, LifecycleHook};
 
 /// CloudWatch Logs' allowed retention periods, in days.
 pub(crate) const RETENTION_DAYS: [u32; 22] =
@@ -78,6 +79,10 @@ re!(ZONE, r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$");
 re!(ACM_ARN, r"^arn:aws(-[a-z]+)*:acm:([a-z]{2}(-[a-z]+)+-[0-9]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$");
 re!(IAM_CERT_ARN, r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:server-certificate/[\w+=,.@/-]+$");
 re!(TLS_POLICY, r"^ELBSecurityPolicy-[A-Za-z0-9-]+$");
+re!(
+    LAMBDA_ARN,
+    r"^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+);
 re!(HOST, r"^[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?(\.[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?)*$");
 
 /// Collects problems and warnings while a declaration is checked.
@@ -186,7 +191,7 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
     let has_lb = b.load_balancer.is_some();
     let network = network(&mut c, &b.network, &region, has_lb);
     let cluster = cluster(&mut c, &b.cluster);
-    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb, &region));
+    let load_balancer = b.load_balancer.as_ref().map(|lb| load_balancer(&mut c, lb, &region, network.cidr));
     let file_system = b.file_system.as_ref().map(|fs| file_system(&mut c, fs));
     let mut services: Vec<ServiceSpec> = b
         .services
@@ -194,7 +199,28 @@ pub(super) fn build(b: StackBuilder) -> Result<Stack, ValidationErrors> {
         .enumerate()
         .map(|(i, s)| service(&mut c, &format!("services[{i}]"), s, has_lb, b.file_system.is_some(), tags.len()))
         .collect();
-    cross_service(&mut c, &b.services, &mut services, has_lb);
+    let test = load_balancer.as_ref().is_some_and(|lb| lb.test_listener.is_some());
+    cross_service(&mut c, &b.services, &mut services, has_lb, test);
+    if test && !services.iter().any(|s| s.deployment.strategy.shifts_traffic()) {
+        c.error(
+            "load_balancer.test_listener",
+            "carries the test traffic of blue/green, canary and linear deployments, and no service has one: \
+             give a service such a `.deployment(..)`, or remove the test listener",
+        );
+    }
+    // Test traffic needs a test listener to come in by.
+    for (i, s) in services.iter().enumerate() {
+        for (j, h) in s.deployment.hooks.iter().enumerate() {
+            let testing =
+                h.stages.iter().find(|s| matches!(s, HookStage::TestTrafficShift | HookStage::PostTestTrafficShift));
+            if let (Some(stage), false) = (testing, test) {
+                c.warn(
+                    format!("services[{i}].lifecycle_hooks[{j}].stages"),
+                    format!("{stage} moves test traffic, but the load balancer has no test listener for it to come in by: add `.test_listener(port)` to the load balancer"),
+                );
+            }
+        }
+    }
     fit(&mut c, &cluster, &services);
 
     if c.errors.is_empty() {
@@ -418,17 +444,80 @@ fn cluster(c: &mut Checker, k: &Cluster) -> ClusterSpec {
     }
 }
 
-fn load_balancer(c: &mut Checker, lb: &LoadBalancer, region: &str) -> LoadBalancerSpec {
+fn load_balancer(c: &mut Checker, lb: &LoadBalancer, region: &str, vpc: Ipv4Net) -> LoadBalancerSpec {
     let port = lb.port.unwrap_or(80);
     if port == 0 {
         c.error("load_balancer.port", "0 is not a port: use 1 to 65535 (default 80)");
     }
+    let https = https(c, lb, port, region);
+    let test_listener = lb.test_listener.as_ref().map(|t| test_listener(c, t, lb.scheme, port, https.as_ref(), vpc));
     LoadBalancerSpec {
         scheme: lb.scheme,
         port,
         idle_timeout_seconds: c.seconds("load_balancer.idle_timeout", lb.idle_timeout, 60, 1..=4000),
-        https: https(c, lb, port, region),
+        https,
+        test_listener,
     }
+}
+
+/// The test listener: a port no production listener has, open to declared blocks (the
+/// VPC's by default on an internal load balancer, never the world by default).
+fn test_listener(
+    c: &mut Checker,
+    t: &TestListener,
+    scheme: Scheme,
+    http_port: u16,
+    https: Option<&HttpsSpec>,
+    vpc: Ipv4Net,
+) -> TestListenerSpec {
+    let at = "load_balancer.test_listener";
+    let mut production = Vec::new();
+    if https.is_none_or(|h| h.redirect_http) {
+        production.push(("the HTTP listener's", http_port));
+    }
+    if let Some(h) = https {
+        production.push(("the HTTPS listener's", h.port));
+    }
+    if t.port == 0 {
+        c.error(format!("{at}.port"), "0 is not a port: use 1 to 65535 (e.g. 8080)");
+    } else if let Some((which, _)) = production.iter().find(|(_, p)| *p == t.port) {
+        c.error(
+            format!("{at}.port"),
+            format!("{} is {which} port: test traffic needs a port of its own (e.g. 8080)", t.port),
+        );
+    }
+    let mut allowed = Vec::new();
+    for (i, cidr) in t.allow.iter().enumerate() {
+        let field = format!("{at}.allow[{i}]");
+        match cidr.parse::<Ipv4Net>() {
+            Ok(net) if net.addr() != net.network() => {
+                c.error(&field, format!("`{net}` has host bits set; use `{}`", net.trunc()));
+            }
+            Ok(net) if allowed.contains(&net) => c.error(&field, format!("`{net}` is given twice; keep one")),
+            Ok(net) => {
+                if net.prefix_len() == 0 {
+                    c.warn(&field, "0.0.0.0/0 lets the whole internet reach the new revision before it takes production traffic; name the addresses of your testers and hooks");
+                }
+                allowed.push(net);
+            }
+            Err(_) => c.error(
+                &field,
+                format!("{} is not an IPv4 CIDR block: write one such as `203.0.113.0/24`", quoted(cidr)),
+            ),
+        }
+    }
+    if t.allow.is_empty() {
+        match scheme {
+            Scheme::Internal => allowed.push(vpc),
+            Scheme::InternetFacing => c.error(
+                format!("{at}.allow"),
+                "nobody may reach the test listener of an internet-facing load balancer: traffic from the VPC \
+                 reaches its public addresses through the NAT gateways, not from the VPC's block; name who may \
+                 with `TestListener::new(port).allow(\"203.0.113.0/24\")`",
+            ),
+        }
+    }
+    TestListenerSpec { port: t.port, allowed }
 }
 
 /// Listener certificates per HTTPS listener, the default one not counted.
@@ -793,6 +882,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
     };
     let strategy = strategy(c, &format!("{at}.deployment"), s.deployment.as_ref(), routing.is_some());
     let alarms = alarms(c, &format!("{at}.alarms"), &s.alarms);
+    let hooks = hooks(c, &format!("{at}.lifecycle_hooks"), &s.hooks, strategy);
     let tags = c.tags(&format!("{at}.tags"), &s.tags);
     let total = stack_tags + tags.len() + OWN_TAGS;
     if total > MAX_TAGS {
@@ -821,6 +911,7 @@ fn service(c: &mut Checker, at: &str, s: &Service, has_lb: bool, has_fs: bool, s
             circuit_breaker: s.circuit_breaker.unwrap_or_default(),
             strategy,
             alarms,
+            hooks,
         },
         tags,
         capacity,
@@ -962,6 +1053,54 @@ fn strategy(c: &mut Checker, at: &str, d: Option<&Deployment>, routed: bool) -> 
     spec
 }
 
+/// Lifecycle hooks: a Lambda function's ARN, at least one stage, each once, none a
+/// rolling deployment never comes to, details that are JSON.
+fn hooks(c: &mut Checker, at: &str, hooks: &[LifecycleHook], strategy: StrategySpec) -> Vec<HookSpec> {
+    let mut out = Vec::new();
+    for (i, h) in hooks.iter().enumerate() {
+        let at = format!("{at}[{i}]");
+        if !LAMBDA_ARN.is_match(&h.function_arn) {
+            c.error(
+                format!("{at}.function_arn"),
+                format!(
+                    "{} is not a Lambda function ARN: write one such as `arn:aws:lambda:us-west-2:123456789012:function:smoke-tests` (optionally `:ALIAS` or `:VERSION`)",
+                    quoted(&h.function_arn)
+                ),
+            );
+        }
+        if h.stages.is_empty() {
+            c.error(format!("{at}.stages"), "no stage: name at least one, e.g. `HookStage::PostTestTrafficShift`");
+        }
+        let mut stages: Vec<HookStage> = Vec::new();
+        for (j, stage) in h.stages.iter().enumerate() {
+            if stages.contains(stage) {
+                c.error(format!("{at}.stages[{j}]"), format!("{stage} is given twice; keep one"));
+                continue;
+            }
+            if stage.shifts_traffic() && !strategy.shifts_traffic() {
+                c.error(
+                    format!("{at}.stages[{j}]"),
+                    format!("{stage} never comes in a rolling deployment, which moves no load balancer traffic: use RECONCILE_SERVICE, PRE_SCALE_UP or POST_SCALE_UP, or a blue/green, canary or linear deployment"),
+                );
+            }
+            stages.push(*stage);
+        }
+        stages.sort_unstable();
+        let details = h.details.as_ref().and_then(|d| match serde_json::from_str::<serde_json::Value>(d) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                c.error(
+                    format!("{at}.details"),
+                    format!("is not JSON ({e}): write a JSON document, e.g. `{{\"path\": \"/health\"}}`"),
+                );
+                None
+            }
+        });
+        out.push(HookSpec { function_arn: h.function_arn.clone(), stages, details });
+    }
+    out
+}
+
 /// Alarm names: 1 to 255 characters, no commas (ECS joins them with `,`), each once.
 fn alarms(c: &mut Checker, at: &str, names: &[String]) -> Vec<String> {
     let mut seen = BTreeSet::new();
@@ -984,7 +1123,7 @@ fn alarms(c: &mut Checker, at: &str, names: &[String]) -> Vec<String> {
 /// Checks across services: unique names and routes (host and path), exactly one
 /// service at `/` without a host behind a load balancer, and the listener rule
 /// priorities of the others.
-fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec], has_lb: bool) {
+fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec], has_lb: bool, test_listener: bool) {
     let mut names = BTreeMap::new();
     let mut routes: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for (i, s) in declared.iter().enumerate() {
@@ -1037,15 +1176,29 @@ fn cross_service(c: &mut Checker, declared: &[Service], specs: &mut [ServiceSpec
             }
         }
     }
+    // Each routed service has a target group and, but the default one, a rule; a
+    // strategy shifting traffic adds the alternate target group (and the default
+    // service's catch-all rule), a test listener a rule per such service.
     let routed = specs.iter().filter(|s| s.routing.is_some()).count();
-    if has_lb && routed > MAX_TARGET_GROUPS_PER_ALB {
-        let rules = specs.iter().filter(|s| s.routing.as_ref().is_some_and(|r| !r.is_default())).count();
+    let shifting = specs.iter().filter(|s| s.routing.is_some() && s.deployment.strategy.shifts_traffic()).count();
+    let target_groups = routed + shifting;
+    let rules = specs
+        .iter()
+        .filter(|s| s.routing.as_ref().is_some_and(|r| !r.is_default() || s.deployment.strategy.shifts_traffic()))
+        .count()
+        + if test_listener { shifting } else { 0 };
+    if has_lb && (target_groups > MAX_TARGET_GROUPS_PER_ALB || rules > MAX_RULES_PER_ALB) {
+        let extra = if shifting == 0 {
+            String::new()
+        } else {
+            format!(", with what the {shifting} services whose strategy shifts traffic add")
+        };
         c.error(
             "services",
             format!(
                 "{routed} services have a path, but one Application Load Balancer takes at most {MAX_TARGET_GROUPS_PER_ALB} target groups \
-                 (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({rules} needed): \
-                 leave the path out of services that need no load balancer, or split the stack"
+                 (a fixed AWS quota) and {MAX_RULES_PER_ALB} listener rules by default ({target_groups} target groups and {rules} rules needed{extra}): \
+                 leave the path out of services that need no load balancer, deploy some of them rolling, or split the stack"
             ),
         );
     }

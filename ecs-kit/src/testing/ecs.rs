@@ -11,11 +11,11 @@ use crate::aws::{
     literal, AwsError, AwsResult, Deployment, EcsApi, ErrorKind, Found, LiveService, ServiceEvent, ServiceStatus,
     ServiceUpdate, Tags,
 };
-use crate::aws::{DeploymentRollback, ServiceDeployment, StoppedTask};
+use crate::aws::{DeploymentRollback, HookStatus, ServiceDeployment, StoppedTask};
 use crate::graph::props::{
     CapacityProviderProps, ClusterProps, CountOwner, RefOr, ServiceProps, StrategyItem, TaskDefinitionProps,
 };
-use crate::graph::props::{DeploymentConfiguration, DeploymentStrategy, Percent, ServiceLoadBalancer};
+use crate::graph::props::{DeploymentConfiguration, DeploymentStrategy, HookStage, Percent, ServiceLoadBalancer};
 use crate::graph::ResourceType;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -74,9 +74,27 @@ struct Dep {
     tg: Option<String>,
     /// Its share of production traffic, in tenths of a percent.
     traffic: u32,
+    /// Its share of test traffic (on the test listener's rule), in tenths of a percent.
+    test: u32,
     /// When its tasks were all healthy (traffic shifting starts then).
     healthy_at: Option<Instant>,
+    /// Its lifecycle hooks' runs, one per hook and stage.
+    hooks: Vec<HookRun>,
 }
+
+/// A lifecycle hook at one stage of a deployment: how long the function takes to
+/// answer there, and why it fails, if it does.
+#[derive(Debug, Clone)]
+pub(crate) struct HookRun {
+    id: String,
+    arn: String,
+    stage: HookStage,
+    takes: Duration,
+    fails: Option<String>,
+}
+
+/// What ECS says when a hook fails a deployment.
+const HOOK_REASON: &str = "deployment failed: hook execution failure(s) detected";
 
 impl Dep {
     /// Whether time has nothing left to change in it: rolled out, all tasks running.
@@ -104,6 +122,8 @@ struct Record {
     running: u32,
     traffic: Option<u32>,
     failures: u32,
+    /// The hooks of the current stage and how they are doing.
+    hooks: Vec<HookStatus>,
 }
 
 #[derive(Debug, Clone)]
@@ -285,6 +305,26 @@ impl EcsState {
         let svc = &mut self.services[i];
         let breaker = config.deployment_circuit_breaker;
         let primary = &mut svc.deployments[0];
+        if primary.rollout == "IN_PROGRESS" && primary.healthy_at.is_none() {
+            // PRE_SCALE_UP hooks run before the tasks start.
+            let pre = stage_runs(&primary.hooks, HookStage::PreScaleUp);
+            let elapsed = now.saturating_duration_since(primary.started);
+            let failing = first_failure(&primary.hooks, &pre);
+            let record = primary.record.clone();
+            let started = primary.started;
+            let statuses = statuses(&primary.hooks, &pre, elapsed);
+            let took = longest(&primary.hooks, &pre);
+            if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+                r.stage = if elapsed < took { "PRE_SCALE_UP" } else { "SCALE_UP" }.into();
+                r.hooks = if elapsed < took || failing.is_some() { statuses } else { Vec::new() };
+            }
+            if let Some(k) = failing.filter(|k| elapsed >= svc.deployments[0].hooks[*k].takes) {
+                self.hook_failed(i, started + self.services[i].deployments[0].hooks[k].takes, serial, k, timing);
+                return;
+            }
+        }
+        let svc = &mut self.services[i];
+        let primary = &mut svc.deployments[0];
         let due = now.saturating_duration_since(primary.started) >= primary.lasts;
         if primary.rollout == "IN_PROGRESS" && primary.healthy_at.is_none() && due {
             let at = primary.started + primary.lasts;
@@ -338,37 +378,55 @@ impl EcsState {
         }
         let svc = &mut self.services[i];
         let serving = svc.serving_tg.clone();
+        let tested = svc
+            .props
+            .load_balancers
+            .first()
+            .and_then(|l| l.advanced.as_ref())
+            .is_some_and(|a| a.test_listener_rule.is_some());
         let primary = &mut svc.deployments[0];
         if primary.rollout == "IN_PROGRESS" {
             let Some(healthy) = primary.healthy_at else { return };
-            // Rolling, and rollbacks: done once the tasks are healthy. Otherwise traffic
-            // shifts by the strategy's schedule, then the bake.
-            // The first deployment, and one back to the serving group, shift nothing.
-            let shifting = primary.tg.is_some()
-                && primary.tg != serving
-                && !primary.is_rollback
-                && config.strategy != DeploymentStrategy::Rolling;
-            let (steps, bake) = if shifting { schedule(&config) } else { (vec![(0, 1000)], 0) };
-            let minute = Duration::from_secs(60);
-            let last = steps.last().map_or(0, |s| s.0);
+            // Rolling, and rollbacks: done once the tasks are healthy. Otherwise test
+            // traffic moves first, then production traffic by the strategy's schedule,
+            // then the bake. The first deployment, and one back to the serving group,
+            // shift nothing.
+            let strategy = config.strategy != DeploymentStrategy::Rolling;
+            let shifting = primary.tg.is_some() && primary.tg != serving && !primary.is_rollback && strategy;
+            let mode = match (primary.is_rollback, shifting, strategy) {
+                (true, ..) => Mode::Rollback,
+                (false, true, _) => Mode::Shifting,
+                (false, false, true) => Mode::Initial,
+                (false, false, false) => Mode::Rolling,
+            };
+            let course = course(&config, mode, tested, &primary.hooks);
             let elapsed = now.saturating_duration_since(healthy);
-            let (offset, traffic) = steps.iter().rev().find(|(m, _)| elapsed >= minute * *m).copied().unwrap_or((0, 0));
+            let phase = course.phases.iter().rev().find(|p| elapsed >= p.at);
+            let traffic = phase.map_or(0, |p| p.production);
             primary.traffic = traffic;
-            let end = healthy + minute * (last + bake);
+            primary.test = phase.map_or(0, |p| p.test);
+            let end = healthy + course.end;
             let record = primary.record.clone();
             let (running, requested) = (primary.running, primary.desired);
+            if let Some((at, k)) = course.failure.filter(|(at, _)| elapsed >= *at) {
+                let stage = course.phases.iter().find(|p| p.hooks.contains(&k)).map_or("", |p| p.stage);
+                if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
+                    r.stage = stage.into();
+                    r.running = running;
+                }
+                self.hook_failed(i, healthy + at, serial, k, timing);
+                return;
+            }
             if now < end {
-                let (stage, since) = if elapsed < minute * last {
-                    ("PRODUCTION_TRAFFIC_SHIFT", healthy + minute * offset)
-                } else {
-                    ("BAKE_TIME", healthy + minute * last)
-                };
+                let (stage, since) = phase.map_or(("SCALE_UP", healthy), |p| (p.stage, healthy + p.at));
+                let hooks = phase.map(|p| statuses(&primary.hooks, &p.hooks, elapsed - p.at)).unwrap_or_default();
                 if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
                     r.stage = stage.into();
                     r.updated = since;
                     r.running = running;
                     r.requested = requested;
                     r.traffic = shifting.then_some(traffic);
+                    r.hooks = hooks;
                 }
                 return;
             }
@@ -376,6 +434,7 @@ impl EcsState {
             let is_rollback = primary.is_rollback;
             primary.rollout = "COMPLETED".into();
             primary.traffic = 1000;
+            primary.test = 1000;
             let tg = primary.tg.clone();
             svc.deployments.truncate(1);
             if tg.is_some() {
@@ -383,7 +442,12 @@ impl EcsState {
             }
             if let Some(r) = svc.records.iter_mut().find(|r| r.arn == record) {
                 r.status = if is_rollback { "ROLLBACK_SUCCESSFUL" } else { "SUCCESSFUL" }.into();
-                r.stage = "CLEAN_UP".into();
+                // A rollback keeps the stage it failed at and the details of the hook
+                // that failed it.
+                if !is_rollback {
+                    r.stage = "CLEAN_UP".into();
+                    r.hooks.clear();
+                }
                 r.updated = end;
                 r.finished = Some(end);
                 r.running = running;
@@ -399,6 +463,27 @@ impl EcsState {
         }
     }
 
+    /// The hook run `k` of the primary deployment of the service at `i` failed at `at`:
+    /// the hook reports `FAILED` and ECS rolls the deployment back, whatever the circuit
+    /// breaker says.
+    fn hook_failed(&mut self, i: usize, at: Instant, serial: &mut u64, k: usize, timing: Timing) {
+        let (name, primary) = (self.services[i].name.clone(), &self.services[i].deployments[0]);
+        let run = primary.hooks[k].clone();
+        let (id, record) = (primary.id.clone(), primary.record.clone());
+        let failed = HookStatus { id: run.id.clone(), target_arn: run.arn.clone(), status: "FAILED".into() };
+        if let Some(r) = self.services[i].records.iter_mut().find(|r| r.arn == record) {
+            r.hooks = vec![failed];
+        }
+        let why = run.fails.unwrap_or_default();
+        self.event(
+            i,
+            serial,
+            at,
+            format!("(service {name}) (deployment {id}) {HOOK_REASON}: {} at {}: {why}", run.arn, run.stage),
+        );
+        self.fail(i, at, serial, HOOK_REASON, true, timing);
+    }
+
     /// Fails the primary deployment of the service at `i` for `reason`: rolled back to
     /// the last deployment that worked (traffic back to its tasks at once), or stopped.
     fn fail(&mut self, i: usize, at: Instant, serial: &mut u64, reason: &str, rollback: bool, timing: Timing) {
@@ -410,6 +495,7 @@ impl EcsState {
         primary.reason = Some(reason.to_owned());
         primary.running = 0;
         primary.traffic = 0;
+        primary.test = 0;
         let record = primary.record.clone();
         let previous = svc.deployments.iter().skip(1).find(|d| d.rollout != "FAILED").cloned();
         let Some(prev) = previous.filter(|_| rollback) else {
@@ -440,7 +526,9 @@ impl EcsState {
             is_rollback: true,
             tg: prev.tg.clone(),
             traffic: 1000,
+            test: 1000,
             healthy_at: if shifting { Some(at) } else { None },
+            hooks: Vec::new(),
         };
         let rollback_id = rollback_dep.id.clone();
         svc.deployments[0].status = "ACTIVE".into();
@@ -457,8 +545,9 @@ impl EcsState {
         self.event(i, serial, at, format!("(service {name}) rolling back to deployment {rollback_id}."));
     }
 
-    /// The production traffic shares of the services shifting traffic, as
-    /// `(production rule ARN, target group of the primary deployment, its weight of 1000)`.
+    /// The production and test traffic shares of the services shifting traffic, as
+    /// `(listener rule ARN, target group of the primary deployment, its weight of 1000)`:
+    /// the production rule's, and the test rule's when there is one.
     pub fn traffic(&self) -> Vec<(String, String, u32)> {
         let mut out = Vec::new();
         for s in self.services.iter().filter(|s| s.is_active()) {
@@ -466,10 +555,13 @@ impl EcsState {
             let Some(advanced) = &lb.advanced else { continue };
             let Some(primary) = s.deployments.first() else { continue };
             let Some(tg) = &primary.tg else { continue };
-            let rule = literal_or_empty(&advanced.production_listener_rule);
             // The serving target group takes all, but while traffic shifts away from it.
-            let weight = if Some(tg) == s.serving_tg.as_ref() { 1000 } else { primary.traffic };
-            out.push((rule, tg.clone(), weight));
+            let serves = Some(tg) == s.serving_tg.as_ref();
+            let rule = literal_or_empty(&advanced.production_listener_rule);
+            out.push((rule, tg.clone(), if serves { 1000 } else { primary.traffic }));
+            if let Some(test) = &advanced.test_listener_rule {
+                out.push((literal_or_empty(test), tg.clone(), if serves { 1000 } else { primary.test }));
+            }
         }
         out
     }
@@ -576,6 +668,118 @@ impl EcsState {
     }
 }
 
+/// One stretch of a deployment once its tasks are healthy: a lifecycle stage.
+#[derive(Debug, Clone)]
+struct Phase {
+    /// When it begins, after the new tasks turned healthy.
+    at: Duration,
+    /// The lifecycle stage ServiceDeployment reports.
+    stage: &'static str,
+    /// The new tasks' share of production traffic, in tenths of a percent.
+    production: u32,
+    /// Their share of test traffic.
+    test: u32,
+    /// The hook runs of the stage (indices into the deployment's).
+    hooks: Vec<usize>,
+}
+
+/// A deployment's course once its tasks are healthy: its phases in order (of several
+/// beginning at once, the last one counts), when it is over, and when a hook fails it.
+#[derive(Debug, Default)]
+struct Course {
+    phases: Vec<Phase>,
+    end: Duration,
+    /// When, and which hook run, fails the deployment.
+    failure: Option<(Duration, usize)>,
+}
+
+/// How a deployment goes once its tasks are healthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Rolling: the POST_SCALE_UP hooks, then done.
+    Rolling,
+    /// A strategy's first deployment (nothing to shift from): every stage's hooks, no bakes.
+    Initial,
+    /// A strategy shifting traffic from the serving tasks.
+    Shifting,
+    /// Back to the tasks that served: nothing to wait for.
+    Rollback,
+}
+
+impl Course {
+    /// A phase at the current end: the stage, its hooks (they all answer before the
+    /// next stage), the traffic shares during it.
+    fn stage(&mut self, stage: &'static str, hook: HookStage, runs: &[HookRun], production: u32, test: u32) {
+        let hooks = stage_runs(runs, hook);
+        if self.failure.is_none() {
+            self.failure = first_failure(runs, &hooks).map(|k| (self.end + runs[k].takes, k));
+        }
+        let took = longest(runs, &hooks);
+        self.phases.push(Phase { at: self.end, stage, production, test, hooks });
+        self.end += took;
+    }
+}
+
+/// The course of a deployment by `c` in `mode`, as ECS runs its lifecycle stages and
+/// hooks: test traffic to the new tasks first (when the service has a test listener
+/// rule), then production traffic on the strategy's schedule, then the bake.
+fn course(c: &DeploymentConfiguration, mode: Mode, tested: bool, runs: &[HookRun]) -> Course {
+    let mut course = Course::default();
+    if mode == Mode::Rollback {
+        return course;
+    }
+    course.stage("POST_SCALE_UP", HookStage::PostScaleUp, runs, 0, 0);
+    if mode == Mode::Rolling {
+        return course;
+    }
+    let minute = Duration::from_secs(60);
+    let test = if tested { 1000 } else { 0 };
+    course.stage("TEST_TRAFFIC_SHIFT", HookStage::TestTrafficShift, runs, 0, test);
+    course.stage("POST_TEST_TRAFFIC_SHIFT", HookStage::PostTestTrafficShift, runs, 0, test);
+    let (steps, bake) = if mode == Mode::Shifting { schedule(c) } else { (vec![(0, 1000)], 0) };
+    let (mut offset, mut share) = (0, 0);
+    for (at, next) in steps {
+        course.end += minute * (at - offset);
+        course.stage("PRE_PRODUCTION_TRAFFIC_SHIFT", HookStage::PreProductionTrafficShift, runs, share, test);
+        course.stage("PRODUCTION_TRAFFIC_SHIFT", HookStage::ProductionTrafficShift, runs, next, test);
+        (offset, share) = (at, next);
+    }
+    course.stage("POST_PRODUCTION_TRAFFIC_SHIFT", HookStage::PostProductionTrafficShift, runs, 1000, test);
+    course.phases.push(Phase { at: course.end, stage: "BAKE_TIME", production: 1000, test, hooks: Vec::new() });
+    course.end += minute * bake;
+    course
+}
+
+/// The runs (indices) at `stage`.
+fn stage_runs(runs: &[HookRun], stage: HookStage) -> Vec<usize> {
+    (0..runs.len()).filter(|k| runs[*k].stage == stage).collect()
+}
+
+/// How long the runs `of` take together: they run at once, the stage waits for all.
+fn longest(runs: &[HookRun], of: &[usize]) -> Duration {
+    of.iter().map(|k| runs[*k].takes).max().unwrap_or_default()
+}
+
+/// The first of the runs `of` to fail, if one does.
+fn first_failure(runs: &[HookRun], of: &[usize]) -> Option<usize> {
+    of.iter().copied().filter(|k| runs[*k].fails.is_some()).min_by_key(|k| runs[*k].takes)
+}
+
+/// How the runs `of` are doing `elapsed` into their stage (`lifecycleHookDetails`).
+fn statuses(runs: &[HookRun], of: &[usize], elapsed: Duration) -> Vec<HookStatus> {
+    of.iter()
+        .map(|k| {
+            let run = &runs[*k];
+            let status = match (elapsed >= run.takes, run.fails.is_some()) {
+                (false, _) => "IN_PROGRESS",
+                (true, false) => "SUCCEEDED",
+                (true, true) => "FAILED",
+            };
+            HookStatus { id: run.id.clone(), target_arn: run.arn.clone(), status: status.into() }
+        })
+        .collect()
+}
+
 /// The traffic steps of a strategy, as `(minutes after the new tasks are healthy, share
 /// in tenths of a percent)`, and the bake after the last one, in minutes.
 fn schedule(c: &DeploymentConfiguration) -> (Vec<(u32, u32)>, u32) {
@@ -626,6 +830,7 @@ impl Record {
             circuit_breaker: (self.config.deployment_circuit_breaker.enable)
                 .then_some((self.failures, (self.requested / 2).clamp(3, 200))),
             triggered_alarms: self.triggered.clone(),
+            hooks: self.hooks.clone(),
         }
     }
 }
@@ -740,6 +945,15 @@ impl super::State {
                     "The production listener rule {rule} must forward to both target groups {tg} and {alternate}."
                 ));
             }
+            if let Some(test) = &a.test_listener_rule {
+                let test = lit(test, operation)?;
+                let forwards: Vec<String> = self.elb.forwards(&test).into_iter().map(|(g, _)| g).collect();
+                if !(forwards.contains(&tg) && forwards.contains(&alternate)) {
+                    return invalid(format!(
+                        "Service deployment rolled back because of invalid networking configuration. Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule: the test listener rule {test} must forward to {tg} and {alternate}."
+                    ));
+                }
+            }
             let role = lit(&a.role_arn, operation)?;
             if !role.starts_with("arn:aws:iam::") {
                 return invalid(format!("roleArn {role} is not valid."));
@@ -754,7 +968,9 @@ impl super::State {
         let id = format!("ecs-svc/{}", hex(&mut self.serial, 19));
         let record_id = hex(&mut self.serial, 20);
         let exit_code = self.failing_services.get(&self.ecs.services[index].name).copied();
-        let lasts = self.deployment_time(index);
+        let hooks = self.hook_runs(index);
+        // The tasks start once the PRE_SCALE_UP hooks answered.
+        let lasts = self.deployment_time(index) + longest(&hooks, &stage_runs(&hooks, HookStage::PreScaleUp));
         self.ecs.unsettled.insert(index);
         let now = Instant::now();
         let svc = &mut self.ecs.services[index];
@@ -794,6 +1010,7 @@ impl super::State {
             running: 0,
             traffic: None,
             failures: 0,
+            hooks: Vec::new(),
         });
         svc.deployments.insert(
             0,
@@ -814,9 +1031,37 @@ impl super::State {
                 is_rollback: false,
                 tg,
                 traffic: 0,
+                test: 0,
                 healthy_at: None,
+                hooks,
             },
         );
+    }
+
+    /// The runs of the lifecycle hooks of the service at `index`'s deployment
+    /// configuration: one per hook and stage, each answering as its function does in
+    /// the fake ([`super::FakeCloud::set_hook_function`]), provided the hook's role may
+    /// invoke it.
+    fn hook_runs(&mut self, index: usize) -> Vec<HookRun> {
+        let hooks = self.ecs.services[index].props.deployment_configuration.lifecycle_hooks.clone();
+        let mut runs = Vec::new();
+        for h in hooks {
+            let role = literal_or_empty(&h.role_arn);
+            let (takes, fails) =
+                match (self.hook_functions.get(&h.hook_target_arn), self.iam.may_invoke(&role, &h.hook_target_arn)) {
+                    (None, _) => (Duration::ZERO, Some(format!("Function not found: {}", h.hook_target_arn))),
+                    (Some(_), Err(denied)) => (Duration::ZERO, Some(denied)),
+                    (Some((answer, takes)), Ok(())) => (
+                        *takes,
+                        (*answer == super::HookAnswer::Failed).then(|| "the function answered FAILED".to_owned()),
+                    ),
+                };
+            for stage in &h.lifecycle_stages {
+                let id = hex(&mut self.serial, 12);
+                runs.push(HookRun { id, arn: h.hook_target_arn.clone(), stage: *stage, takes, fails: fails.clone() });
+            }
+        }
+        runs
     }
 
     /// How long a new deployment of the service at `index` takes: [`Timing::deployment`],
@@ -1421,7 +1666,10 @@ impl EcsApi for Fake {
         if let Some(strategy) = update.capacity_provider_strategy {
             p.capacity_provider_strategy = strategy;
         }
+        // Another load balancer configuration takes new tasks registered by it.
+        let mut redeploy = false;
         if let Some(lbs) = update.load_balancers {
+            redeploy = lbs != p.load_balancers;
             p.load_balancers = lbs;
         }
         if let Some(g) = update.health_check_grace_period_seconds {
@@ -1446,7 +1694,7 @@ impl EcsApi for Fake {
         let current = literal_or_empty(&p.task_definition);
         let primary_td = svc.deployments.first().map(|d| d.task_definition.clone()).unwrap_or_default();
         let target = td.unwrap_or(current);
-        if target != primary_td || update.force_new_deployment {
+        if target != primary_td || update.force_new_deployment || redeploy {
             svc.props.task_definition = RefOr::Value(target.clone());
             s.deploy(index, target);
         }

@@ -236,8 +236,8 @@ fn no_rule(operation: &str) -> crate::aws::AwsError {
 /// action, a target group that exists and belongs to no other load balancer, and for
 /// HTTPS a certificate and a security policy.
 fn check_listener(elb: &ElbState, props: &ListenerProps, lb_arn: Option<&str>, operation: &str) -> AwsResult<()> {
-    match (&props.default_target_group_arn, &props.redirect) {
-        (Some(tg), None) => {
+    match (&props.default_target_group_arn, &props.redirect, &props.fixed_response) {
+        (Some(tg), None, None) => {
             let tg = lit(tg, operation)?;
             if !elb.tgs.contains_key(&tg) {
                 return Err(no_tg(operation));
@@ -250,7 +250,16 @@ fn check_listener(elb: &ElbState, props: &ListenerProps, lb_arn: Option<&str>, o
                 ));
             }
         }
-        (None, Some(_)) => {}
+        (None, Some(_), None) => {}
+        (None, None, Some(f)) => {
+            if !(200..=599).contains(&f.status_code.parse::<u16>().unwrap_or(0)) {
+                return Err(err(
+                    operation,
+                    "ValidationError",
+                    "FixedResponseConfig.StatusCode must be 2XX, 4XX or 5XX",
+                ));
+            }
+        }
         _ => return Err(err(operation, "ValidationError", "a listener needs exactly one default action")),
     }
     match (props.protocol.as_str(), &props.certificate_arn, &props.ssl_policy) {

@@ -44,6 +44,45 @@ impl IamState {
         self.profiles.values().any(|p| p.arn == arn)
     }
 
+    /// Whether ECS may invoke the Lambda function `function` with the role `role_arn`:
+    /// the role exists, trusts `ecs.amazonaws.com`, and an inline policy allows
+    /// `lambda:InvokeFunction` on the function (by its ARN or `*`). Else what AWS says.
+    pub fn may_invoke(&self, role_arn: &str, function: &str) -> Result<(), String> {
+        let denied = || {
+            format!("AccessDeniedException: {role_arn} is not authorized to perform lambda:InvokeFunction on resource {function}")
+        };
+        let Some(role) = self.roles.values().find(|r| r.arn == role_arn) else {
+            return Err(format!("ECS was unable to assume the role {role_arn}: it does not exist"));
+        };
+        let named = |v: &serde_json::Value, wanted: &[&str]| match v {
+            serde_json::Value::String(s) => wanted.contains(&s.as_str()),
+            serde_json::Value::Array(items) => items.iter().any(|i| i.as_str().is_some_and(|s| wanted.contains(&s))),
+            _ => false,
+        };
+        let statements = |doc: &serde_json::Value| match &doc["Statement"] {
+            serde_json::Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        let trusted = statements(&role.trust)
+            .iter()
+            .any(|st| st["Effect"] == "Allow" && named(&st["Principal"]["Service"], &["ecs.amazonaws.com"]));
+        if !trusted {
+            return Err(format!(
+                "ECS was unable to assume the role {role_arn}: its trust policy does not name ecs.amazonaws.com"
+            ));
+        }
+        let allowed = role.inline.values().flat_map(statements).any(|st| {
+            st["Effect"] == "Allow"
+                && named(&st["Action"], &["lambda:InvokeFunction", "lambda:*", "*"])
+                && named(&st["Resource"], &[function, "*"])
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(denied())
+        }
+    }
+
     pub fn snapshot(&self, out: &mut Vec<FakeResource>) {
         for (name, r) in &self.roles {
             push(out, ResourceType::IamRole, &r.id, Some(name), None, &r.meta.tags);

@@ -33,11 +33,13 @@
 //!   ends `FAILED` and the circuit breaker rolls the service back to its previous task
 //!   definition, with events saying why;
 //! - ECS's deployment strategies: blue/green, canary and linear deployments start the new
-//!   tasks behind the alternate target group, move the production rule's weights on the
-//!   strategy's schedule once they are healthy ([`FakeCloud::rule_weights`]), bake, then
-//!   stop the old tasks; an alarm in `ALARM` ([`FakeCloud::set_alarm`]) or the circuit
-//!   breaker rolls back; ListServiceDeployments and DescribeServiceDeployments report
-//!   status, lifecycle stage, traffic share and rollback;
+//!   tasks behind the alternate target group, move the test listener rule's weights to
+//!   them once they are healthy (`TEST_TRAFFIC_SHIFT`), then the production rule's on the
+//!   strategy's schedule ([`FakeCloud::rule_weights`]), bake, then stop the old tasks; an alarm in `ALARM` ([`FakeCloud::set_alarm`]) or the circuit
+//!   breaker rolls back; lifecycle hooks run at their stages, taking and answering what
+//!   [`FakeCloud::set_hook_function`] says, a `FAILED` one rolling the deployment back;
+//!   ListServiceDeployments and DescribeServiceDeployments report status, lifecycle
+//!   stage, traffic share, hooks and rollback;
 //! - latency per call ([`FakeCloud::set_latency`]), injected failures
 //!   ([`FakeCloud::fail`]) and objects not yet visible to describes right after their
 //!   create ([`FakeCloud::hide_after_create`]);
@@ -159,6 +161,16 @@ impl Timing {
     }
 }
 
+/// What a Lambda function answers ECS when it runs as a lifecycle hook, in the fake
+/// ([`FakeCloud::set_hook_function`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookAnswer {
+    /// `{"hookStatus": "SUCCEEDED"}`: the deployment goes on.
+    Succeeded,
+    /// `{"hookStatus": "FAILED"}`: ECS rolls the deployment back.
+    Failed,
+}
+
 /// Bookkeeping every fake object carries.
 #[derive(Debug, Clone)]
 pub(crate) struct Meta {
@@ -200,6 +212,8 @@ pub(crate) struct State {
     latency_of: BTreeMap<String, Duration>,
     /// Services whose deployments crash, with the exit code of their container.
     pub failing_services: BTreeMap<String, i32>,
+    /// Lambda functions lifecycle hooks may name: what each answers, and after how long.
+    pub hook_functions: BTreeMap<String, (HookAnswer, Duration)>,
     pub timing: Timing,
     log: Vec<String>,
     /// Ids held by network interfaces of deleted load balancers, until when.
@@ -504,6 +518,17 @@ impl FakeCloud {
         let mut s = self.fake.lock();
         s.advance();
         s.elb.forwards(arn)
+    }
+
+    /// The Lambda function `arn` exists: invoked as a lifecycle hook, it answers `answer`
+    /// after `takes` (at every stage of its hook). ECS invokes it with the hook's role,
+    /// which must exist, trust `ecs.amazonaws.com` and allow `lambda:InvokeFunction` on
+    /// it in an inline policy; otherwise, and for a function the fake does not know, the
+    /// hook fails at once (`Function not found`, `AccessDenied`). Hooks run at every
+    /// stage they name but `RECONCILE_SERVICE`, which the fake never passes; they are
+    /// not run again while a deployment rolls back.
+    pub fn set_hook_function(&self, arn: &str, answer: HookAnswer, takes: Duration) {
+        self.fake.lock().hook_functions.insert(arn.to_owned(), (answer, takes));
     }
 
     /// Deployments of `name` succeed again.

@@ -15,7 +15,11 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use crate::cli::{self, StackKnobs};
-use crate::dsl::{AmiPolicy, Cluster, FileSystem, HealthCheck, LoadBalancer, Network, Secret, Service, StackBuilder};
+use crate::dsl::{
+    AmiPolicy, Cluster, Deployment, FileSystem, HealthCheck, LifecycleHook, LoadBalancer, Network, Secret, Service,
+    StackBuilder, TestListener,
+};
+use crate::graph::props::HookStage;
 use crate::model::{seed, Stack};
 use crate::testing::FakeCloud;
 
@@ -69,6 +73,14 @@ fn svc(name: &str, path: &str) -> Service {
 
 fn extra(s: Service) -> StackBuilder {
     seed().service(s)
+}
+
+/// A Lambda function's ARN.
+const HOOK: &str = "arn:aws:lambda:us-west-2:123456789012:function:smoke-tests";
+
+/// The seed stack with `products` deployed blue/green.
+fn bg() -> StackBuilder {
+    seed().with_service("test", "products", |s| s.deployment(Deployment::blue_green(Duration::from_secs(300))))
 }
 
 fn region(name: &str) -> StackBuilder {
@@ -606,6 +618,58 @@ fn cases() -> Vec<Case> {
             "neither stop nor start a task; raise max_percent",
         ),
         b(
+            "test listener on the production listener's port",
+            bg().with_load_balancer(|lb| lb.test_listener(TestListener::new(80).allow("203.0.113.0/24"))),
+            "load_balancer.test_listener.port",
+            "80 is the HTTP listener's port: test traffic needs a port of its own",
+        ),
+        b(
+            "test listener of an internet-facing load balancer open to nobody",
+            bg().with_load_balancer(|lb| lb.test_listener(8080)),
+            "load_balancer.test_listener.allow",
+            "name who may with `TestListener::new(port).allow(",
+        ),
+        b(
+            "test listener open to a block with host bits",
+            bg().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.7/24"))),
+            "load_balancer.test_listener.allow[0]",
+            "has host bits set; use `203.0.113.0/24`",
+        ),
+        b(
+            "test listener open to something not a CIDR block",
+            bg().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("office"))),
+            "load_balancer.test_listener.allow[0]",
+            "is not an IPv4 CIDR block",
+        ),
+        b(
+            "test listener without a strategy shifting traffic",
+            seed().with_load_balancer(|lb| lb.test_listener(TestListener::new(8080).allow("203.0.113.0/24"))),
+            "load_balancer.test_listener",
+            "no service has one: give a service such a `.deployment(..)`, or remove the test listener",
+        ),
+        b(
+            "lifecycle hook naming no Lambda function",
+            bg().with_service("test", "products", |s| s.lifecycle_hook(LifecycleHook::lambda("smoke-tests", [HookStage::PostScaleUp]))),
+            "services[1].lifecycle_hooks[0].function_arn",
+            "is not a Lambda function ARN: write one such as",
+        ),
+        b(
+            "lifecycle hook at a traffic stage of a rolling deployment",
+            seed().with_service("test", "products", |s| {
+                s.lifecycle_hook(LifecycleHook::lambda(HOOK, [HookStage::PostProductionTrafficShift]))
+            }),
+            "services[1].lifecycle_hooks[0].stages[0]",
+            "never comes in a rolling deployment",
+        ),
+        b(
+            "lifecycle hook details that are not JSON",
+            bg().with_service("test", "products", |s| {
+                s.lifecycle_hook(LifecycleHook::lambda(HOOK, [HookStage::PostScaleUp]).details("path=/health"))
+            }),
+            "services[1].lifecycle_hooks[0].details",
+            "is not JSON",
+        ),
+        b(
             "service tag reserved by ecs-kit",
             extra(Service::new("w", "nginx:1.25", 1).tag("ecs-kit:id", "x")),
             "services[2].tags[\"ecs-kit:id\"]",
@@ -849,6 +913,7 @@ const MACRO_CASES: &[(&str, &str)] = &[
     ("bad_service_name", "it has 65 characters, at most 64 are allowed"),
     ("bad_service_name", "invalid service name \"\": it is empty"),
     ("count_conflict", "conflicting keys `count` and `external_count`"),
+    ("image_conflict", "conflicting keys `image` and `external_image`: use `image` for an image the stack deploys"),
     ("duplicate_env_name", "environment variable \"DB_PASSWORD\" is set twice: it is already set in `env`"),
     ("duplicate_key", "duplicate key `port`"),
     ("env_not_a_map", "`env` takes a map of string literals to values, e.g."),
@@ -861,14 +926,14 @@ const MACRO_CASES: &[(&str, &str)] = &[
     ("many_errors", "unknown key `colour`, expected one of"),
     ("many_errors", "conflicting keys `external_count` and `count`"),
     ("many_errors", "duplicate key `path`"),
-    ("many_errors", "missing required key `image` in `service!`; add it"),
+    ("many_errors", "missing required key `image` (or `external_image`) in `service!`; add it"),
     ("map_key_not_literal", "the keys of `env` must be string literals"),
     ("map_key_not_literal", "the keys of `tags` must be string literals"),
-    ("missing_keys", "missing required keys `image`, `port` in `service!`; add them"),
+    ("missing_keys", "missing required keys `image` (or `external_image`), `port` in `service!`; add them"),
     ("path_without_slash", "`path` must start with `/`: write \"/products\" instead of \"products\""),
     ("port_out_of_range", "port `70000` is out of range: port must be between 1 and 65535"),
     ("port_out_of_range", "port `-1` is out of range"),
-    ("unknown_key", "unknown key `replicas`, expected one of `name`, `image`, `port`"),
+    ("unknown_key", "unknown key `replicas`, expected one of `name`, `image`, `external_image`, `port`"),
 ];
 
 /// Runs one case against a fresh fake cloud: exit code, stdout and stderr, and the AWS

@@ -45,4 +45,22 @@ fn main() {
         image: "registry.example.com/shop/worker@sha256:0123",
         name: "w",
     };
+
+    // The other image, owned by a pipeline (an expression, moved once), a strategy and
+    // its alarms and hooks.
+    let initial = String::from("registry.example.com/shop/api:1.0");
+    let _: ecs_kit::Service = ecs_kit::service! {
+        name: "api",
+        external_image: initial,
+        port: 8080,
+        path: "/api",
+        deployment: ecs_kit::Deployment::blue_green(std::time::Duration::from_secs(300)),
+        rollback_alarms: ["api-5xx"],
+        lifecycle_hooks: [
+            ecs_kit::LifecycleHook::lambda(
+                "arn:aws:lambda:us-west-2:123456789012:function:smoke",
+                [ecs_kit::HookStage::PostTestTrafficShift],
+            ),
+        ],
+    };
 }

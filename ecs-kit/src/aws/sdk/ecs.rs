@@ -11,7 +11,7 @@ use crate::aws::{
     literal, AwsError, AwsResult, Deployment, EcsApi, ErrorKind, Found, LiveService, ServiceEvent, ServiceStatus,
     ServiceUpdate, Tags,
 };
-use crate::aws::{DeploymentRollback, ServiceDeployment, StoppedTask};
+use crate::aws::{DeploymentRollback, HookStatus, ServiceDeployment, StoppedTask};
 use crate::graph::props::{AdvancedLoadBalancer, DeploymentAlarms, DeploymentStrategy, Percent, TrafficStep};
 use crate::graph::props::{
     AwsVpcConfiguration, CapacityProviderProps, ClusterProps, ContainerDefinition, CountOwner,
@@ -19,6 +19,7 @@ use crate::graph::props::{
     MountPoint, PlacementStrategy, PortMapping, RefOr, SecretVar, ServiceLoadBalancer, ServiceProps, StrategyItem,
     TaskDefinitionProps, Volume,
 };
+use crate::graph::props::{HookStage, LifecycleHookProps};
 
 const SERVICE: &str = "ecs";
 /// Names per DescribeServices call.
@@ -377,10 +378,72 @@ fn load_balancers_to(lbs: &[ServiceLoadBalancer], operation: &str) -> AwsResult<
         .collect()
 }
 
-fn deployment_configuration_to(d: &DeploymentConfiguration) -> ecs::DeploymentConfiguration {
+/// JSON as a Smithy document (`hookDetails`).
+fn document(v: &serde_json::Value) -> aws_smithy_types::Document {
+    use aws_smithy_types::{Document, Number};
+    match v {
+        serde_json::Value::Null => Document::Null,
+        serde_json::Value::Bool(b) => Document::Bool(*b),
+        serde_json::Value::Number(n) => Document::Number(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Number::PosInt(u),
+            (None, Some(i)) => Number::NegInt(i),
+            _ => Number::Float(n.as_f64().unwrap_or_default()),
+        }),
+        serde_json::Value::String(s) => Document::String(s.clone()),
+        serde_json::Value::Array(items) => Document::Array(items.iter().map(document).collect()),
+        serde_json::Value::Object(map) => Document::Object(map.iter().map(|(k, v)| (k.clone(), document(v))).collect()),
+    }
+}
+
+/// A Smithy document as JSON.
+fn json(d: &aws_smithy_types::Document) -> serde_json::Value {
+    use aws_smithy_types::{Document, Number};
+    match d {
+        Document::Null => serde_json::Value::Null,
+        Document::Bool(b) => serde_json::Value::Bool(*b),
+        Document::Number(Number::PosInt(u)) => serde_json::Value::from(*u),
+        Document::Number(Number::NegInt(i)) => serde_json::Value::from(*i),
+        Document::Number(Number::Float(f)) => serde_json::Value::from(*f),
+        Document::String(s) => serde_json::Value::String(s.clone()),
+        Document::Array(items) => serde_json::Value::Array(items.iter().map(json).collect()),
+        Document::Object(map) => serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), json(v))).collect()),
+    }
+}
+
+/// A lifecycle hook as ECS takes it: a Lambda function, the role to invoke it with.
+fn hook_to(h: &LifecycleHookProps, operation: &str) -> AwsResult<ecs::DeploymentLifecycleHook> {
+    Ok(ecs::DeploymentLifecycleHook::builder()
+        .target_type(ecs::DeploymentLifecycleHookTargetType::AwsLambda)
+        .hook_target_arn(&h.hook_target_arn)
+        .role_arn(literal(&h.role_arn, SERVICE, operation)?)
+        .set_lifecycle_stages(Some(
+            h.lifecycle_stages.iter().map(|s| ecs::DeploymentLifecycleHookStage::from(s.as_str())).collect(),
+        ))
+        .set_hook_details(h.hook_details.as_ref().map(document))
+        .build())
+}
+
+/// A lifecycle hook in the graph's shape; stages ecs-kit does not know are left out
+/// (the plan then shows the hook as changed).
+fn hook_from(h: &ecs::DeploymentLifecycleHook) -> LifecycleHookProps {
+    let mut lifecycle_stages: Vec<HookStage> =
+        h.lifecycle_stages().iter().filter_map(|s| HookStage::parse(s.as_str())).collect();
+    lifecycle_stages.sort_unstable();
+    LifecycleHookProps {
+        hook_target_arn: h.hook_target_arn().unwrap_or_default().to_owned(),
+        role_arn: value(h.role_arn()),
+        lifecycle_stages,
+        hook_details: h.hook_details().map(json),
+    }
+}
+
+fn deployment_configuration_to(
+    d: &DeploymentConfiguration,
+    operation: &str,
+) -> AwsResult<ecs::DeploymentConfiguration> {
     let step = |t: &TrafficStep| (t.percent.as_f64(), int(t.bake_time_in_minutes));
-    let shifting = d.strategy != DeploymentStrategy::Rolling;
-    ecs::DeploymentConfiguration::builder()
+    let hooks = d.lifecycle_hooks.iter().map(|h| hook_to(h, operation)).collect::<AwsResult<Vec<_>>>()?;
+    Ok(ecs::DeploymentConfiguration::builder()
         .minimum_healthy_percent(int(d.minimum_healthy_percent))
         .maximum_percent(int(d.maximum_percent))
         .deployment_circuit_breaker(
@@ -389,9 +452,9 @@ fn deployment_configuration_to(d: &DeploymentConfiguration) -> ecs::DeploymentCo
                 .rollback(d.deployment_circuit_breaker.rollback)
                 .build(),
         )
-        // Rolling is ECS's default: left out, so implementations without strategies
-        // (moto among them) see the request they know.
-        .set_strategy(shifting.then(|| ecs::DeploymentStrategy::from(d.strategy.as_str())))
+        // Always said, rolling included: an update back to rolling must say so (moto,
+        // which knows no strategies, stores what it is sent).
+        .strategy(ecs::DeploymentStrategy::from(d.strategy.as_str()))
         .set_bake_time_in_minutes(d.bake_time_in_minutes.map(int))
         .set_canary_configuration(
             d.canary.as_ref().map(step).map(|(p, m)| {
@@ -412,7 +475,10 @@ fn deployment_configuration_to(d: &DeploymentConfiguration) -> ecs::DeploymentCo
                 .build()
                 .expect("alarm names, enable and rollback are set")
         }))
-        .build()
+        // Always a list, empty when there are none: hooks removed from the declaration
+        // are removed from the service.
+        .set_lifecycle_hooks(Some(hooks))
+        .build())
 }
 
 /// The SDK's deployment configuration in the graph's shape (AWS's defaults where absent).
@@ -447,6 +513,7 @@ fn deployment_configuration_from(dc: Option<&ecs::DeploymentConfiguration>) -> D
         .alarms()
         .filter(|a| a.enable())
         .map(|a| DeploymentAlarms { alarm_names: a.alarm_names().to_vec(), rollback: a.rollback() });
+    c.lifecycle_hooks = dc.lifecycle_hooks().iter().map(hook_from).collect();
     c
 }
 
@@ -480,6 +547,15 @@ fn service_deployment_from(d: &ecs::ServiceDeployment) -> ServiceDeployment {
             .filter(|b| b.status().is_some_and(|s| s.as_str() == "MONITORING" || s.as_str() == "TRIGGERED"))
             .map(|b| (uint(b.failure_count()), uint(b.threshold()))),
         triggered_alarms: d.alarms().map(|a| a.triggered_alarm_names().to_vec()).unwrap_or_default(),
+        hooks: d
+            .lifecycle_hook_details()
+            .iter()
+            .map(|h| HookStatus {
+                id: h.hook_id().unwrap_or_default().to_owned(),
+                target_arn: h.target_arn().unwrap_or_default().to_owned(),
+                status: h.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 
@@ -951,7 +1027,7 @@ impl EcsApi for EcsSdk {
                 Some(strategy_to(&props.capacity_provider_strategy, OP)?).filter(|s| !s.is_empty()),
             )
             .set_load_balancers(Some(load_balancers_to(&props.load_balancers, OP)?).filter(|l| !l.is_empty()))
-            .deployment_configuration(deployment_configuration_to(&props.deployment_configuration))
+            .deployment_configuration(deployment_configuration_to(&props.deployment_configuration, OP)?)
             .set_health_check_grace_period_seconds(props.health_check_grace_period_seconds.map(int))
             .set_placement_strategy(Some(placement_to(&props.placement_strategy)).filter(|p| !p.is_empty()))
             .propagate_tags(ecs::PropagateTags::from(props.propagate_tags.as_str()))
@@ -974,13 +1050,15 @@ impl EcsApi for EcsSdk {
         let strategy = update.capacity_provider_strategy.as_deref().map(|s| strategy_to(s, OP)).transpose()?;
         let load_balancers = update.load_balancers.as_deref().map(|l| load_balancers_to(l, OP)).transpose()?;
         let network = update.network_configuration.as_ref().map(|n| network_to(n, OP)).transpose()?;
+        let deployment =
+            update.deployment_configuration.as_ref().map(|d| deployment_configuration_to(d, OP)).transpose()?;
         self.client
             .update_service()
             .cluster(update.cluster)
             .service(update.service)
             .set_task_definition(update.task_definition)
             .set_desired_count(update.desired_count.map(int))
-            .set_deployment_configuration(update.deployment_configuration.as_ref().map(deployment_configuration_to))
+            .set_deployment_configuration(deployment)
             .set_capacity_provider_strategy(strategy)
             .set_load_balancers(load_balancers)
             .set_health_check_grace_period_seconds(update.health_check_grace_period_seconds.map(int))
@@ -1966,9 +2044,106 @@ mod tests {
         );
         // Read back as sent.
         assert_eq!(deployment_configuration_from(Some(dc)), props.deployment_configuration);
-        // Rolling leaves the strategy out, for what knows none (moto).
-        let rolling = deployment_configuration_to(&desired_service().deployment_configuration);
-        assert_eq!((rolling.strategy(), rolling.bake_time_in_minutes()), (None, None));
+        // Rolling is said too (a switch back must be), without a bake.
+        let rolling =
+            deployment_configuration_to(&desired_service().deployment_configuration, "CreateService").unwrap();
+        assert_eq!(
+            (rolling.strategy(), rolling.bake_time_in_minutes()),
+            (Some(&ecs::DeploymentStrategy::Rolling), None)
+        );
+    }
+
+    #[tokio::test]
+    async fn lifecycle_hooks_are_sent_as_lambda_hooks_and_read_back_in_the_graphs_shape() {
+        let (seen, record) = recorder::<UpdateServiceInput>();
+        let rule = mock!(Client::update_service).then_compute_output(move |r| {
+            record(r);
+            UpdateServiceOutput::builder().build()
+        });
+        let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]);
+        let smoke = "arn:aws:lambda:us-west-2:123456789012:function:shop-smoke:live";
+        let mut c = desired_service().deployment_configuration;
+        c.strategy = DeploymentStrategy::BlueGreen;
+        c.bake_time_in_minutes = Some(5);
+        c.lifecycle_hooks = vec![LifecycleHookProps {
+            hook_target_arn: smoke.into(),
+            role_arn: v("arn:aws:iam::123456789012:role/shop-us-west-2-ecs-hooks"),
+            lifecycle_stages: vec![HookStage::PreScaleUp, HookStage::PostTestTrafficShift],
+            hook_details: Some(
+                serde_json::json!({"path": "/health", "tries": 3, "ratio": 0.5, "tags": ["a", null], "strict": true, "offset": -2}),
+            ),
+        }];
+        let update = |c: DeploymentConfiguration| ServiceUpdate {
+            cluster: "shop".into(),
+            service: "web".into(),
+            deployment_configuration: Some(c),
+            ..ServiceUpdate::default()
+        };
+        let sdk = EcsSdk::new(client);
+        sdk.update_service(update(c.clone())).await.unwrap();
+        let r = seen.lock().unwrap().clone().unwrap();
+        let dc = r.deployment_configuration().unwrap();
+        let [hook] = dc.lifecycle_hooks() else { panic!("{dc:?}") };
+        assert_eq!(hook.target_type(), Some(&ecs::DeploymentLifecycleHookTargetType::AwsLambda));
+        assert_eq!(hook.hook_target_arn(), Some(smoke));
+        assert_eq!(hook.role_arn(), Some("arn:aws:iam::123456789012:role/shop-us-west-2-ecs-hooks"));
+        assert_eq!(
+            hook.lifecycle_stages(),
+            [ecs::DeploymentLifecycleHookStage::PreScaleUp, ecs::DeploymentLifecycleHookStage::PostTestTrafficShift]
+        );
+        let details = hook.hook_details().unwrap().as_object().unwrap();
+        assert_eq!(details["path"].as_string(), Some("/health"));
+        assert_eq!(details["tries"].as_number(), Some(&aws_smithy_types::Number::PosInt(3)));
+        // Read back as sent, the details' JSON included.
+        assert_eq!(deployment_configuration_from(Some(dc)), c);
+
+        // Without hooks an empty list is sent: hooks no longer declared are removed.
+        c.lifecycle_hooks.clear();
+        sdk.update_service(update(c.clone())).await.unwrap();
+        let r = seen.lock().unwrap().clone().unwrap();
+        assert_eq!(r.deployment_configuration().unwrap().lifecycle_hooks, Some(Vec::new()));
+
+        // A role not yet resolved is refused before the call.
+        c.lifecycle_hooks = vec![LifecycleHookProps {
+            hook_target_arn: smoke.into(),
+            role_arn: RefOr::to(&crate::graph::LogicalId::new("role/ecs-hooks"), crate::graph::props::Attr::Arn),
+            lifecycle_stages: vec![HookStage::PostScaleUp],
+            hook_details: None,
+        }];
+        let e = sdk.update_service(update(c)).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(rule.num_calls(), 2);
+    }
+
+    #[test]
+    fn a_service_deployment_reads_the_hooks_of_its_stage() {
+        let d = ecs::ServiceDeployment::builder()
+            .status(ecs::ServiceDeploymentStatus::InProgress)
+            .lifecycle_stage(ecs::ServiceDeploymentLifecycleStage::PostTestTrafficShift)
+            .deployment_configuration(
+                ecs::DeploymentConfiguration::builder().strategy(ecs::DeploymentStrategy::BlueGreen).build(),
+            )
+            .lifecycle_hook_details(
+                ecs::DeploymentLifecycleHookDetail::builder()
+                    .hook_id("h-1")
+                    .target_arn("arn:aws:lambda:us-west-2:1:function:shop-smoke")
+                    .status(ecs::DeploymentLifecycleHookStatus::InProgress)
+                    .build(),
+            )
+            .build();
+        let d = service_deployment_from(&d);
+        assert_eq!(
+            d.hooks,
+            [HookStatus {
+                id: "h-1".into(),
+                target_arn: "arn:aws:lambda:us-west-2:1:function:shop-smoke".into(),
+                status: "IN_PROGRESS".into()
+            }]
+        );
+        assert_eq!(
+            d.progress(0),
+            "blue/green, post test traffic shift, hook shop-smoke in progress (0/0 new tasks running)"
+        );
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, HostHeaderConditionConfig, IpAddressType, Listener, LoadBalancer,
-    LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher, PathPatternConditionConfig,
-    ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Rule, RuleCondition, RulePriorityPair, Tag,
-    TargetGroup, TargetGroupAttribute, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, HostHeaderConditionConfig, IpAddressType, Listener,
+    LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher,
+    PathPatternConditionConfig, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Rule, RuleCondition,
+    RulePriorityPair, Tag, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
 use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -16,8 +16,8 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use super::{err, missing, tag_pairs};
 use crate::aws::{literal, AwsResult, ElbApi, Found, Tags, TargetHealth};
 use crate::graph::props::{
-    ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, Redirect, RefOr, TargetGroupProps,
-    TargetHealthCheck,
+    FixedResponse, ListenerCertificateProps, ListenerProps, ListenerRuleProps, LoadBalancerProps, Redirect, RefOr,
+    TargetGroupProps, TargetHealthCheck,
 };
 
 const SERVICE: &str = "elbv2";
@@ -346,12 +346,38 @@ fn redirect_of(actions: &[Action]) -> Option<Redirect> {
     })
 }
 
-/// A listener's default action: its forward, else its redirect.
+/// A fixed response.
+fn fixed(response: &FixedResponse) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            FixedResponseActionConfig::builder()
+                .status_code(&response.status_code)
+                .content_type(&response.content_type)
+                .message_body(&response.message_body)
+                .build(),
+        )
+        .build()
+}
+
+/// The fixed response of a listener's default actions, if that is what they do.
+fn fixed_of(actions: &[Action]) -> Option<FixedResponse> {
+    let config =
+        actions.iter().find(|a| a.r#type() == Some(&ActionTypeEnum::FixedResponse))?.fixed_response_config()?;
+    Some(FixedResponse {
+        status_code: config.status_code().unwrap_or_default().to_owned(),
+        content_type: config.content_type().unwrap_or_default().to_owned(),
+        message_body: config.message_body().unwrap_or_default().to_owned(),
+    })
+}
+
+/// A listener's default action: its forward, else its redirect, else its fixed response.
 fn default_action(props: &ListenerProps, operation: &str) -> AwsResult<Action> {
-    match (&props.default_target_group_arn, &props.redirect) {
-        (Some(tg), _) => Ok(forward(literal(tg, SERVICE, operation)?)),
-        (None, Some(to)) => Ok(redirect(to)),
-        (None, None) => Err(missing(SERVICE, operation, "DefaultActions")),
+    match (&props.default_target_group_arn, &props.redirect, &props.fixed_response) {
+        (Some(tg), _, _) => Ok(forward(literal(tg, SERVICE, operation)?)),
+        (None, Some(to), _) => Ok(redirect(to)),
+        (None, None, Some(response)) => Ok(fixed(response)),
+        (None, None, None) => Err(missing(SERVICE, operation, "DefaultActions")),
     }
 }
 
@@ -368,6 +394,7 @@ fn listener_props(l: &Listener, load_balancer_arn: &str) -> ListenerProps {
         port: u16_of(l.port()),
         default_target_group_arn: forward_target(l.default_actions()).map(RefOr::Value),
         redirect: redirect_of(l.default_actions()),
+        fixed_response: fixed_of(l.default_actions()),
         // DescribeListeners names the default certificate only.
         certificate_arn: l.certificates().first().and_then(Certificate::certificate_arn).map(str::to_owned),
         // Only HTTPS listeners have a security policy; some endpoints (the emulator)
@@ -1247,6 +1274,7 @@ mod tests {
                 port: 80,
                 default_target_group_arn: Some(value(&tg_arn("web"))),
                 redirect: None,
+                fixed_response: None,
                 certificate_arn: None,
                 ssl_policy: None,
             },
@@ -1261,6 +1289,7 @@ mod tests {
                 port: 8080,
                 default_target_group_arn: Some(value(&tg_arn("api"))),
                 redirect: None,
+                fixed_response: None,
                 certificate_arn: None,
                 ssl_policy: None,
             },
@@ -1662,6 +1691,7 @@ mod tests {
             port: 443,
             default_target_group_arn: Some(value(&tg_arn("web"))),
             redirect: None,
+            fixed_response: None,
             certificate_arn: Some(cert.into()),
             ssl_policy: Some("ELBSecurityPolicy-TLS13-1-2-2021-06".into()),
         };
@@ -1673,6 +1703,7 @@ mod tests {
             port: 80,
             default_target_group_arn: None,
             redirect: Some(to_https.clone()),
+            fixed_response: None,
             certificate_arn: None,
             ssl_policy: None,
         };
@@ -1688,6 +1719,52 @@ mod tests {
         let props = listener_props(&live, &lb_arn("shop"));
         assert_eq!((props.redirect, props.default_target_group_arn), (Some(to_https), None));
         assert_eq!(props.ssl_policy, None, "a plain HTTP listener has no security policy");
+    }
+
+    #[tokio::test]
+    async fn the_test_listener_answers_404_with_a_fixed_response_and_reads_it_back() {
+        use aws_sdk_elasticloadbalancingv2::operation::create_listener::CreateListenerOutput;
+        let create = mock!(Client::create_listener)
+            .match_requests(|r| {
+                let config = r.default_actions()[0].fixed_response_config();
+                r.port() == Some(8080)
+                    && r.default_actions().len() == 1
+                    && r.default_actions()[0].r#type() == Some(&ActionTypeEnum::FixedResponse)
+                    && r.default_actions()[0].target_group_arn().is_none()
+                    && config.and_then(FixedResponseActionConfig::status_code) == Some("404")
+                    && config.and_then(FixedResponseActionConfig::content_type) == Some("text/plain")
+            })
+            .then_output(|| {
+                CreateListenerOutput::builder()
+                    .listeners(Listener::builder().listener_arn(listener_arn(8080)).build())
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_elasticloadbalancingv2, [&create]);
+        let not_found = FixedResponse {
+            status_code: "404".into(),
+            content_type: "text/plain".into(),
+            message_body: "no test route".into(),
+        };
+        let props = ListenerProps {
+            load_balancer_arn: value(&lb_arn("shop")),
+            protocol: "HTTP".into(),
+            port: 8080,
+            default_target_group_arn: None,
+            redirect: None,
+            fixed_response: Some(not_found.clone()),
+            certificate_arn: None,
+            ssl_policy: None,
+        };
+        assert_eq!(ElbSdk::new(client).create_listener(props.clone(), Tags::new()).await.unwrap(), listener_arn(8080));
+        assert_eq!(create.num_calls(), 1);
+        let live = Listener::builder()
+            .listener_arn(listener_arn(8080))
+            .load_balancer_arn(lb_arn("shop"))
+            .protocol(ProtocolEnum::Http)
+            .port(8080)
+            .default_actions(fixed(&not_found))
+            .build();
+        assert_eq!(listener_props(&live, &lb_arn("shop")), props);
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 //! settled by following the service deployment itself and failing fast when it is
 //! rolled back or no task starts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -98,6 +98,41 @@ fn same_pair(want: &mut ServiceProps, have: &ServiceProps) {
     }
 }
 
+/// When `w` leaves the strategy `h` shifts traffic by (its load balancer has no
+/// advanced configuration any more): the production rule's ARN and the target group
+/// the service keeps, both literal.
+fn leaving_strategy(w: &ServiceProps, h: &ServiceProps) -> Option<(String, String)> {
+    let (want, have) = (w.load_balancers.first()?, h.load_balancers.first()?);
+    let advanced = have.advanced.as_ref().filter(|_| want.advanced.is_none())?;
+    Some((lit(&advanced.production_listener_rule).ok()?, lit(&want.target_group_arn).ok()?))
+}
+
+/// Moves production traffic back to the target group `own` when ECS serves from the
+/// other one (the production rule `rule` weighs it heavier): one more deployment by the
+/// service's current strategy (its own checks, hooks and rollback), waited for.
+async fn traffic_back(cx: &Cx<'_>, h: &ServiceProps, rule: &str, own: &str) -> Result<(), StepError> {
+    let elb = cx.clients.elb.as_ref();
+    let live = crate::resources::elbv2::listener_rule::live_rule(elb, rule).await.map_err(step_error)?;
+    let serving = live.and_then(|(r, _)| lit(&r.target_group_arn).ok());
+    let Some(serving) = serving.filter(|s| s != own) else { return Ok(()) };
+    let (cluster, td) = (lit(&h.cluster)?, lit(&h.task_definition)?);
+    crate::walk::note(&format!(
+        "ECS serves {} from {}: one more {} deployment moves traffic back to {} before the switch to rolling",
+        h.service_name,
+        serving.split('/').nth(1).unwrap_or(&serving),
+        h.deployment_configuration.strategy.as_str().to_ascii_lowercase().replace('_', "/"),
+        own.split('/').nth(1).unwrap_or(own),
+    ));
+    let force = ServiceUpdate {
+        cluster: cluster.clone(),
+        service: h.service_name.clone(),
+        force_new_deployment: true,
+        ..ServiceUpdate::default()
+    };
+    cx.clients.ecs.update_service(force).await.map_err(step_error)?;
+    wait_stable(cx, &cluster, &h.service_name, &td, cx.waits, &h.deployment_configuration).await
+}
+
 /// The minutes a strategy bakes on purpose (after the canary, each linear step, and
 /// once all traffic has shifted): a settle wait allows them on top of its budget.
 fn planned_minutes(c: &DeploymentConfiguration) -> u64 {
@@ -131,6 +166,8 @@ struct Watch {
     api_failures: u32,
     /// The last progress reported.
     progress: Option<String>,
+    /// The lifecycle hooks seen, by id, with the stage they were seen at.
+    hooks: BTreeMap<String, (crate::aws::HookStatus, String)>,
 }
 
 impl Watch {
@@ -148,7 +185,8 @@ impl Watch {
 /// deployment's status and stage (ListServiceDeployments / DescribeServiceDeployments,
 /// where AWS has them), the service's events and the stopped tasks' reasons and exit
 /// codes, each reported as it happens. Fails as soon as the deployment is rolled back
-/// or stopped (circuit breaker, alarm), naming why; when no task of the new revision
+/// or stopped (circuit breaker, alarm, lifecycle hook), naming why (the hook that failed
+/// and the stage it ran at); when no task of the new revision
 /// runs within `waits.timeout`; or past `waits.timeout` plus the strategy's bake times.
 /// Without the deployment API (moto), done is AWS's services-stable: one deployment,
 /// running == desired, and not rolled back.
@@ -214,13 +252,39 @@ pub(crate) async fn wait_stable(
             service_deployment(ecs.as_ref(), cluster, service, ours.and_then(|d| d.created_at), &watch).await?
         {
             let progress = d.progress(crate::aws::epoch_now());
-            {
+            let failed_hooks = {
                 let mut w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if w.progress.as_ref() != Some(&progress) {
                     crate::walk::note(&format!("(service {service}) deployment: {progress}"));
                     w.progress = Some(progress.clone());
                 }
-            }
+                let stage = d.lifecycle_stage.clone().unwrap_or_default();
+                for h in &d.hooks {
+                    // A hook's stage is the one it was last seen running at; one first seen
+                    // done (or failed) ran at the stage of that poll.
+                    let at = match w.hooks.get(&h.id) {
+                        Some((_, seen)) if h.status != "IN_PROGRESS" => seen.clone(),
+                        _ => stage.clone(),
+                    };
+                    w.hooks.insert(h.id.clone(), (h.clone(), at));
+                }
+                let failed: String = w
+                    .hooks
+                    .values()
+                    .filter(|(h, _)| h.failed())
+                    .map(|(h, at)| format!("; hook {} {} at {at}", h.target_arn, h.status))
+                    .collect();
+                // When AWS no longer lists the hook that failed, the ones last seen running.
+                if failed.is_empty() && d.failed() {
+                    w.hooks
+                        .values()
+                        .filter(|(h, _)| h.status == "IN_PROGRESS")
+                        .map(|(h, at)| format!("; hook {} was running at {at}", h.target_arn))
+                        .collect()
+                } else {
+                    failed
+                }
+            };
             if d.failed() {
                 let alarms = if d.triggered_alarms.is_empty() {
                     String::new()
@@ -228,7 +292,7 @@ pub(crate) async fn wait_stable(
                     format!("; alarms in ALARM: {}", d.triggered_alarms.join(", "))
                 };
                 return Err(StepError::Fatal(format!(
-                    "deployment of {service} failed: {progress}{alarms}{}; events: {}",
+                    "deployment of {service} failed: {progress}{alarms}{failed_hooks}{}; events: {}",
                     stopped(),
                     events()
                 )));
@@ -412,7 +476,10 @@ impl Kind for Service {
         Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: None })
     }
 
-    /// A rolling deployment (the count only where the stack owns it).
+    /// A deployment of the declared configuration (the count only where the stack owns
+    /// it). Back to rolling from a strategy while ECS serves from the alternate target
+    /// group, one more deployment by the strategy moves traffic back to the service's
+    /// own group first; the production rule then forwards to that group alone.
     async fn update(
         cx: &Cx<'_>,
         r: &Resource,
@@ -422,9 +489,18 @@ impl Kind for Service {
     ) -> Result<Option<Physical>, StepError> {
         let mut w = w;
         same_pair(&mut w, &h);
+        let leaving = leaving_strategy(&w, &h);
+        if let Some((rule, own)) = &leaving {
+            traffic_back(cx, &h, rule, own).await?;
+        }
         let count = (w.desired_count_owner == CountOwner::Stack).then_some(w.desired_count);
         let load_balancers = (w.load_balancers != h.load_balancers).then(|| w.load_balancers.clone());
         update_service(cx, &w, count, load_balancers).await?;
+        if let Some((rule, own)) = &leaving {
+            let elb = cx.clients.elb.as_ref();
+            let narrowed = crate::resources::elbv2::listener_rule::narrow_production_rule(elb, cx.stack, rule, own);
+            narrowed.await.map_err(step_error)?;
+        }
         if let Some((key, record)) = revision_record(cx, r, &w) {
             if live.tags.get(&key) != Some(&record) {
                 // Only a saving for the next plan: without it, that plan reads the revision.

@@ -1,5 +1,6 @@
 //! `elbv2:listener`: the load balancer's port, forwarding to the default service (HTTPS
-//! with its default certificate and security policy) or redirecting to HTTPS.
+//! with its default certificate and security policy), redirecting to HTTPS, or (the
+//! test listener) answering 404 unless a test rule matches.
 
 use async_trait::async_trait;
 
@@ -24,11 +25,12 @@ impl Kind for Listener {
     };
 
     fn summary(p: &ListenerProps) -> String {
+        let fixed = p.fixed_response.as_ref().map(|f| format!(", else {}", f.status_code)).unwrap_or_default();
         match &p.redirect {
             Some(to) => format!("{} :{} -> {} :{} ({})", p.protocol, p.port, to.protocol, to.port, to.status_code),
             None => match &p.ssl_policy {
-                Some(policy) => format!("{} :{}, {policy}", p.protocol, p.port),
-                None => format!("{} :{}", p.protocol, p.port),
+                Some(policy) => format!("{} :{}, {policy}{fixed}", p.protocol, p.port),
+                None => format!("{} :{}{fixed}", p.protocol, p.port),
             },
         }
     }

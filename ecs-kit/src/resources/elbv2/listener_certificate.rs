@@ -1,12 +1,13 @@
-//! `elbv2:listener-certificate`: a certificate the HTTPS listener serves by SNI beside
-//! its default one. Untaggable: owned through its listener; its logical id comes from
+//! `elbv2:listener-certificate`: a certificate an HTTPS listener (the services' one, or
+//! the test listener) serves by SNI beside its default one. Untaggable: owned through its listener; its logical id comes from
 //! the certificate's ARN.
 
 use async_trait::async_trait;
 
 use crate::aws::{AwsError, Found};
 use crate::graph::props::ListenerCertificateProps;
-use crate::graph::{listener_certificate_id, Graph, LogicalId, Resource, ResourceType};
+use crate::graph::props::RefOr;
+use crate::graph::{listener_certificate_id, test_listener_certificate_id, Graph, LogicalId, Resource, ResourceType};
 use crate::resources::{gone_ok, lit, step_error, Cx, Kind, LiveResource, Physical, PhysicalIndex, Schema, Tagging};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
@@ -38,12 +39,20 @@ impl Kind for ListenerCertificate {
         Ok(read)
     }
 
+    /// By the certificate's ARN, and the listener: the test listener's copy has an id of its own.
     fn identify(
         found: &Found<ListenerCertificateProps>,
         _graph: &Graph,
-        _index: &PhysicalIndex<'_>,
+        index: &PhysicalIndex<'_>,
     ) -> Option<LogicalId> {
-        Some(listener_certificate_id(&found.props.certificate_arn))
+        let on_test = match &found.props.listener_arn {
+            RefOr::Value(arn) => {
+                index.get(arn.as_str()).is_some_and(|refs| refs.iter().any(|(id, _)| id.as_str() == "listener/test"))
+            }
+            RefOr::Ref(r) => r.id.as_str() == "listener/test",
+        };
+        let arn = &found.props.certificate_arn;
+        Some(if on_test { test_listener_certificate_id(arn) } else { listener_certificate_id(arn) })
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: ListenerCertificateProps) -> Result<Physical, StepError> {

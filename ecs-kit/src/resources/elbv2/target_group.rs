@@ -13,6 +13,14 @@ use crate::walk::StepError;
 
 pub(crate) struct TargetGroup;
 
+/// The name in a target group's ARN (`...:targetgroup/NAME/HASH`).
+fn lit_name(arn: &RefOr<String>) -> Option<&str> {
+    match arn {
+        RefOr::Value(arn) => arn.split('/').nth(1),
+        RefOr::Ref(_) => None,
+    }
+}
+
 #[async_trait]
 impl Kind for TargetGroup {
     type Props = TargetGroupProps;
@@ -30,14 +38,16 @@ impl Kind for TargetGroup {
     /// The create sets every declared property, the deregistration delay included (the
     /// contract of `ElbApi::create_target_group`).
     async fn read(cx: &ReadCx<'_>) -> Result<Read<TargetGroupProps>, AwsError> {
-        // By name; those that rules no longer declared forward to are still ours to delete.
+        // By name; those that rules forward to (both groups of a strategy's rule) are
+        // found too: ones no longer declared (an alternate group after a switch back to
+        // rolling) are still ours to delete.
         let mut names: std::collections::BTreeSet<String> =
             cx.desired(ResourceType::TargetGroup).map(|r| r.name.clone()).collect();
         for rule in cx.earlier(ResourceType::ListenerRule) {
             if let Properties::ListenerRule(p) = &rule.props {
-                if let RefOr::Value(arn) = &p.target_group_arn {
+                for group in std::iter::once(&p.target_group_arn).chain(&p.alternate_target_group_arn) {
                     // arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/HASH
-                    if let Some(name) = arn.split('/').nth(1) {
+                    if let Some(name) = lit_name(group) {
                         names.insert(name.to_owned());
                     }
                 }
