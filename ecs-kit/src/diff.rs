@@ -206,7 +206,7 @@ fn reason_for_update(t: ResourceType, fields: &[FieldChange]) -> String {
 /// desired ones in dependency order, deletions after them in reverse dependency order.
 #[must_use]
 pub fn diff(graph: &Graph, live: &LiveStack, ctx: &Context) -> Vec<Change> {
-    let live_by_id: BTreeMap<&LogicalId, &LiveResource> = live.resources.iter().map(|r| (&r.id, r)).collect();
+    let live_by_id: crate::FastMap<&LogicalId, &LiveResource> = live.resources.iter().map(|r| (&r.id, r)).collect();
     let mut changes: Vec<Change> = Vec::new();
     let mut replaced: BTreeSet<LogicalId> = BTreeSet::new();
     let mut delete_first: BTreeSet<LogicalId> = BTreeSet::new();

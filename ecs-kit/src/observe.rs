@@ -216,9 +216,7 @@ fn assemble(
         .filter_map(|item| Some((crate::resources::identify(&item.found, graph, &index)?, item)))
         .collect();
     identified.iter_mut().for_each(declared);
-    for (id, item) in &identified {
-        index.entry(item.found.id.as_str()).or_default().push((id, Attr::Id));
-    }
+    index.extend(identified.iter().map(|(id, item)| (item.found.id.as_str(), id, Attr::Id)));
     let all = || live.iter().chain(&identified);
 
     // Each live item's properties in the graph's terms; positions by logical id resolve
@@ -233,18 +231,19 @@ fn assemble(
             Attr::DnsName => f.attrs.get("dns_name").map(String::as_str),
         }
     };
-    let properties: Vec<Properties> = all()
+    // `None`: the found properties as they are.
+    let properties: Vec<Option<Properties>> = all()
         .map(|(id, item)| {
             let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type);
             match desired {
+                // Known to be its declaration, it carries it already.
+                Some(_) if take_declared && item.as_declared => None,
                 // What AWS has is the declaration with its references resolved: the live
                 // properties in the graph's terms are the declared ones, no mapping needed.
-                Some(d)
-                    if take_declared && (item.as_declared || unchanged(&d.properties, &item.found.props, physical)) =>
-                {
-                    d.properties.clone()
+                Some(d) if take_declared && unchanged(&d.properties, &item.found.props, physical) => {
+                    Some(d.properties.clone())
                 }
-                _ => in_graph_terms(id, item.resource_type, &item.found.props, graph, &index),
+                _ => Some(in_graph_terms(id, item.resource_type, &item.found.props, graph, &index)),
             }
         })
         .collect();
@@ -260,7 +259,7 @@ fn assemble(
             aws_id: item.found.id,
             arn: item.found.arn,
             state: item.found.state,
-            properties,
+            properties: properties.unwrap_or(item.found.props),
             tags: item.found.tags,
             attrs: item.found.attrs,
         })
@@ -273,33 +272,50 @@ fn assemble(
 /// share a name, for one): a taggable object's id, ARN, DNS name and name, an
 /// untaggable one's id.
 fn physical_index<'a>(live: &'a [(LogicalId, Raw)], graph: &'a Graph) -> PhysicalIndex<'a> {
-    let mut index: PhysicalIndex<'a> = crate::FastMap::with_capacity_and_hasher(live.len() * 4, Default::default());
+    let mut entries = Vec::with_capacity(live.len() * 4);
     for (id, item) in live {
         let f = &item.found;
-        let mut add = |value: &'a str, attr: Attr| index.entry(value).or_default().push((id, attr));
-        add(&f.id, Attr::Id);
+        entries.push((f.id.as_str(), id, Attr::Id));
         if crate::resources::schema(item.resource_type).tagging == Tagging::None {
             continue;
         }
         if let Some(arn) = &f.arn {
-            add(arn, Attr::Arn);
+            entries.push((arn.as_str(), id, Attr::Arn));
         }
         if let Some(dns) = f.attrs.get("dns_name") {
-            add(dns, Attr::DnsName);
+            entries.push((dns.as_str(), id, Attr::DnsName));
         }
         if let Some(r) = graph.get(id.as_str()) {
-            add(&r.name, Attr::Name);
+            entries.push((r.name.as_str(), id, Attr::Name));
         }
     }
-    index
+    PhysicalIndex::new(entries)
 }
 
 /// Whether the live properties `found` are the desired ones with every reference
 /// resolved through `known`: compared as compact JSON, without a JSON tree. A `false`
 /// only means taking the longer way ([`in_graph_terms`]).
 fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&Ref) -> Option<&'a str>) -> bool {
+    /// Takes JSON only while it is `want`'s next bytes.
+    struct Same<'w> {
+        want: &'w [u8],
+        at: usize,
+    }
+    impl std::io::Write for Same<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.want.get(self.at..self.at + buf.len()) != Some(buf) {
+                return Err(std::io::Error::other("differs"));
+            }
+            self.at += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     let Some(want) = crate::resources::json_resolved(desired, physical) else { return false };
-    serde_json::to_vec(found).is_ok_and(|have| have == want)
+    let mut same = Same { want: &want, at: 0 };
+    serde_json::to_writer(&mut same, found).is_ok() && same.at == want.len()
 }
 
 /// The live properties `found` of `id` with the physical values the desired properties
@@ -339,7 +355,7 @@ fn to_refs(value: &mut serde_json::Value, template: Option<&serde_json::Value>, 
             else {
                 return;
             };
-            let Some(candidates) = index.get(s.as_str()) else { return };
+            let candidates: Vec<(&LogicalId, Attr)> = index.get(s).collect();
             let of = |(id, attr): &(&LogicalId, Attr)| Ref { id: (*id).clone(), attr: *attr };
             let chosen = candidates
                 .iter()
@@ -401,16 +417,19 @@ mod tests {
 
     fn index() -> PhysicalIndex<'static> {
         // What the index borrows lives as long as the test process.
-        let r =
-            |id: &str, attr: Attr| -> (&'static LogicalId, Attr) { (Box::leak(Box::new(LogicalId::new(id))), attr) };
-        PhysicalIndex::from_iter([
-            ("vpc-1", vec![r("vpc", Attr::Id)]),
-            ("subnet-a", vec![r("subnet/public/0", Attr::Id)]),
-            ("subnet-b", vec![r("subnet/public/1", Attr::Id)]),
-            ("arn:aws:ecs:us-west-2:1:cluster/shop", vec![r("cluster", Attr::Arn)]),
-            ("shop", vec![r("cluster", Attr::Name), r("cluster", Attr::Id)]),
-            ("shop-lb-1.elb.amazonaws.com", vec![r("load-balancer", Attr::DnsName)]),
-            ("shop-instance", vec![r("role/instance", Attr::Name), r("instance-profile", Attr::Name)]),
+        let r = |value: &'static str, id: &str, attr: Attr| -> (&'static str, &'static LogicalId, Attr) {
+            (value, Box::leak(Box::new(LogicalId::new(id))), attr)
+        };
+        PhysicalIndex::new(vec![
+            r("vpc-1", "vpc", Attr::Id),
+            r("subnet-a", "subnet/public/0", Attr::Id),
+            r("subnet-b", "subnet/public/1", Attr::Id),
+            r("arn:aws:ecs:us-west-2:1:cluster/shop", "cluster", Attr::Arn),
+            r("shop", "cluster", Attr::Name),
+            r("shop", "cluster", Attr::Id),
+            r("shop-lb-1.elb.amazonaws.com", "load-balancer", Attr::DnsName),
+            r("shop-instance", "role/instance", Attr::Name),
+            r("shop-instance", "instance-profile", Attr::Name),
         ])
     }
 

@@ -403,7 +403,33 @@ pub struct Physical {
 }
 
 /// Physical values (ids, ARNs, names, DNS names) and the references they stand for.
-pub(crate) type PhysicalIndex<'a> = crate::FastMap<&'a str, Vec<(&'a LogicalId, Attr)>>;
+#[derive(Debug, Default)]
+pub(crate) struct PhysicalIndex<'a> {
+    /// By value; the references of one value in the order they were added.
+    entries: Vec<(&'a str, &'a LogicalId, Attr)>,
+}
+
+impl<'a> PhysicalIndex<'a> {
+    /// An index of `entries`: (physical value, logical id, attribute).
+    pub(crate) fn new(entries: Vec<(&'a str, &'a LogicalId, Attr)>) -> Self {
+        let mut index = PhysicalIndex { entries };
+        index.entries.sort_by(|a, b| a.0.cmp(b.0));
+        index
+    }
+
+    /// Adds more entries.
+    pub(crate) fn extend(&mut self, more: impl IntoIterator<Item = (&'a str, &'a LogicalId, Attr)>) {
+        self.entries.extend(more);
+        // Stable, and quick on what is sorted but for a tail.
+        self.entries.sort_by(|a, b| a.0.cmp(b.0));
+    }
+
+    /// The references `value` can stand for, in the order they were added.
+    pub(crate) fn get<'s>(&'s self, value: &'s str) -> impl Iterator<Item = (&'a LogicalId, Attr)> + 's {
+        let start = self.entries.partition_point(|e| e.0 < value);
+        self.entries[start..].iter().take_while(move |e| e.0 == value).map(|e| (e.1, e.2))
+    }
+}
 
 /// Physical identities by logical id.
 pub type Known = BTreeMap<LogicalId, Physical>;

@@ -38,7 +38,7 @@ impl Kind for MountTarget {
     /// The desired mount target in the same subnet, else one named after its AWS id.
     fn identify(found: &Found<MountTargetProps>, graph: &Graph, index: &PhysicalIndex<'_>) -> Option<LogicalId> {
         let subnet = match &found.props.subnet_id {
-            RefOr::Value(v) => index.get(v.as_str()).and_then(|refs| refs.first()).map(|(id, _)| (*id).clone()),
+            RefOr::Value(v) => index.get(v).next().map(|(id, _)| id.clone()),
             RefOr::Ref(r) => Some(r.id.clone()),
         };
         let desired = graph.resources().iter().find(|r| match &r.properties {

@@ -46,9 +46,7 @@ impl Kind for ListenerCertificate {
         index: &PhysicalIndex<'_>,
     ) -> Option<LogicalId> {
         let on_test = match &found.props.listener_arn {
-            RefOr::Value(arn) => {
-                index.get(arn.as_str()).is_some_and(|refs| refs.iter().any(|(id, _)| id.as_str() == "listener/test"))
-            }
+            RefOr::Value(arn) => index.get(arn).any(|(id, _)| id.as_str() == "listener/test"),
             RefOr::Ref(r) => r.id.as_str() == "listener/test",
         };
         let arn = &found.props.certificate_arn;
