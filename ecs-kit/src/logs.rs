@@ -161,8 +161,8 @@ pub fn render(e: &LogEvent) -> String {
     format!("{} {} {}", humantime::format_rfc3339_millis(at), e.stream, e.message.trim_end_matches('\n'))
 }
 
-/// Reads `group` every `every` until `stop` resolves, handing each new line to `line`
-/// once, oldest first.
+/// Reads `group` every `every` until `stop` resolves or `line` breaks (its reader went
+/// away), handing each new line to `line` once, oldest first.
 ///
 /// # Errors
 /// The first AWS failure that retries did not ride out.
@@ -177,7 +177,7 @@ pub async fn follow<S, F>(
 ) -> Result<(), AwsError>
 where
     S: std::future::Future<Output = ()>,
-    F: FnMut(&LogEvent),
+    F: FnMut(&LogEvent) -> std::ops::ControlFlow<()>,
 {
     let mut stop = std::pin::pin!(stop);
     loop {
@@ -185,7 +185,11 @@ where
             read = read(clients, group, cursor, pattern) => read?,
             () = &mut stop => return Ok(()),
         };
-        events.iter().for_each(&mut line);
+        for e in &events {
+            if line(e).is_break() {
+                return Ok(());
+            }
+        }
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             () = &mut stop => return Ok(()),
@@ -290,10 +294,26 @@ mod tests {
         let mut lines = Vec::new();
         let mut cursor = Cursor::at(0);
         let stop = tokio::time::sleep(Duration::from_secs(20));
-        follow(&clients, "/ecs/s/web", &mut cursor, None, POLL, stop, |e| lines.push(e.message.clone())).await.unwrap();
+        let keep = |e: &LogEvent, lines: &mut Vec<String>| {
+            lines.push(e.message.clone());
+            std::ops::ControlFlow::Continue(())
+        };
+        follow(&clients, "/ecs/s/web", &mut cursor, None, POLL, stop, |e| keep(e, &mut lines)).await.unwrap();
         writer.await.unwrap();
         assert_eq!(lines, ["before", "line 1", "line 2"]);
         let polls = cloud.call_log().iter().filter(|op| *op == "FilterLogEvents").count();
         assert!((9..=11).contains(&polls), "a poll every 2 s for 20 s: {polls}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn follow_ends_when_its_reader_goes_away() {
+        let (cloud, clients) = cloud_with_group().await;
+        cloud.put_log_line("/ecs/s/web", "t1", 10, "before");
+        let started = tokio::time::Instant::now();
+        let stop = tokio::time::sleep(Duration::from_secs(3600));
+        let gone = |_: &LogEvent| std::ops::ControlFlow::Break(());
+        follow(&clients, "/ecs/s/web", &mut Cursor::at(0), None, POLL, stop, gone).await.unwrap();
+        assert_eq!(started.elapsed(), Duration::ZERO, "no poll after the first line could not be written");
+        assert_eq!(cloud.call_log().iter().filter(|op| *op == "FilterLogEvents").count(), 1);
     }
 }

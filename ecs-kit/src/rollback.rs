@@ -10,8 +10,10 @@
 //!   let a service move to an INACTIVE revision, so such a revision is registered
 //!   again (same content, a new revision number) and the service moves to that.
 //!
-//! A service already on the oldest revision of its family has nothing to roll back to:
-//! an error naming it. Rollback is not a toggle: rolling back twice goes two revisions
+//! A service named on the command line that is not deployed, or runs the oldest
+//! revision of its family, has nothing to roll back to: an error naming it. With no
+//! names, such services are skipped (each named with why) and the others roll back;
+//! only when none can, it is an error naming each. Rollback is not a toggle: rolling back twice goes two revisions
 //! back. The declaration is not changed: the next plan shows the service's revision
 //! (and, for a stack-owned image, the image) differing from the declaration.
 //!
@@ -103,6 +105,12 @@ pub enum RollbackError {
         /// The revision it runs.
         current: String,
     },
+    /// No declared service can be rolled back (each one's reason, `; `-separated).
+    #[error("nothing to roll back: {reasons}")]
+    Nothing {
+        /// Why, per service.
+        reasons: String,
+    },
     /// An AWS call failed.
     #[error(transparent)]
     Aws(#[from] AwsError),
@@ -139,13 +147,34 @@ pub fn check_names(stack: &Stack, services: &[String]) -> Result<(), RollbackErr
     }
 }
 
+/// What rolling back would do: the services that go back, and those of a rollback of
+/// every service that have nothing to go back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Targets {
+    /// The services to roll back.
+    pub targets: Vec<Target>,
+    /// Services left as they are, with why (not deployed, already on the oldest revision).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A service a rollback of every service leaves as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The service's name.
+    pub service: String,
+    /// Why.
+    pub reason: String,
+}
+
 /// What rolling back `services` (all declared ones when empty) would do, read from AWS
-/// without changing anything; unknown names are refused before any call.
+/// without changing anything; unknown names are refused before any call. A named
+/// service with nothing to roll back to is an error; with no names, such services are
+/// [`Targets::skipped`].
 ///
 /// # Errors
-/// [`RollbackError`]: an unknown or undeployed service, one with nothing to roll back
-/// to, an AWS failure.
-pub async fn targets(stack: &Stack, clients: &Clients, services: &[String]) -> Result<Vec<Target>, RollbackError> {
+/// [`RollbackError`]: an unknown service, a named one that is not deployed or has
+/// nothing to roll back to, no service at all to roll back, an AWS failure.
+pub async fn targets(stack: &Stack, clients: &Clients, services: &[String]) -> Result<Targets, RollbackError> {
     check_names(stack, services)?;
     let declared: Vec<&str> = stack.services.iter().map(|s| s.name.as_str()).collect();
     let wanted: BTreeSet<&str> = if services.is_empty() {
@@ -167,10 +196,39 @@ pub async fn targets(stack: &Stack, clients: &Clients, services: &[String]) -> R
     for batch in names.chunks(10) {
         live.extend(retry_transient(|| clients.ecs.describe_services(cluster.clone(), batch.to_vec())).await?);
     }
+    let mut out = Targets { targets: Vec::new(), skipped: Vec::new() };
+    for name in &names {
+        let target = match target(stack, clients, &live, name, &cluster).await {
+            Ok(t) => t,
+            Err(e @ (RollbackError::NotDeployed { .. } | RollbackError::NothingBefore { .. }))
+                if services.is_empty() =>
+            {
+                out.skipped.push(Skipped { service: name.clone(), reason: e.to_string() });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        out.targets.push(target);
+    }
+    if out.targets.is_empty() && !out.skipped.is_empty() {
+        let reasons = out.skipped.iter().map(|s| s.reason.clone()).collect::<Vec<_>>().join("; ");
+        return Err(RollbackError::Nothing { reasons });
+    }
+    Ok(out)
+}
+
+/// The rollback of the declared service `name` of `cluster`, from what DescribeServices
+/// found (`live`).
+async fn target(
+    stack: &Stack,
+    clients: &Clients,
+    live: &[crate::aws::LiveService],
+    name: &String,
+    cluster: &str,
+) -> Result<Target, RollbackError> {
     let not_deployed =
         |service: &str| RollbackError::NotDeployed { service: service.to_owned(), stack: stack.name.clone() };
-    let mut out = Vec::new();
-    for name in &names {
+    {
         let Some(svc) = live.iter().find(|s| {
             s.found.props.service_name == *name
                 && !crate::resources::is_gone(Some(s.status.status.as_str()))
@@ -212,19 +270,18 @@ pub async fn targets(stack: &Stack, clients: &Clients, services: &[String]) -> R
                 (arn, !active)
             }
         };
-        out.push(Target {
+        Ok(Target {
             id: LogicalId::new(format!("service/{name}")),
             service: name.clone(),
-            cluster: cluster.clone(),
+            cluster: cluster.to_owned(),
             from_image: image_of(clients, current, name).await?,
             to_image: image_of(clients, &to, name).await?,
             from: current.clone(),
             to,
             reregister,
             deployment: svc.found.props.deployment_configuration.clone(),
-        });
+        })
     }
-    Ok(out)
 }
 
 /// Options of [`rollback`].

@@ -858,13 +858,18 @@ fn execute_verb<K: Args>(
             // Unknown services are refused before any AWS call.
             crate::rollback::check_names(&stack, services)?;
             let (runtime, clients) = aws(&cli.global, &stack, clients)?;
-            let targets = runtime.block_on(crate::rollback::targets(&stack, &clients, services))?;
+            let crate::rollback::Targets { targets, skipped } =
+                runtime.block_on(crate::rollback::targets(&stack, &clients, services))?;
             if *json {
-                writeln!(out, "{}", serde_json::json!({"event": "targets", "rollback": targets}))?;
+                let event = serde_json::json!({"event": "targets", "rollback": targets, "skipped": skipped});
+                writeln!(out, "{event}")?;
             } else {
                 let mut text = format!("Roll back stack {}:\n\n", stack.name);
                 for t in &targets {
                     let _ = writeln!(text, "{}", t.render());
+                }
+                for s in &skipped {
+                    let _ = writeln!(text, "    {:<30} skipped: {}", format!("service/{}", s.service), s.reason);
                 }
                 let _ = writeln!(
                     text,
@@ -914,6 +919,8 @@ fn execute_verb<K: Args>(
                 let stop = async move {
                     signals.wait().await;
                 };
+                // A failed write (the reader went away) ends the following, as an error.
+                let mut failed = None;
                 runtime
                     .block_on(crate::logs::follow(
                         &clients,
@@ -922,12 +929,18 @@ fn execute_verb<K: Args>(
                         filter,
                         crate::logs::POLL,
                         stop,
-                        |e| {
-                            let _ = writeln!(out, "{}", crate::logs::render(e));
-                            let _ = out.flush();
+                        |e| match writeln!(out, "{}", crate::logs::render(e)).and_then(|()| out.flush()) {
+                            Ok(()) => std::ops::ControlFlow::Continue(()),
+                            Err(e) => {
+                                failed = Some(e);
+                                std::ops::ControlFlow::Break(())
+                            }
                         },
                     ))
                     .map_err(missing)?;
+                if let Some(e) = failed {
+                    return Err(e.into());
+                }
             } else {
                 let events =
                     runtime.block_on(crate::logs::read(&clients, &group, &mut cursor, filter)).map_err(missing)?;

@@ -187,6 +187,35 @@ fn rollback_puts_a_service_back_on_the_revision_before_its_last_deploy() {
 }
 
 #[test]
+fn rollback_of_every_service_skips_those_with_nothing_to_go_back_to_and_names_them() {
+    let cloud = cloud();
+    ok(&["apply", "--auto-approve"], crate::model::seed_with_image("products", FIRST), &cloud);
+    let second = || crate::model::seed_with_image("products", CI);
+    ok(&["apply", "--auto-approve"], second(), &cloud);
+
+    // Only products was deployed twice: it goes back, product-web is skipped, named.
+    let out = ok(&["rollback", "--auto-approve"], second(), &cloud);
+    assert!(out.contains("~ service/products"), "{out}");
+    let web = "service product-web runs mcsv-poc-product-web:1, and its family has no earlier revision";
+    let skipped = out.lines().find(|l| l.trim_start().starts_with("service/product-web")).unwrap_or_default();
+    assert!(skipped.ends_with(&format!(" skipped: {web}: nothing to roll back to")), "{out}");
+    assert!(out.ends_with("Rollback: 1 rolled back, 0 failed, 0 skipped.\n"), "{out}");
+    assert_eq!(running(&cloud), (FIRST.to_owned(), format!("{FAMILY}:1")));
+
+    // Named, the same service is an error; with none left to roll back, so is all.
+    let (result, _, _) = run(&["rollback", "product-web", "--auto-approve"], second(), &cloud);
+    assert_eq!(result.unwrap_err().to_string(), format!("{web}: nothing to roll back to"));
+    cloud.clear_call_log();
+    let (result, _, _) = run(&["rollback", "--auto-approve"], second(), &cloud);
+    let products = format!("service products runs {FAMILY}:1, and its family has no earlier revision");
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        format!("nothing to roll back: {web}: nothing to roll back to; {products}: nothing to roll back to")
+    );
+    assert!(writes(&cloud).is_empty(), "{:?}", writes(&cloud));
+}
+
+#[test]
 fn a_deregistered_previous_revision_is_registered_again_and_both_services_roll_back_at_once() {
     let cloud = cloud();
     ok(&["apply", "--auto-approve"], seed(), &cloud);
