@@ -964,6 +964,34 @@ async fn an_alarm_during_the_canary_rolls_back_and_apply_fails_naming_it() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_wait_finds_its_service_deployment_once_then_asks_for_it_alone() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    apply_ok(&seed().build().unwrap(), &clients).await;
+    cloud.clear_call_log();
+    apply_ok(
+        &seed_with_image("products", "registry.example.com/microservices/products:2.0").build().unwrap(),
+        &clients,
+    )
+    .await;
+    // The wait's calls: those after the service's update.
+    let log = cloud.call_log();
+    let wait = &log[log.iter().position(|o| o == "UpdateService").unwrap()..];
+    let count = |op: &str| wait.iter().filter(|o| *o == op).count();
+    // One poll every 5 s through the fake's 60 s deployment: each reads the service and
+    // its deployment; the list of deployments is read until this one is in it.
+    let (polls, listed) = (count("DescribeServices"), count("ListServiceDeployments"));
+    assert!((10..=16).contains(&polls), "{polls} polls");
+    assert!((1..=2).contains(&listed), "{listed} ListServiceDeployments calls for {polls} polls");
+    assert_eq!(count("DescribeServiceDeployments"), polls, "{wait:?}");
+    assert_converged(
+        &seed_with_image("products", "registry.example.com/microservices/products:2.0").build().unwrap(),
+        &clients,
+    )
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_crashing_container_fails_the_apply_at_the_circuit_breaker_naming_exit_code_and_reason() {
     let cloud = FakeCloud::new("us-west-2");
     let clients = cloud.clients();

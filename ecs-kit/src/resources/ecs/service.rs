@@ -168,6 +168,8 @@ struct Watch {
     progress: Option<String>,
     /// The lifecycle hooks seen, by id, with the stage they were seen at.
     hooks: BTreeMap<String, (crate::aws::HookStatus, String)>,
+    /// The service deployment of this revision, once found: asked for directly after.
+    deployment: Option<String>,
 }
 
 impl Watch {
@@ -352,8 +354,21 @@ async fn service_deployment(
     created_at: Option<i64>,
     watch: &Mutex<Watch>,
 ) -> Result<Option<ServiceDeployment>, StepError> {
-    if watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployments_api == Some(false) {
-        return Ok(None);
+    let known = {
+        let w = watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if w.deployments_api == Some(false) {
+            return Ok(None);
+        }
+        w.deployment.clone()
+    };
+    // Found at an earlier poll: its ARN does not change (a rollback is one of its states).
+    if let Some(arn) = known {
+        return match ecs.describe_service_deployments(vec![arn]).await {
+            Ok(found) => Ok(found.into_iter().next()),
+            // Next poll.
+            Err(e) if e.kind.is_transient() => Ok(None),
+            Err(e) => Err(step_error(e)),
+        };
     }
     // Without an answer the wait still knows what services-stable knows: it goes on
     // with DescribeServices alone rather than fail (moto answers with an error, for
@@ -397,6 +412,9 @@ async fn service_deployment(
     // Created at (or just after) the ECS deployment of this revision; else the newest.
     let ours =
         created_at.and_then(|at| found.iter().rev().find(|d| d.created_at.is_some_and(|c| c >= at - 5)).cloned());
+    if let Some(d) = &ours {
+        watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).deployment = Some(d.arn.clone());
+    }
     Ok(ours.or_else(|| found.into_iter().next()))
 }
 
