@@ -293,7 +293,7 @@ fn physical_index<'a>(live: &'a [(LogicalId, Raw)], graph: &'a Graph) -> Physica
 }
 
 /// Whether the live properties `found` are the desired ones with every reference
-/// resolved through `known`: compared as compact JSON, without a JSON tree. A `false`
+/// resolved through `physical`: compared as compact JSON, without a JSON tree. A `false`
 /// only means taking the longer way ([`in_graph_terms`]).
 fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&Ref) -> Option<&'a str>) -> bool {
     /// Takes JSON only while it is `want`'s next bytes.
