@@ -125,6 +125,7 @@ async fn observe_taking(
     let mut found: Vec<Raw> = Vec::new();
     let mut conflicts = Vec::new();
     let mut services = BTreeMap::new();
+    let mut claims: Vec<(ResourceType, String, LogicalId)> = Vec::new();
     for wave in read_waves() {
         let reads = {
             let cx = ReadCx { stack, graph, clients, earlier: &found };
@@ -139,11 +140,61 @@ async fn observe_taking(
             }));
             conflicts.extend(read.conflicts);
             services.extend(read.services);
+            claims.extend(read.claims.into_iter().map(|(aws_id, id)| (t, aws_id, id)));
         }
     }
+    conflicts.extend(late_tags(stack, graph, clients, &mut found, claims).await?);
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
     Ok(assemble(graph, found, conflicts, services, take_declared))
+}
+
+/// Reads the tags of the objects whose types leave them late ([`Schema::late_tags`]),
+/// in batches, and returns the conflicts among the `claims` (type, AWS id, the logical
+/// id whose name it holds): claimed objects without the stack's tag.
+///
+/// [`Schema::late_tags`]: crate::resources::Schema
+async fn late_tags(
+    stack: &Stack,
+    graph: &Graph,
+    clients: &Clients,
+    found: &mut [Raw],
+    claims: Vec<(ResourceType, String, LogicalId)>,
+) -> Result<Vec<Conflict>, AwsError> {
+    let late: Vec<usize> =
+        (0..found.len()).filter(|&i| crate::resources::schema(found[i].resource_type).late_tags).collect();
+    let arn = |r: &Raw| r.found.arn.clone().unwrap_or_else(|| r.found.id.clone());
+    if !late.is_empty() {
+        for t in late.iter().map(|&i| crate::resources::schema(found[i].resource_type).tagging) {
+            // Only ELB reads the tags of many objects, of any of its kinds, at once.
+            if t != Tagging::Elb {
+                return Err(AwsError::new(
+                    crate::aws::ErrorKind::Invalid,
+                    "ecs-kit",
+                    "observe",
+                    format!("no batched tag read for {t:?}"),
+                ));
+            }
+        }
+        let arns: Vec<String> = late.iter().map(|&i| arn(&found[i])).collect();
+        let mut tags = crate::aws::retry_transient(|| clients.elb.describe_tags(arns.clone())).await?;
+        for &i in &late {
+            found[i].found.tags = tags.remove(&arn(&found[i])).unwrap_or_default();
+        }
+    }
+    let by_id: crate::FastMap<(ResourceType, &str), &Raw> =
+        late.iter().map(|&i| ((found[i].resource_type, found[i].found.id.as_str()), &found[i])).collect();
+    let conflicts = claims
+        .into_iter()
+        .filter(|(t, aws_id, _)| {
+            by_id.get(&(*t, aws_id.as_str())).is_some_and(|r| r.found.tags.get(STACK_TAG) != Some(&stack.name))
+        })
+        .map(|(t, _, id)| {
+            let name = graph.get(id.as_str()).map(|r| r.name.clone()).unwrap_or_default();
+            crate::resources::conflict(id.as_str(), t, &name)
+        })
+        .collect();
+    Ok(conflicts)
 }
 
 /// Reads of one type, retried while AWS throttles or fails.
@@ -650,6 +701,50 @@ mod tests {
             let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
             assert!(!same("role/task/products") && !same("service/product-web"));
         }
+    }
+
+    /// A target group holding a declared group's name is the stack's only with its tag,
+    /// which comes late (with the listeners' and rules'): without it, a conflict.
+    #[tokio::test(start_paused = true)]
+    async fn a_foreign_target_group_with_a_declared_name_is_a_conflict_once_its_tags_are_read() {
+        let stack = crate::model::seed().build().unwrap();
+        let graph = Graph::from_stack(&stack).unwrap();
+        let cloud = crate::testing::FakeCloud::new("us-west-2");
+        let clients = cloud.clients();
+        let applied = crate::apply::apply(&stack, &clients, Default::default(), None, &()).await.unwrap();
+        assert!(applied.report.succeeded(), "{:?}", applied.report);
+        // Its own target group gone, someone else's under the same name.
+        let live = observe(&stack, &clients).await.unwrap();
+        let ours = live.get("target-group/products").unwrap();
+        let crate::graph::Properties::TargetGroup(props) = ours.properties.clone() else { panic!() };
+        let service = crate::aws::ServiceUpdate {
+            cluster: stack.name.clone(),
+            service: "products".into(),
+            load_balancers: Some(vec![]),
+            ..crate::aws::ServiceUpdate::default()
+        };
+        clients.ecs.update_service(service).await.unwrap();
+        let rule = live.get("listener-rule/products").unwrap().aws_id.clone();
+        clients.elb.delete_rule(rule).await.unwrap();
+        clients.elb.delete_target_group(ours.aws_id.clone()).await.unwrap();
+        let vpc = live.get("vpc").unwrap().aws_id.clone();
+        let foreign = crate::graph::props::TargetGroupProps { vpc_id: crate::graph::RefOr::Value(vpc), ..props };
+        clients.elb.create_target_group(foreign, Tags::from([("owner".into(), "someone".into())])).await.unwrap();
+
+        let live = observe(&stack, &clients).await.unwrap();
+        assert!(live.get("target-group/products").is_none(), "never claimed");
+        let conflicts: Vec<&str> = live.conflicts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(conflicts, ["target-group/products"]);
+        let name = &graph.get("target-group/products").unwrap().name;
+        assert!(live.conflicts[0].reason.contains(&format!("`{name}`")), "{}", live.conflicts[0].reason);
+        // Ours again (tagged as the stack tags it): no conflict.
+        let foreign = live.conflicts[0].name.clone();
+        let found = clients.elb.describe_target_groups(vec![foreign]).await.unwrap();
+        let tags = graph.get("target-group/products").unwrap().tags.clone();
+        clients.elb.add_tags(vec![found[0].id.clone()], tags).await.unwrap();
+        let live = observe(&stack, &clients).await.unwrap();
+        assert!(live.conflicts.is_empty(), "{:?}", live.conflicts);
+        assert!(live.get("target-group/products").is_some());
     }
 
     #[test]

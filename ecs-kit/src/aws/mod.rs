@@ -743,8 +743,9 @@ pub trait ElbApi: Send + Sync {
     /// Deletes a load balancer (and its listeners).
     async fn delete_load_balancer(&self, arn: String) -> AwsResult<()>;
 
-    /// The target groups named `names` (id = arn), with deregistration delay, tags and
-    /// the attribute `load_balancer_arns`.
+    /// The target groups named `names` (id = arn), with deregistration delay and the
+    /// attribute `load_balancer_arns`. Their tags are not read: [`ElbApi::describe_tags`]
+    /// reads them with those of other ELB objects.
     async fn describe_target_groups(&self, names: Vec<String>) -> AwsResult<Vec<Found<TargetGroupProps>>>;
     /// Creates a target group with every property of `props`, the deregistration delay
     /// included (an attribute in AWS, set right after the create); returns its ARN.
@@ -758,7 +759,8 @@ pub trait ElbApi: Send + Sync {
     /// Health of the group's targets.
     async fn describe_target_health(&self, arn: String) -> AwsResult<Vec<TargetHealth>>;
 
-    /// The load balancer's listeners (id = arn), with tags.
+    /// The load balancer's listeners (id = arn). Their tags are not read (see
+    /// [`ElbApi::describe_tags`]).
     async fn describe_listeners(&self, load_balancer_arn: String) -> AwsResult<Vec<Found<ListenerProps>>>;
     /// Creates a listener (forwarding to one target group or redirecting; HTTPS with its
     /// default certificate and security policy); returns its ARN.
@@ -779,7 +781,8 @@ pub trait ElbApi: Send + Sync {
     /// Removes certificates from a listener's SNI list.
     async fn remove_listener_certificates(&self, listener_arn: String, certificate_arns: Vec<String>) -> AwsResult<()>;
 
-    /// The listener's rules but the default one (id = arn), with tags.
+    /// The listener's rules but the default one (id = arn). Their tags are not read (see
+    /// [`ElbApi::describe_tags`]).
     async fn describe_rules(&self, listener_arn: String) -> AwsResult<Vec<Found<ListenerRuleProps>>>;
     /// Creates a rule (path-pattern and host-header conditions) forwarding to one target
     /// group; returns its ARN.
@@ -791,6 +794,10 @@ pub trait ElbApi: Send + Sync {
     /// Deletes a rule.
     async fn delete_rule(&self, arn: String) -> AwsResult<()>;
 
+    /// The tags of the ELB objects `arns` (load balancers, target groups, listeners and
+    /// rules mixed; any number: AWS reads 20 a call), by ARN. An object that is gone has
+    /// no entry.
+    async fn describe_tags(&self, arns: Vec<String>) -> AwsResult<BTreeMap<String, Tags>>;
     /// Sets tags on objects.
     async fn add_tags(&self, arns: Vec<String>, tags: Tags) -> AwsResult<()>;
     /// Removes tags from objects.

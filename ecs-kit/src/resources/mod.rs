@@ -151,6 +151,11 @@ pub(crate) struct Schema {
     /// Whether replacing it with the old one deleted first interrupts traffic (a
     /// service's tasks stop before the new service's start); the plan says so.
     pub interrupts: bool,
+    /// Whether its read leaves the tags to observe, which reads those of every such type
+    /// of one tagging API together once all types are read (ELB's DescribeTags takes 20
+    /// objects of any kind): ownership, and conflicts over names (from
+    /// [`Read::claims`]), are decided then.
+    pub late_tags: bool,
 }
 
 impl Schema {
@@ -168,6 +173,7 @@ impl Schema {
             topics: &[],
             read_after: &[],
             interrupts: false,
+            late_tags: false,
         }
     }
 }
@@ -251,6 +257,10 @@ pub(crate) struct Read<P> {
     /// checked): their found properties are the declaration itself, references
     /// included, and observe takes them as they are.
     pub as_declared: std::collections::BTreeSet<String>,
+    /// Of a type whose tags come late ([`Schema::late_tags`]): the AWS ids of objects
+    /// found holding the name a desired resource needs, with its logical id; one
+    /// without the stack's tag is a conflict.
+    pub claims: Vec<(String, LogicalId)>,
 }
 
 impl<P> Default for Read<P> {
@@ -260,6 +270,7 @@ impl<P> Default for Read<P> {
             conflicts: Vec::new(),
             services: BTreeMap::new(),
             as_declared: std::collections::BTreeSet::new(),
+            claims: Vec::new(),
         }
     }
 }
@@ -612,7 +623,13 @@ macro_rules! dispatch {
                         .into_iter()
                         .map(|f| Found { id: f.id, arn: f.arn, state: f.state, props: Properties::$pv(f.props), tags: f.tags, attrs: f.attrs })
                         .collect();
-                    Ok(Read { found, conflicts: read.conflicts, services: read.services, as_declared: read.as_declared })
+                    Ok(Read {
+                        found,
+                        conflicts: read.conflicts,
+                        services: read.services,
+                        as_declared: read.as_declared,
+                        claims: read.claims,
+                    })
                 })*
             }
         }

@@ -437,7 +437,6 @@ impl ElbApi for Fake {
             }
             let mut f = Found::new(arn.clone(), tg.props.clone());
             f.arn = Some(arn.clone());
-            f.tags = tg.meta.tags.clone();
             let lbs: Vec<String> = users.get(arn).cloned().unwrap_or_default().into_iter().collect();
             f.attrs.insert("load_balancer_arns".into(), lbs.join(","));
             out.push(f);
@@ -543,7 +542,6 @@ impl ElbApi for Fake {
             }
             let mut f = Found::new(arn.clone(), l.props.clone());
             f.arn = Some(arn.clone());
-            f.tags = l.meta.tags.clone();
             out.push(f);
         }
         Ok(out)
@@ -662,7 +660,6 @@ impl ElbApi for Fake {
             }
             let mut f = Found::new(arn.clone(), r.described());
             f.arn = Some(arn.clone());
-            f.tags = r.meta.tags.clone();
             out.push(f);
         }
         Ok(out)
@@ -753,6 +750,11 @@ impl ElbApi for Fake {
         let mut s = self.begin(SERVICE, OP).await?;
         s.elb.rules.remove(&arn).ok_or_else(|| no_rule(OP))?;
         Ok(())
+    }
+
+    async fn describe_tags(&self, arns: Vec<String>) -> AwsResult<BTreeMap<String, Tags>> {
+        let mut s = self.begin(SERVICE, "DescribeTags").await?;
+        Ok(arns.into_iter().filter_map(|arn| Some((arn.clone(), s.elb.tags_of(&arn)?.clone()))).collect())
     }
 
     async fn add_tags(&self, arns: Vec<String>, tags: Tags) -> AwsResult<()> {

@@ -43,11 +43,14 @@ async fn a_no_op_plan_stays_within_its_call_budget() {
     // Calls of ecs-kit's AWS traits (one may be several HTTP calls in the SDK adapters:
     // the moto test `no_op_plan_call_budget` counts those). The example: one call per
     // type read (the scalable targets too; their policies only when there are some), the
-    // zones and the AMI; each added service: its task definition.
+    // zones, and one DescribeTags for the listeners, rules and target groups together;
+    // no task definition (the services record theirs).
     let (example, calls) = no_op_plan_calls(0).await;
     println!("example: {example} calls");
-    assert!(example <= 26, "the example's no-op plan made {example} calls: {calls:?}");
+    assert!(example <= 27, "the example's no-op plan made {example} calls: {calls:?}");
     assert!(!calls.iter().any(|c| c.operation == "DescribeTaskDefinition"), "{calls:?}");
+    let tags = calls.iter().filter(|c| c.operation == "DescribeTags").map(|c| c.calls).sum::<u64>();
+    assert_eq!(tags, 1, "{calls:?}");
     // 60 more: past the 50 resource ids DescribeScalableTargets takes at once.
     let (more, calls) = no_op_plan_calls(60).await;
     println!("60 more: {more} calls");

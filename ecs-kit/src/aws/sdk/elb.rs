@@ -1,6 +1,6 @@
 //! Elastic Load Balancing v2 adapter.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
 use async_trait::async_trait;
@@ -549,15 +549,12 @@ impl ElbApi for ElbSdk {
 
     async fn describe_target_groups(&self, names: Vec<String>) -> AwsResult<Vec<Found<TargetGroupProps>>> {
         let tgs = by_chunks_skipping_missing(&names, NAMES_PER_CALL, |n| self.target_groups_named(n)).await?;
-        let arns: Vec<String> = tgs.iter().filter_map(|tg| tg.target_group_arn().map(str::to_owned)).collect();
-        let mut tags = self.tags_by_arn(arns).await?;
         let mut found = Vec::with_capacity(tgs.len());
         for tg in &tgs {
             let Some(arn) = tg.target_group_arn() else { continue };
             let Some(delay) = self.target_group_attribute(arn, DEREGISTRATION_DELAY).await? else { continue };
             let mut item = Found::new(arn, target_group_props(tg, parse_seconds(delay, DEFAULT_DEREGISTRATION_DELAY)));
             item.arn = Some(arn.to_owned());
-            item.tags = tags.remove(arn).unwrap_or_default();
             let mut lbs = tg.load_balancer_arns().to_vec();
             lbs.sort();
             item.attrs.insert("load_balancer_arns".into(), lbs.join(","));
@@ -670,15 +667,12 @@ impl ElbApi for ElbSdk {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(err(SERVICE, "DescribeListeners"))?;
-        let arns: Vec<String> = listeners.iter().filter_map(|l| l.listener_arn().map(str::to_owned)).collect();
-        let mut tags = self.tags_by_arn(arns).await?;
         Ok(listeners
             .iter()
             .filter_map(|l| {
                 let arn = l.listener_arn()?;
                 let mut item = Found::new(arn, listener_props(l, &load_balancer_arn));
                 item.arn = Some(arn.to_owned());
-                item.tags = tags.remove(arn).unwrap_or_default();
                 Some(item)
             })
             .collect())
@@ -804,12 +798,10 @@ impl ElbApi for ElbSdk {
             .map_err(err(SERVICE, "DescribeRules"))?;
         let rules: Vec<(String, ListenerRuleProps)> =
             rules.iter().filter_map(|r| Some((r.rule_arn()?.to_owned(), rule_props(&listener_arn, r)?))).collect();
-        let mut tags = self.tags_by_arn(rules.iter().map(|(arn, _)| arn.clone()).collect()).await?;
         Ok(rules
             .into_iter()
             .map(|(arn, props)| {
                 let mut item = Found::new(arn.clone(), props);
-                item.tags = tags.remove(&arn).unwrap_or_default();
                 item.arn = Some(arn);
                 item
             })
@@ -865,6 +857,10 @@ impl ElbApi for ElbSdk {
     async fn delete_rule(&self, arn: String) -> AwsResult<()> {
         self.client.delete_rule().rule_arn(arn).send().await.map_err(err(SERVICE, "DeleteRule"))?;
         Ok(())
+    }
+
+    async fn describe_tags(&self, arns: Vec<String>) -> AwsResult<BTreeMap<String, Tags>> {
+        Ok(self.tags_by_arn(arns).await?.into_iter().collect())
     }
 
     async fn add_tags(&self, arns: Vec<String>, tags: Tags) -> AwsResult<()> {
@@ -1169,7 +1165,8 @@ mod tests {
         let names: Vec<String> = (0..25).map(|i| format!("shop-svc-{i:02}")).collect();
         let found = ElbSdk::new(client).describe_target_groups(names).await.unwrap();
         assert_eq!(found.len(), 25);
-        assert_eq!((tgs.num_calls(), tags_rule.num_calls(), attrs.num_calls()), (2, 2, 25));
+        // Tags are left to describe_tags, with those of other ELB objects.
+        assert_eq!((tgs.num_calls(), tags_rule.num_calls(), attrs.num_calls()), (2, 0, 25));
         let arn = tg_arn("shop-svc-00");
         assert_eq!(
             found[0],
@@ -1195,7 +1192,7 @@ mod tests {
                     },
                     deregistration_delay_seconds: 30,
                 },
-                tags: tags(&[("Name", "shop-svc-00"), ("ecs-kit:stack", "shop")]),
+                tags: Tags::new(),
                 attrs: BTreeMap::from([("load_balancer_arns".to_owned(), lb_arn("shop"))]),
             }
         );
@@ -1252,20 +1249,10 @@ mod tests {
                     .build()
             })
             .build();
-        let tags_rule = mock!(Client::describe_tags).then_output(|| {
-            DescribeTagsOutput::builder()
-                .tag_descriptions(
-                    TagDescription::builder()
-                        .resource_arn(listener_arn(80))
-                        .tags(Tag::builder().key("ecs-kit:stack").value("shop").build())
-                        .build(),
-                )
-                .tag_descriptions(TagDescription::builder().resource_arn(listener_arn(8080)).build())
-                .build()
-        });
+        let tags_rule = tags_rule();
         let client = mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&pages, &tags_rule]);
         let found = ElbSdk::new(client).describe_listeners(lb_arn("shop")).await.unwrap();
-        assert_eq!(pages.num_calls(), 2);
+        assert_eq!((pages.num_calls(), tags_rule.num_calls()), (2, 0), "tags are left to describe_tags");
         let mut first = Found::new(
             listener_arn(80),
             ListenerProps {
@@ -1280,7 +1267,6 @@ mod tests {
             },
         );
         first.arn = Some(listener_arn(80));
-        first.tags = tags(&[("ecs-kit:stack", "shop")]);
         let mut second = Found::new(
             listener_arn(8080),
             ListenerProps {
@@ -1349,21 +1335,11 @@ mod tests {
                 )
                 .build()
         });
-        let tags_rule = mock!(Client::describe_tags)
-            .match_requests(|r| r.resource_arns() == [rule_arn(1), rule_arn(2)])
-            .then_output(|| {
-                DescribeTagsOutput::builder()
-                    .tag_descriptions(
-                        TagDescription::builder()
-                            .resource_arn(rule_arn(1))
-                            .tags(Tag::builder().key("service").value("api").build())
-                            .build(),
-                    )
-                    .build()
-            });
+        let tags_rule = tags_rule();
         let client = mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&rules, &tags_rule]);
         let found = ElbSdk::new(client).describe_rules(listener_arn(80)).await.unwrap();
         assert_eq!(found.len(), 2, "the default rule is left out");
+        assert_eq!(tags_rule.num_calls(), 0, "tags are left to describe_tags");
         assert_eq!(found[0].id, rule_arn(1));
         assert_eq!(found[0].arn.as_deref(), Some(rule_arn(1).as_str()));
         assert_eq!(
@@ -1377,11 +1353,38 @@ mod tests {
                 alternate_target_group_arn: None,
             }
         );
-        assert_eq!(found[0].tags, tags(&[("service", "api")]));
         assert_eq!(found[1].props.priority, 20);
         assert_eq!(found[1].props.path_patterns, vec!["/admin*".to_owned()]);
         assert_eq!(found[1].props.target_group_arn, value(&tg_arn("admin")));
-        assert!(found[1].tags.is_empty());
+        assert!(found.iter().all(|f| f.tags.is_empty()));
+    }
+
+    #[tokio::test]
+    async fn tags_of_any_elb_objects_are_read_20_at_a_time_and_a_gone_one_has_no_entry() {
+        let gone = rule_arn(7);
+        let tags_rule = mock!(Client::describe_tags).then_compute_output(move |req| {
+            assert!(req.resource_arns().len() <= 20, "DescribeTags takes at most 20 ARNs");
+            let mut out = DescribeTagsOutput::builder();
+            for arn in req.resource_arns().iter().filter(|a| **a != rule_arn(7)) {
+                let name = arn.rsplit('/').nth(1).unwrap_or_default();
+                out = out.tag_descriptions(
+                    TagDescription::builder()
+                        .resource_arn(arn)
+                        .tags(Tag::builder().key("Name").value(name).build())
+                        .build(),
+                );
+            }
+            out.build()
+        });
+        let client = mock_client!(aws_sdk_elasticloadbalancingv2, RuleMode::MatchAny, [&tags_rule]);
+        let mut arns = vec![lb_arn("shop"), listener_arn(80), gone.clone()];
+        arns.extend((0..22).map(|i| tg_arn(&format!("shop-svc-{i:02}"))));
+        let found = ElbSdk::new(client).describe_tags(arns).await.unwrap();
+        assert_eq!(tags_rule.num_calls(), 2, "25 objects: two calls");
+        assert_eq!(found.len(), 24, "the one gone has no entry");
+        assert!(!found.contains_key(&gone));
+        assert_eq!(found[&tg_arn("shop-svc-21")], tags(&[("Name", "shop-svc-21")]));
+        assert!(found.contains_key(&lb_arn("shop")) && found.contains_key(&listener_arn(80)));
     }
 
     #[tokio::test]

@@ -21,6 +21,8 @@ impl Kind for Listener {
     const SCHEMA: Schema = Schema {
         read_after: &[crate::graph::ResourceType::LoadBalancer],
         replace_on: &["load_balancer_arn"],
+        // Tags with the target groups', in one DescribeTags.
+        late_tags: true,
         ..Schema::new(Tagging::Elb, 2)
     };
 

@@ -70,7 +70,9 @@ pub(crate) async fn live_rule(
 ) -> Result<Option<(ListenerRuleProps, crate::aws::Tags)>, AwsError> {
     let Some(listener) = listener_of(rule_arn) else { return Ok(None) };
     let rules = crate::aws::retry_transient(|| elb.describe_rules(listener.clone())).await?;
-    Ok(rules.into_iter().find(|r| r.arn.as_deref().unwrap_or(&r.id) == rule_arn).map(|r| (r.props, r.tags)))
+    let Some(rule) = rules.into_iter().find(|r| r.arn.as_deref().unwrap_or(&r.id) == rule_arn) else { return Ok(None) };
+    let mut tags = crate::aws::retry_transient(|| elb.describe_tags(vec![rule_arn.to_owned()])).await?;
+    Ok(Some((rule.props, tags.remove(rule_arn).unwrap_or_default())))
 }
 
 /// `want`'s two target groups in the order `have` reads them (the heavier first), when
@@ -89,6 +91,8 @@ impl Kind for ListenerRule {
     const SCHEMA: Schema = Schema {
         read_after: &[crate::graph::ResourceType::Listener],
         replace_on: &["listener_arn"],
+        // Tags with the target groups', in one DescribeTags.
+        late_tags: true,
         ..Schema::new(Tagging::Elb, 1)
     };
 

@@ -7,8 +7,8 @@ use crate::graph::props::TargetGroupProps;
 use crate::graph::Resource;
 use crate::graph::{Properties, RefOr, ResourceType};
 use crate::resources::LiveResource;
-use crate::resources::{conflict, Read, ReadCx};
 use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
 pub(crate) struct TargetGroup;
@@ -27,6 +27,8 @@ impl Kind for TargetGroup {
     const SCHEMA: Schema = Schema {
         read_after: &[crate::graph::ResourceType::ListenerRule],
         replace_on: &["name", "protocol", "port", "vpc_id", "target_type"],
+        // Tags with the listeners' and rules', in one DescribeTags.
+        late_tags: true,
         ..Schema::new(Tagging::Elb, 3)
     };
 
@@ -57,15 +59,15 @@ impl Kind for TargetGroup {
         if names.is_empty() {
             return Ok(read);
         }
+        // Tags come late (with the listeners' and rules'): which of these are ours, and
+        // which hold a declared group's name without being ours, is decided then.
+        let declared: std::collections::BTreeMap<&str, &crate::graph::LogicalId> =
+            cx.desired(ResourceType::TargetGroup).map(|r| (r.name.as_str(), &r.id)).collect();
         for tg in cx.clients.elb.describe_target_groups(names.into_iter().collect()).await? {
-            if cx.owned(&tg.tags) {
-                read.found.push(tg);
-            } else {
-                let name = tg.id.split('/').nth(1).unwrap_or_default();
-                if let Some(r) = cx.desired(ResourceType::TargetGroup).find(|r| r.name == name) {
-                    read.conflicts.push(conflict(r.id.as_str(), ResourceType::TargetGroup, &r.name));
-                }
+            if let Some(id) = tg.id.split('/').nth(1).and_then(|name| declared.get(name)) {
+                read.claims.push((tg.id.clone(), (*id).clone()));
             }
+            read.found.push(tg);
         }
         Ok(read)
     }
