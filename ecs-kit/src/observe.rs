@@ -125,7 +125,6 @@ async fn observe_taking(
     let mut found: Vec<Raw> = Vec::new();
     let mut conflicts = Vec::new();
     let mut services = BTreeMap::new();
-    let mut claims: Vec<(ResourceType, String, LogicalId)> = Vec::new();
     for wave in read_waves() {
         let reads = {
             let cx = ReadCx { stack, graph, clients, earlier: &found };
@@ -134,24 +133,25 @@ async fn observe_taking(
         for (t, read) in wave.into_iter().zip(reads) {
             let read = read?;
             let as_declared = read.as_declared;
+            let mut claims: crate::FastMap<String, LogicalId> = read.claims.into_iter().collect();
             found.extend(read.found.into_iter().map(|f| {
                 let as_declared = as_declared.contains(&f.id);
-                Raw { resource_type: t, found: f, as_declared }
+                let claim = claims.remove(&f.id);
+                Raw { resource_type: t, found: f, as_declared, claim }
             }));
             conflicts.extend(read.conflicts);
             services.extend(read.services);
-            claims.extend(read.claims.into_iter().map(|(aws_id, id)| (t, aws_id, id)));
         }
     }
-    conflicts.extend(late_tags(stack, graph, clients, &mut found, claims).await?);
+    conflicts.extend(late_tags(stack, graph, clients, &mut found).await?);
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
     Ok(assemble(graph, found, conflicts, services, take_declared))
 }
 
 /// Reads the tags of the objects whose types leave them late ([`Schema::late_tags`]),
-/// in batches, and returns the conflicts among the `claims` (type, AWS id, the logical
-/// id whose name it holds): claimed objects without the stack's tag.
+/// in batches, and returns the conflicts: objects holding a name a desired resource
+/// needs ([`Raw::claim`]) without the stack's tag.
 ///
 /// [`Schema::late_tags`]: crate::resources::Schema
 async fn late_tags(
@@ -159,7 +159,6 @@ async fn late_tags(
     graph: &Graph,
     clients: &Clients,
     found: &mut [Raw],
-    claims: Vec<(ResourceType, String, LogicalId)>,
 ) -> Result<Vec<Conflict>, AwsError> {
     let late: Vec<usize> =
         (0..found.len()).filter(|&i| crate::resources::schema(found[i].resource_type).late_tags).collect();
@@ -182,16 +181,14 @@ async fn late_tags(
             found[i].found.tags = tags.remove(&arn(&found[i])).unwrap_or_default();
         }
     }
-    let by_id: crate::FastMap<(ResourceType, &str), &Raw> =
-        late.iter().map(|&i| ((found[i].resource_type, found[i].found.id.as_str()), &found[i])).collect();
-    let conflicts = claims
-        .into_iter()
-        .filter(|(t, aws_id, _)| {
-            by_id.get(&(*t, aws_id.as_str())).is_some_and(|r| r.found.tags.get(STACK_TAG) != Some(&stack.name))
-        })
-        .map(|(t, _, id)| {
-            let name = graph.get(id.as_str()).map(|r| r.name.clone()).unwrap_or_default();
-            crate::resources::conflict(id.as_str(), t, &name)
+    let conflicts = late
+        .iter()
+        .map(|&i| &found[i])
+        .filter(|r| !is_gone(r.found.state.as_deref()) && r.found.tags.get(STACK_TAG) != Some(&stack.name))
+        .filter_map(|r| {
+            let id = r.claim.as_ref()?;
+            let name = graph.get(id.as_str()).map(|g| g.name.clone()).unwrap_or_default();
+            Some(crate::resources::conflict(id.as_str(), r.resource_type, &name))
         })
         .collect();
     Ok(conflicts)
@@ -552,7 +549,7 @@ mod tests {
         ec2.expect_describe_nat_gateways().returning(|_| Ok(vec![]));
         ec2.expect_describe_route_tables().returning(|_| Ok(vec![]));
         ec2.expect_describe_security_groups().returning(|_| Ok(vec![]));
-        ec2.expect_describe_launch_templates().returning(|_| Ok(vec![]));
+        ec2.expect_list_launch_templates().returning(|_| Ok(vec![]));
         ecs.expect_describe_capacity_providers().returning(|_| Ok(vec![]));
         ecs.expect_list_task_definition_families().returning(|_, _| Ok(vec![]));
         let mut iam = MockIamApi::new();
@@ -701,6 +698,34 @@ mod tests {
             let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
             assert!(!same("role/task/products") && !same("service/product-web"));
         }
+    }
+
+    /// The load balancer's tags come late too: without the stack's, it is a conflict.
+    #[tokio::test(start_paused = true)]
+    async fn a_load_balancer_without_the_stack_tag_is_a_conflict_once_its_tags_are_read() {
+        let stack = crate::model::seed().build().unwrap();
+        let cloud = crate::testing::FakeCloud::new("us-west-2");
+        let clients = cloud.clients();
+        let applied = crate::apply::apply(&stack, &clients, Default::default(), None, &()).await.unwrap();
+        assert!(applied.report.succeeded(), "{:?}", applied.report);
+        let lb = observe(&stack, &clients).await.unwrap().get("load-balancer").unwrap().aws_id.clone();
+        // Someone takes it over: the name is theirs now.
+        clients.elb.remove_tags(vec![lb.clone()], vec![STACK_TAG.into()]).await.unwrap();
+        let live = observe(&stack, &clients).await.unwrap();
+        assert!(live.get("load-balancer").is_none(), "never claimed");
+        let conflicts: Vec<&str> = live.conflicts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(conflicts, ["load-balancer"]);
+        let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+        assert_eq!(plan.conflicts.len(), 1, "{}", plan.render());
+        // Tagged again: ours, with one DescribeTags for it and the other ELB objects.
+        clients.elb.add_tags(vec![lb], Tags::from([(STACK_TAG.into(), stack.name.clone())])).await.unwrap();
+        clients.calls.reset();
+        let live = observe(&stack, &clients).await.unwrap();
+        assert!(live.conflicts.is_empty(), "{:?}", live.conflicts);
+        assert!(live.get("load-balancer").is_some());
+        let tags: u64 =
+            clients.calls.snapshot().iter().filter(|c| c.operation == "DescribeTags").map(|c| c.calls).sum();
+        assert_eq!(tags, 1);
     }
 
     /// A target group holding a declared group's name is the stack's only with its tag,

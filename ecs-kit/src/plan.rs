@@ -190,7 +190,9 @@ pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared
     let live = crate::observe::observe_with(stack, &graph, clients).await?;
     let kept = crate::resources::keep_pipeline_images(&mut graph, &live, clients).await?;
     let mut context = Context::default();
-    if matches!(stack.network.zones, Zones::Count(_)) {
+    // Zones by index are resolved for subnets still to make: one that exists keeps its
+    // zone (a change in the region's list of zones never moves a subnet).
+    if matches!(stack.network.zones, Zones::Count(_)) && crate::resources::ec2::zones_needed(&graph, &live) {
         context.zones = crate::aws::retry_transient(|| clients.ec2.describe_availability_zones()).await?;
     }
     if stack.cluster.ami == AmiPolicy::Latest {

@@ -515,8 +515,28 @@ pub trait Ec2Api: Send + Sync {
     async fn delete_security_group(&self, group_id: String) -> AwsResult<()>;
 
     /// Launch templates matching `filters`, with the data of their default version
-    /// (`image` as the AMI id) and the attributes `default_version` and `latest_version`.
-    async fn describe_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<LaunchTemplateProps>>>;
+    /// (`image` as the AMI id) and the attributes `default_version` and `latest_version`:
+    /// [`Ec2Api::list_launch_templates`], then [`Ec2Api::launch_template_data`] of each.
+    async fn describe_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<LaunchTemplateProps>>> {
+        let mut found = Vec::new();
+        for head in self.list_launch_templates(filters).await? {
+            // Deleted since the listing: left out.
+            let Some(props) = self.launch_template_data(head.id.clone(), head.props.clone()).await? else { continue };
+            let Found { id, arn, state, tags, attrs, .. } = head;
+            found.push(Found { id, arn, state, props, tags, attrs });
+        }
+        Ok(found)
+    }
+    /// Launch templates matching `filters`, without their data: the name as `props`,
+    /// tags, and the attributes `default_version` and `latest_version`.
+    async fn list_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<String>>>;
+    /// The data of the default version of launch template `launch_template_id` named
+    /// `name` (`image` as the AMI id); `None` when the template is gone.
+    async fn launch_template_data(
+        &self,
+        launch_template_id: String,
+        name: String,
+    ) -> AwsResult<Option<LaunchTemplateProps>>;
     /// Creates a launch template booting `image_id` (idempotent on `client_token`); returns its id.
     async fn create_launch_template(
         &self,
@@ -729,8 +749,9 @@ pub trait EcsApi: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ElbApi: Send + Sync {
-    /// The load balancers named `names` (id = arn), with idle timeout, tags and the
-    /// attribute `dns_name`; state from AWS (`provisioning`, `active`, ...).
+    /// The load balancers named `names` (id = arn), with idle timeout and the attribute
+    /// `dns_name`; state from AWS (`provisioning`, `active`, ...). Their tags are not
+    /// read: [`ElbApi::describe_tags`] reads them with those of other ELB objects.
     async fn describe_load_balancers(&self, names: Vec<String>) -> AwsResult<Vec<Found<LoadBalancerProps>>>;
     /// Creates a load balancer; returns its ARN and DNS name.
     async fn create_load_balancer(&self, props: LoadBalancerProps, tags: Tags) -> AwsResult<(String, String)>;

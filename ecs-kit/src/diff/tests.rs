@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::dsl::{Cluster, Service, StackBuilder};
+use crate::dsl::{Cluster, Network, Service, StackBuilder};
 use crate::graph::props::{AvailabilityZone, ImageSource, ServiceProps, TargetGroupProps};
 use crate::graph::Properties;
 use crate::model::seed;
@@ -238,11 +238,15 @@ fn zones_by_index_and_kept_amis_compare_with_what_aws_has() {
         latest_ami: Some("ami-0fffffffffffffff0".into()),
     };
     assert_eq!(actions(&diff(&g, &live, &ctx)), vec![]);
+    // A subnet placed by zone index keeps its zone, whatever the region lists now; one
+    // in a named zone moves to it.
     edit(&mut live, "subnet/public/0", |p| {
         let Properties::Subnet(s) = p else { panic!() };
         s.availability_zone = AvailabilityZone::Name("us-west-2c".into());
     });
-    let got = actions(&diff(&g, &live, &ctx));
+    assert_eq!(actions(&diff(&g, &live, &ctx)), vec![]);
+    let named = graph(seed().network(Network::new("10.10.0.0/16").zones(["us-west-2a", "us-west-2b"])));
+    let got = actions(&diff(&named, &live, &ctx));
     assert_eq!(
         got[0],
         (

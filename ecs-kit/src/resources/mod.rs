@@ -240,6 +240,9 @@ pub(crate) struct Raw {
     pub found: Found<Properties>,
     /// Whether its properties are its declaration's, resolved (see [`Read::as_declared`]).
     pub as_declared: bool,
+    /// Of a type whose tags come late: the logical id whose name it holds (see
+    /// [`Read::claims`]); ownership is decided once its tags are read.
+    pub claim: Option<LogicalId>,
 }
 
 /// What a kind's read found: its objects (owned ones, except untaggable types whose
@@ -339,12 +342,20 @@ impl ReadCx<'_> {
 impl<'a> ReadCx<'a> {
     /// What the earlier kinds found that the stack owns, by logical id: resolves the
     /// desired properties of a type read after them to the AWS values they would read
-    /// back with ([`ReadCx::physical`]).
+    /// back with ([`ReadCx::physical`]). An object whose tags come late stands for the
+    /// name it holds until they are read (one that turns out foreign is a conflict, and
+    /// no apply runs).
     pub(crate) fn by_id(&self) -> crate::FastMap<&'a str, &'a Found<Properties>> {
         self.earlier
             .iter()
-            .filter(|r| self.owned(&r.found.tags))
-            .filter_map(|r| Some((r.found.tags.get(crate::model::ID_TAG)?.as_str(), &r.found)))
+            .filter_map(|r| {
+                let id = if self.owned(&r.found.tags) {
+                    r.found.tags.get(crate::model::ID_TAG)?.as_str()
+                } else {
+                    r.claim.as_ref()?.as_str()
+                };
+                Some((id, &r.found))
+            })
             .collect()
     }
 

@@ -1092,7 +1092,7 @@ impl Ec2Api for Fake {
         Ok(())
     }
 
-    async fn describe_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<LaunchTemplateProps>>> {
+    async fn list_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<String>>> {
         let mut s = self.begin(SERVICE, "DescribeLaunchTemplates").await?;
         let mut out = Vec::new();
         for (id, t) in &mut s.ec2.templates {
@@ -1104,17 +1104,28 @@ impl Ec2Api for Fake {
             if !matches(&filters, &t.meta.tags, field)? || !visible(&mut t.meta) {
                 continue;
             }
-            let index = usize::try_from(t.default_version - 1).unwrap_or(0);
-            let Some((props, image)) = t.versions.get(index) else { continue };
-            let mut props = props.clone();
-            props.image = ImageSource::ImageId(image.clone());
-            let mut f = Found::new(id.clone(), props);
+            let mut f = Found::new(id.clone(), t.name.clone());
             f.tags = t.meta.tags.clone();
             f.attrs.insert("default_version".into(), t.default_version.to_string());
             f.attrs.insert("latest_version".into(), t.versions.len().to_string());
             out.push(f);
         }
         Ok(out)
+    }
+
+    async fn launch_template_data(
+        &self,
+        launch_template_id: String,
+        _name: String,
+    ) -> AwsResult<Option<LaunchTemplateProps>> {
+        let s = self.begin(SERVICE, "DescribeLaunchTemplateVersions").await?;
+        let Some(t) = s.ec2.templates.get(&launch_template_id) else { return Ok(None) };
+        let index = usize::try_from(t.default_version - 1).unwrap_or(0);
+        Ok(t.versions.get(index).map(|(props, image)| {
+            let mut props = props.clone();
+            props.image = ImageSource::ImageId(image.clone());
+            props
+        }))
     }
 
     async fn create_launch_template(

@@ -293,7 +293,6 @@ impl ElbApi for Fake {
             let mut f = Found::new(arn.clone(), lb.props.clone());
             f.arn = Some(arn.clone());
             f.state = Some(lb.state.clone());
-            f.tags = lb.meta.tags.clone();
             f.attrs.insert("dns_name".into(), lb.dns.clone());
             out.push(f);
         }

@@ -544,6 +544,12 @@ impl FakeCloud {
         s.logs.put(group, stream, timestamp_ms, message, serial)
     }
 
+    /// The region's available zones, in the order DescribeAvailabilityZones lists them
+    /// (e.g. one withdrawn).
+    pub fn set_zones(&self, zones: &[&str]) {
+        self.fake.lock().ec2.zones = zones.iter().map(|z| (*z).to_owned()).collect();
+    }
+
     /// Sets the SSM parameter `name` (e.g. a newer AMI).
     pub fn set_parameter(&self, name: &str, value: &str) {
         self.fake.lock().parameters.insert(name.to_owned(), value.to_owned());

@@ -42,19 +42,71 @@ async fn no_op_plan_calls(extra: usize) -> (u64, Vec<crate::aws::CallCount>) {
 async fn a_no_op_plan_stays_within_its_call_budget() {
     // Calls of ecs-kit's AWS traits (one may be several HTTP calls in the SDK adapters:
     // the moto test `no_op_plan_call_budget` counts those). The example: one call per
-    // type read (the scalable targets too; their policies only when there are some), the
-    // zones, and one DescribeTags for the listeners, rules and target groups together;
-    // no task definition (the services record theirs).
+    // type read (the scalable targets too; their policies only when there are some) and
+    // one DescribeTags for the load balancer, listeners, rules and target groups
+    // together; no task definition (the services record theirs), no launch template
+    // version (the template records its own), no zones (every subnet exists).
     let (example, calls) = no_op_plan_calls(0).await;
     println!("example: {example} calls");
-    assert!(example <= 27, "the example's no-op plan made {example} calls: {calls:?}");
-    assert!(!calls.iter().any(|c| c.operation == "DescribeTaskDefinition"), "{calls:?}");
+    assert!(example <= 26, "the example's no-op plan made {example} calls: {calls:?}");
+    for read in ["DescribeTaskDefinition", "DescribeLaunchTemplateVersions", "DescribeAvailabilityZones"] {
+        assert!(!calls.iter().any(|c| c.operation == read), "{read}: {calls:?}");
+    }
     let tags = calls.iter().filter(|c| c.operation == "DescribeTags").map(|c| c.calls).sum::<u64>();
     assert_eq!(tags, 1, "{calls:?}");
     // 60 more: past the 50 resource ids DescribeScalableTargets takes at once.
     let (more, calls) = no_op_plan_calls(60).await;
     println!("60 more: {more} calls");
     assert!(more - example <= 8, "60 more services cost {} more calls: {calls:?}", more - example);
+}
+
+#[tokio::test(start_paused = true)]
+async fn zones_are_read_only_for_subnets_to_make_and_a_subnet_keeps_its_zone() {
+    use crate::dsl::Network;
+    let stack = example(0).build().unwrap();
+    let (cloud, clients) = applied(&stack).await;
+    // The region withdraws a zone the stack uses: its subnets stay where they are.
+    cloud.set_zones(&["us-west-2b", "us-west-2c", "us-west-2d"]);
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeAvailabilityZones"), 0, "{:?}", clients.calls.snapshot());
+
+    // Subnets to make need the list: a new stack in the same region reads it once and
+    // places its subnets in the first zones listed now.
+    let other = crate::Stack::builder("other")
+        .region("us-west-2")
+        .network(Network::new("10.20.0.0/16").availability_zones(2))
+        .cluster(crate::dsl::Cluster::ec2("t3.small"))
+        .service(Service::new("web", "nginx:1.25", 80))
+        .build()
+        .unwrap();
+    clients.calls.reset();
+    let plan = crate::plan::plan(&other, &clients).await.unwrap();
+    assert_eq!(count(&clients, "DescribeAvailabilityZones"), 1, "{:?}", clients.calls.snapshot());
+    let report = apply(&other, &clients, ApplyOptions::default(), None, &()).await.unwrap();
+    assert!(report.report.succeeded(), "{:?}\n{}", report.report, plan.render());
+    let zones = |stack: &'static str| {
+        let clients = clients.clone();
+        async move {
+            let mut zones: Vec<String> = clients
+                .ec2
+                .describe_subnets(vec![crate::aws::Filter::tag(crate::model::STACK_TAG, stack)])
+                .await
+                .unwrap()
+                .into_iter()
+                .filter_map(|s| match s.props.availability_zone {
+                    crate::graph::props::AvailabilityZone::Name(z) => Some(z),
+                    crate::graph::props::AvailabilityZone::Index { .. } => None,
+                })
+                .collect();
+            zones.sort();
+            zones.dedup();
+            zones
+        }
+    };
+    assert_eq!(zones("mcsv-poc").await, ["us-west-2a", "us-west-2b"]);
+    assert_eq!(zones("other").await, ["us-west-2b", "us-west-2c"]);
+    assert!(!crate::plan::plan(&other, &clients).await.unwrap().has_changes());
 }
 
 /// The example's products service as DescribeServices finds it.
@@ -197,4 +249,55 @@ fn plan_and_apply_stats_count_the_calls_per_service_and_the_waits() {
     // Without --stats: nothing of it.
     let (_, out, err) = run(&clients, &["plan"], crate::model::seed());
     assert!(!out.contains("Stats:") && !err.contains("Stats:"), "{out}{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_launch_template_records_its_default_version_and_follows_the_latest_ami() {
+    use crate::dsl::Cluster;
+    use crate::graph::props::ImageSource;
+    let cluster = Cluster::ec2("t3.small").min_instances(2).max_instances(5).ami(crate::AmiPolicy::Latest);
+    let stack = example(0).cluster(cluster).build().unwrap();
+    let (cloud, clients) = applied(&stack).await;
+    let template = || async {
+        let name = crate::graph::Graph::from_stack(&stack).unwrap().get("launch-template").unwrap().name.clone();
+        let filter = vec![crate::aws::Filter::new("launch-template-name", [name])];
+        clients.ec2.describe_launch_templates(filter).await.unwrap().remove(0)
+    };
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeLaunchTemplateVersions"), 0, "{:?}", clients.calls.snapshot());
+
+    // A newer AMI: a new default version boots it, and records it.
+    cloud.set_parameter(crate::model::DEFAULT_AMI_PARAMETER, "ami-0feedface0000001");
+    let report = apply(&stack, &clients, ApplyOptions::default(), None, &()).await.unwrap();
+    assert!(report.report.succeeded(), "{:?}", report.report);
+    let t = template().await;
+    assert_eq!(t.props.image, ImageSource::ImageId("ami-0feedface0000001".into()));
+    assert_eq!(t.attrs.get("default_version").map(String::as_str), Some("2"));
+    clients.calls.reset();
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render());
+    assert_eq!(count(&clients, "DescribeLaunchTemplateVersions"), 0, "{:?}", clients.calls.snapshot());
+
+    // A default version made outside ecs-kit is read, and put back.
+    let mut props = t.props.clone();
+    props.instance_type = "t3.large".into();
+    let outside = clients
+        .ec2
+        .create_launch_template_version(t.id.clone(), props, "ami-0feedface0000001".into(), "outside".into())
+        .await
+        .unwrap();
+    clients.ec2.set_default_launch_template_version(t.id.clone(), outside).await.unwrap();
+    clients.calls.reset();
+    let plan = crate::plan::plan(&stack, &clients).await.unwrap();
+    assert_eq!(count(&clients, "DescribeLaunchTemplateVersions"), 1, "{:?}", clients.calls.snapshot());
+    let changed: Vec<&str> =
+        plan.changes.iter().filter(|c| c.action != crate::diff::Action::NoOp).map(|c| c.id.as_str()).collect();
+    assert_eq!(changed, ["launch-template"], "{}", plan.render());
+    let report = apply(&stack, &clients, ApplyOptions::default(), None, &()).await.unwrap();
+    assert!(report.report.succeeded(), "{:?}", report.report);
+    assert_eq!(template().await.props.instance_type, "t3.small");
+    clients.calls.reset();
+    assert!(!crate::plan::plan(&stack, &clients).await.unwrap().has_changes());
+    assert_eq!(count(&clients, "DescribeLaunchTemplateVersions"), 0, "{:?}", clients.calls.snapshot());
 }

@@ -908,7 +908,7 @@ impl Ec2Api for Ec2Sdk {
         Ok(())
     }
 
-    async fn describe_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<LaunchTemplateProps>>> {
+    async fn list_launch_templates(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<String>>> {
         let templates = self
             .client
             .describe_launch_templates()
@@ -922,9 +922,7 @@ impl Ec2Api for Ec2Sdk {
         let mut found = Vec::with_capacity(templates.len());
         for template in templates {
             let Some(id) = template.launch_template_id() else { continue };
-            // Deleted since the listing: left out.
-            let Some(data) = self.default_template_data(id).await? else { continue };
-            let mut item = Found::new(id, template_props(template.launch_template_name().unwrap_or_default(), &data));
+            let mut item = Found::new(id, template.launch_template_name().unwrap_or_default().to_owned());
             item.tags = tags_of(template.tags());
             if let Some(v) = template.default_version_number() {
                 item.attrs.insert("default_version".into(), v.to_string());
@@ -935,6 +933,14 @@ impl Ec2Api for Ec2Sdk {
             found.push(item);
         }
         Ok(found)
+    }
+
+    async fn launch_template_data(
+        &self,
+        launch_template_id: String,
+        name: String,
+    ) -> AwsResult<Option<LaunchTemplateProps>> {
+        Ok(self.default_template_data(&launch_template_id).await?.map(|data| template_props(&name, &data)))
     }
 
     async fn create_launch_template(

@@ -467,8 +467,6 @@ fn parse_seconds(value: Option<String>, default: u32) -> u32 {
 impl ElbApi for ElbSdk {
     async fn describe_load_balancers(&self, names: Vec<String>) -> AwsResult<Vec<Found<LoadBalancerProps>>> {
         let lbs = by_chunks_skipping_missing(&names, NAMES_PER_CALL, |n| self.load_balancers_named(n)).await?;
-        let arns: Vec<String> = lbs.iter().filter_map(|lb| lb.load_balancer_arn().map(str::to_owned)).collect();
-        let mut tags = self.tags_by_arn(arns).await?;
         let mut found = Vec::with_capacity(lbs.len());
         for lb in &lbs {
             let Some(arn) = lb.load_balancer_arn() else { continue };
@@ -477,7 +475,6 @@ impl ElbApi for ElbSdk {
             let mut item = Found::new(arn, load_balancer_props(lb, parse_seconds(idle, DEFAULT_IDLE_TIMEOUT)));
             item.arn = Some(arn.to_owned());
             item.state = lb.state().and_then(|s| s.code()).map(|c| c.as_str().to_owned());
-            item.tags = tags.remove(arn).unwrap_or_default();
             if let Some(dns) = lb.dns_name() {
                 item.attrs.insert("dns_name".into(), dns.to_owned());
             }
@@ -1075,14 +1072,15 @@ mod tests {
                     security_groups: vec![value("sg-0aaa"), value("sg-0zzz")],
                     idle_timeout_seconds: 120,
                 },
-                tags: tags(&[("Name", "shop"), ("ecs-kit:stack", "shop")]),
+                // Read later, with those of other ELB objects (describe_tags).
+                tags: Tags::new(),
                 attrs: BTreeMap::from([(
                     "dns_name".to_owned(),
                     "shop-1234567890.us-west-2.elb.amazonaws.com".to_owned()
                 )]),
             }]
         );
-        assert_eq!((lbs.num_calls(), attrs.num_calls(), tags_rule.num_calls()), (1, 1, 1));
+        assert_eq!((lbs.num_calls(), attrs.num_calls(), tags_rule.num_calls()), (1, 1, 0));
     }
 
     #[tokio::test]
@@ -1107,7 +1105,7 @@ mod tests {
         assert_eq!(names, ["api", "web"]);
         assert_eq!(found[0].props.idle_timeout_seconds, 60);
         assert_eq!((all.num_calls(), missing.num_calls(), one.num_calls()), (1, 1, 2));
-        assert_eq!(tags_rule.num_calls(), 1, "one DescribeTags for both");
+        assert_eq!(tags_rule.num_calls(), 0, "tags are read later, with other objects'");
     }
 
     #[tokio::test]

@@ -2,14 +2,15 @@
 
 use async_trait::async_trait;
 
-use crate::aws::AwsError;
+use crate::aws::{AwsError, Found, Tags};
 use crate::graph::props::{ImageSource, LaunchTemplateProps};
-use crate::graph::Resource;
 use crate::graph::ResourceType;
+use crate::graph::{Properties, Resource};
+use crate::model::REVISION_TAG;
 use crate::resources::Context;
 use crate::resources::LiveResource;
-use crate::resources::{client_token, gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
-use crate::resources::{Read, ReadCx};
+use crate::resources::{client_token, content_digest, gone_ok, json_digest, step_error, Cx, Kind, Physical, Schema};
+use crate::resources::{conflict, Read, ReadCx, Tagging};
 use crate::walk::StepError;
 
 pub(crate) struct LaunchTemplate;
@@ -21,10 +22,44 @@ async fn ami(cx: &Cx<'_>, name: &str) -> Result<String, StepError> {
     })
 }
 
+/// The record a template carries of its default version ([`REVISION_TAG`]): the
+/// version, the AMI it boots and the digest of the declaration it was made from, its
+/// references resolved (`content_digest` of the resolved properties).
+fn record(version: i64, ami: &str, props: &LaunchTemplateProps) -> Tags {
+    Tags::from([(REVISION_TAG.to_owned(), format!("{version} {ami} {}", content_digest(props)))])
+}
+
+/// The template `head` (from the listing: its name, tags and versions) as declared, when
+/// its record names its default version and the declaration resolved with `physical`
+/// has the recorded digest: versions are immutable, so its data is the declaration's,
+/// booting the recorded AMI (see [`Read::as_declared`]).
+fn from_record<'a>(
+    head: &Found<String>,
+    desired: &Resource,
+    physical: impl Fn(&crate::graph::Ref) -> Option<&'a str>,
+) -> Option<LaunchTemplateProps> {
+    let mut parts = head.tags.get(REVISION_TAG)?.splitn(3, ' ');
+    let (version, ami, digest) = (parts.next()?, parts.next()?, parts.next()?);
+    if head.attrs.get("default_version").map(String::as_str) != Some(version) {
+        return None;
+    }
+    let json = crate::resources::json_resolved(&desired.properties, physical)?;
+    if json_digest(&json) != digest {
+        return None;
+    }
+    let Properties::LaunchTemplate(props) = &desired.properties else { return None };
+    Some(LaunchTemplateProps { image: ImageSource::ImageId(ami.to_owned()), ..props.clone() })
+}
+
 #[async_trait]
 impl Kind for LaunchTemplate {
     type Props = LaunchTemplateProps;
-    const SCHEMA: Schema = Schema { replace_on: &["launch_template_name"], ..Schema::new(Tagging::Ec2, 6) };
+    const SCHEMA: Schema = Schema {
+        replace_on: &["launch_template_name"],
+        // What its record's digest is resolved with: the instances' group and profile.
+        read_after: &[ResourceType::SecurityGroup, ResourceType::InstanceProfile],
+        ..Schema::new(Tagging::Ec2, 6)
+    };
 
     fn normalise(w: &mut LaunchTemplateProps, h: &LaunchTemplateProps, ctx: &Context) {
         if let ImageSource::SsmParameter { follow_latest, .. } = &w.image {
@@ -45,12 +80,35 @@ impl Kind for LaunchTemplate {
         format!("{}, {image}", p.instance_type)
     }
 
+    /// By its name, unique in the region: a foreign template holding it is a conflict.
+    /// The data of its default version is read unless the template records it (see
+    /// [`from_record`]).
     async fn read(cx: &ReadCx<'_>) -> Result<Read<LaunchTemplateProps>, AwsError> {
-        // By its name, unique in the region: a foreign template holding it is a conflict.
-        let name = cx.desired_name("launch-template").unwrap_or_default();
-        let filter = vec![crate::aws::Filter::new("launch-template-name", [name])];
-        let found = cx.clients.ec2.describe_launch_templates(filter).await?;
-        Ok(cx.by_name("launch-template", ResourceType::LaunchTemplate, found))
+        let Some(desired) = cx.graph.get("launch-template") else { return Ok(Read::default()) };
+        let filter = vec![crate::aws::Filter::new("launch-template-name", [desired.name.clone()])];
+        let ec2 = &cx.clients.ec2;
+        let mut read = Read::default();
+        let earlier = cx.by_id();
+        for head in ec2.list_launch_templates(filter).await? {
+            if !cx.owned(&head.tags) {
+                read.conflicts.push(conflict("launch-template", ResourceType::LaunchTemplate, &desired.name));
+                continue;
+            }
+            let props = match from_record(&head, desired, |r| cx.physical(&earlier, r)) {
+                Some(props) => {
+                    read.as_declared.insert(head.id.clone());
+                    props
+                }
+                // Deleted since the listing: left out.
+                None => match ec2.launch_template_data(head.id.clone(), head.props.clone()).await? {
+                    Some(props) => props,
+                    None => continue,
+                },
+            };
+            let Found { id, arn, state, tags, attrs, .. } = head;
+            read.found.push(Found { id, arn, state, props, tags, attrs });
+        }
+        Ok(read)
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: LaunchTemplateProps) -> Result<Physical, StepError> {
@@ -59,7 +117,8 @@ impl Kind for LaunchTemplate {
             ImageSource::SsmParameter { name, .. } => ami(cx, name).await?,
         };
         let (token, _) = client_token(cx.stack, r, &p);
-        let id = cx.clients.ec2.create_launch_template(p, image_id, token, r.tags.clone()).await.map_err(step_error)?;
+        let tags = r.tags.clone().into_iter().chain(record(1, &image_id, &p)).collect();
+        let id = cx.clients.ec2.create_launch_template(p, image_id, token, tags).await.map_err(step_error)?;
         Ok(Physical { id, name: Some(r.name.clone()), ..Physical::default() })
     }
 
@@ -70,26 +129,31 @@ impl Kind for LaunchTemplate {
         w: LaunchTemplateProps,
         h: LaunchTemplateProps,
     ) -> Result<Option<Physical>, StepError> {
-        let mut comparable = w.clone();
-        comparable.image = h.image.clone();
-        let image_changed = match (&w.image, &h.image) {
-            (ImageSource::ImageId(a), ImageSource::ImageId(b)) => a != b,
-            _ => false,
-        };
-        if comparable == h && !image_changed {
-            return Ok(None);
-        }
+        // The AMI to boot, as `normalise` chose it: the one declared, the latest one the
+        // parameter names when following it, else the one the template boots.
         let image_id = match (&w.image, &h.image) {
             (ImageSource::ImageId(a), _) => a.clone(),
+            (ImageSource::SsmParameter { name, follow_latest: true }, _) => ami(cx, name).await?,
             (_, ImageSource::ImageId(b)) => b.clone(),
             (ImageSource::SsmParameter { name, .. }, _) => ami(cx, name).await?,
         };
+        let booting = LaunchTemplateProps { image: ImageSource::ImageId(image_id.clone()), ..w.clone() };
+        if booting == h {
+            return Ok(None);
+        }
         // One token per content: a retried step does not add a second version.
         let content = serde_json::to_string(&w).unwrap_or_default();
         let token = crate::model::names::fit(&format!("{}-{content}", w.launch_template_name), 64);
         let (ec2, id) = (&cx.clients.ec2, live.aws_id.clone());
-        let version = ec2.create_launch_template_version(id.clone(), w, image_id, token).await.map_err(step_error)?;
-        ec2.set_default_launch_template_version(id, version).await.map_err(step_error)?;
+        let made = |version| record(version, &image_id, &w);
+        let version = ec2
+            .create_launch_template_version(id.clone(), w.clone(), image_id.clone(), token)
+            .await
+            .map_err(step_error)?;
+        ec2.set_default_launch_template_version(id.clone(), version).await.map_err(step_error)?;
+        // The record of the new default version (a failure here leaves the older record,
+        // which later reads see through).
+        ec2.create_tags(vec![id], made(version)).await.map_err(step_error)?;
         Ok(None)
     }
 

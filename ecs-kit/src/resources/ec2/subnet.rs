@@ -19,13 +19,11 @@ impl Kind for Subnet {
     const SCHEMA: Schema =
         Schema { replace_on: &["vpc_id", "cidr_block", "availability_zone"], ..Schema::new(Tagging::Ec2, 15) };
 
-    fn normalise(w: &mut SubnetProps, h: &SubnetProps, ctx: &Context) {
-        if let AvailabilityZone::Index { zone_index } = w.availability_zone {
-            // Unknown zones (no context) keep whatever zone the subnet has.
-            w.availability_zone = ctx
-                .zones
-                .get(usize::from(zone_index))
-                .map_or_else(|| h.availability_zone.clone(), |z| AvailabilityZone::Name(z.clone()));
+    /// A subnet placed by zone index keeps the zone it has: the region's list of zones
+    /// (which plans of stacks whose subnets all exist do not read) never moves it.
+    fn normalise(w: &mut SubnetProps, h: &SubnetProps, _ctx: &Context) {
+        if let AvailabilityZone::Index { .. } = w.availability_zone {
+            w.availability_zone = h.availability_zone.clone();
         }
     }
 

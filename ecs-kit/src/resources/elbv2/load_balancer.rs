@@ -6,10 +6,12 @@ use async_trait::async_trait;
 
 use crate::aws::AwsError;
 use crate::graph::props::LoadBalancerProps;
+use crate::graph::LogicalId;
 use crate::graph::Resource;
-use crate::graph::ResourceType;
 use crate::resources::LiveResource;
-use crate::resources::{gone_ok, lits, step_error, until_gone, wait_until, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{
+    gone_ok, is_gone, lits, step_error, until_gone, wait_until, Cx, Kind, Physical, Schema, Tagging,
+};
 use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
@@ -18,16 +20,29 @@ pub(crate) struct LoadBalancer;
 #[async_trait]
 impl Kind for LoadBalancer {
     type Props = LoadBalancerProps;
-    const SCHEMA: Schema = Schema { replace_on: &["name", "scheme", "type"], ..Schema::new(Tagging::Elb, 3) };
+    const SCHEMA: Schema = Schema {
+        replace_on: &["name", "scheme", "type"],
+        // Tags with the listeners', rules' and target groups', in one DescribeTags.
+        late_tags: true,
+        ..Schema::new(Tagging::Elb, 3)
+    };
 
     fn summary(p: &LoadBalancerProps) -> String {
         p.scheme.clone()
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<LoadBalancerProps>, AwsError> {
+        // By its name, unique in the region; whether it is ours, or a foreign one holding
+        // the name, is decided when its tags come (see `Schema::late_tags`).
         let Some(name) = cx.desired_name("load-balancer") else { return Ok(Read::default()) };
-        let found = cx.clients.elb.describe_load_balancers(vec![name]).await?;
-        Ok(cx.by_name("load-balancer", ResourceType::LoadBalancer, found))
+        let mut read = Read::default();
+        for lb in cx.clients.elb.describe_load_balancers(vec![name]).await? {
+            if !is_gone(lb.state.as_deref()) {
+                read.claims.push((lb.id.clone(), LogicalId::new("load-balancer")));
+                read.found.push(lb);
+            }
+        }
+        Ok(read)
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: LoadBalancerProps) -> Result<Physical, StepError> {
