@@ -241,11 +241,13 @@ fn assemble(
             untagged.push(item);
             continue;
         }
-        let Some(id) = item.found.tags.get(ID_TAG).cloned() else { continue };
+        let Some(tag) = item.found.tags.get(ID_TAG) else { continue };
         if item.found.tags.get(STACK_TAG).map(String::as_str) != Some(graph.stack.as_str()) {
             continue;
         }
-        live.push((LogicalId::new(id), item));
+        // The graph's id where it has one: shared, not copied.
+        let id = graph.get(tag).map_or_else(|| LogicalId::from(tag.as_str()), |r| r.id.clone());
+        live.push((id, item));
     }
 
     // The fields that declare rather than describe come from the declaration.

@@ -97,22 +97,35 @@ pub fn test_listener_certificate_id(arn: &str) -> LogicalId {
     LogicalId::new(format!("test-{}", production.as_str()))
 }
 
-/// A resource's stable, readable id within its stack (`subnet/private/1`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct LogicalId(String);
+/// A resource's stable, readable id within its stack (`subnet/private/1`). Shared:
+/// a clone (the graph's dependencies and references, the live view, the plan) is a
+/// reference count, not a copy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogicalId(std::sync::Arc<str>);
 
 impl LogicalId {
     /// An id from its text.
     #[must_use]
     pub fn new(id: impl Into<String>) -> Self {
-        LogicalId(id.into())
+        LogicalId(std::sync::Arc::from(id.into()))
     }
 
     /// The id's text.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Serialize for LogicalId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogicalId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(LogicalId::new)
     }
 }
 
@@ -124,7 +137,7 @@ impl fmt::Display for LogicalId {
 
 impl From<&str> for LogicalId {
     fn from(s: &str) -> Self {
-        LogicalId(s.to_owned())
+        LogicalId(std::sync::Arc::from(s))
     }
 }
 
@@ -218,10 +231,10 @@ fn ref_at(json: &[u8], start: usize, head: &[u8], middle: &[u8]) -> Option<(Ref,
     };
     // An id without escapes is its own text; the rare other one is unescaped by serde.
     let id = match std::str::from_utf8(id) {
-        Ok(text) if !id.contains(&b'\\') => text.to_owned(),
-        _ => serde_json::from_slice::<Ref>(&json[start..end]).ok()?.id.0,
+        Ok(text) if !id.contains(&b'\\') => LogicalId::from(text),
+        _ => serde_json::from_slice::<Ref>(&json[start..end]).ok()?.id,
     };
-    Some((Ref { id: LogicalId(id), attr }, end))
+    Some((Ref { id, attr }, end))
 }
 
 /// Every reference in a JSON tree: what [`refs_in`] finds in the text.
