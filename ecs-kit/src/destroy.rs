@@ -274,8 +274,10 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(()));
-        let Properties::InstanceProfile(profile) = get("instance-profile").properties else { panic!() };
-        let Properties::Role(instance_role) = get("role/instance").properties else { panic!() };
+        let Properties::InstanceProfile(profile) = get("instance-profile").properties.as_ref().clone() else {
+            panic!()
+        };
+        let Properties::Role(instance_role) = get("role/instance").properties.as_ref().clone() else { panic!() };
         let (p1, r1) = (profile.instance_profile_name.clone(), instance_role.role_name.clone());
         iam.expect_remove_role_from_instance_profile()
             .withf(move |p, r| (p, r) == (&p1, &r1))
@@ -288,7 +290,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(()));
-        let Properties::Role(task_role) = get("role/task/products").properties else { panic!() };
+        let Properties::Role(task_role) = get("role/task/products").properties.as_ref().clone() else { panic!() };
         assert_eq!(task_role.managed_policy_arns, [owned("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")]);
         assert!(!task_role.inline_policies.is_empty());
         let role = task_role.role_name.clone();

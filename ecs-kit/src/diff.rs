@@ -97,10 +97,11 @@ fn normalised<'a>(
     live: &LiveResource,
     ctx: &Context,
 ) -> std::borrow::Cow<'a, crate::graph::Properties> {
+    // Shared (the live view took the declaration) or equal: nothing to normalise.
     if desired.properties == live.properties {
         return std::borrow::Cow::Borrowed(&desired.properties);
     }
-    let mut want = desired.properties.clone();
+    let mut want = crate::graph::Properties::clone(&desired.properties);
     crate::resources::normalise(&mut want, &live.properties, ctx);
     std::borrow::Cow::Owned(want)
 }
@@ -108,7 +109,7 @@ fn normalised<'a>(
 /// Whether `desired` (normalised: `want`) and `live` are equal as they are, tags
 /// included: no field can differ then, and diff needs no JSON.
 fn same(want: &crate::graph::Properties, desired: &Resource, live: &LiveResource) -> bool {
-    *want == live.properties && live.tags.iter().filter(|(k, _)| !unmanaged_tag(k)).eq(desired.tags.iter())
+    *want == *live.properties && live.tags.iter().filter(|(k, _)| !unmanaged_tag(k)).eq(desired.tags.iter())
 }
 
 /// `want` and `live`'s properties as JSON, each with its tags.

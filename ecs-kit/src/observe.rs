@@ -282,18 +282,19 @@ fn assemble(
         }
     };
     // `None`: the found properties as they are.
-    let properties: Vec<Option<Properties>> = all()
+    let properties: Vec<Option<std::sync::Arc<Properties>>> = all()
         .map(|(id, item)| {
             let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type);
             match desired {
                 // Known to be its declaration, it carries it already.
                 Some(_) if take_declared && item.as_declared => None,
                 // What AWS has is the declaration with its references resolved: the live
-                // properties in the graph's terms are the declared ones, no mapping needed.
+                // properties in the graph's terms are the declared ones, shared, no
+                // mapping needed.
                 Some(d) if take_declared && unchanged(&d.properties, &item.found.props, physical) => {
                     Some(d.properties.clone())
                 }
-                _ => Some(in_graph_terms(id, item.resource_type, &item.found.props, graph, &index)),
+                _ => Some(in_graph_terms(id, item.resource_type, &item.found.props, graph, &index).into()),
             }
         })
         .collect();
@@ -309,7 +310,7 @@ fn assemble(
             aws_id: item.found.id,
             arn: item.found.arn,
             state: item.found.state,
-            properties: properties.unwrap_or(item.found.props),
+            properties: properties.unwrap_or_else(|| item.found.props.into()),
             tags: item.found.tags,
             attrs: item.found.attrs,
         })
@@ -378,7 +379,7 @@ fn in_graph_terms(
     graph: &Graph,
     index: &PhysicalIndex<'_>,
 ) -> Properties {
-    let template = graph.get(id.as_str()).and_then(|r| serde_json::to_value(&r.properties).ok());
+    let template = graph.get(id.as_str()).and_then(|r| serde_json::to_value(&*r.properties).ok());
     let mut json = serde_json::to_value(found).unwrap_or_default();
     to_refs(&mut json, template.as_ref(), index);
     // Mapping only swaps strings for references where the graph has references, so the
@@ -743,7 +744,7 @@ mod tests {
         // Its own target group gone, someone else's under the same name.
         let live = observe(&stack, &clients).await.unwrap();
         let ours = live.get("target-group/products").unwrap();
-        let crate::graph::Properties::TargetGroup(props) = ours.properties.clone() else { panic!() };
+        let crate::graph::Properties::TargetGroup(props) = ours.properties.as_ref().clone() else { panic!() };
         let service = crate::aws::ServiceUpdate {
             cluster: stack.name.clone(),
             service: "products".into(),

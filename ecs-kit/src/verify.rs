@@ -174,14 +174,14 @@ fn allows(role: &RoleProps, action: &str, resource: &str) -> bool {
 }
 
 fn role_of(live: &LiveStack, id: &str) -> Option<(RoleProps, String)> {
-    live.get(id).and_then(|r| match &r.properties {
+    live.get(id).and_then(|r| match &*r.properties {
         Properties::Role(p) => Some((p.clone(), r.arn.clone().unwrap_or_default())),
         _ => None,
     })
 }
 
 fn task_definition_of(r: &LiveResource) -> Option<&TaskDefinitionProps> {
-    match &r.properties {
+    match &*r.properties {
         Properties::TaskDefinition(p) => Some(p),
         _ => None,
     }
@@ -292,7 +292,7 @@ pub async fn verify(stack: &Stack, clients: &Clients) -> Result<Verification, cr
             c.fail(format!("service/{name} exists"), "not found in AWS: run apply");
             continue;
         };
-        let Properties::Service(sp) = &svc.properties else { continue };
+        let Properties::Service(sp) = &*svc.properties else { continue };
         for lb in &sp.load_balancers {
             let check = format!("{name} target group port matches container port {}", lb.container_port);
             let mapped = container.port_mappings.iter().any(|p| p.container_port == lb.container_port);
@@ -300,7 +300,7 @@ pub async fn verify(stack: &Stack, clients: &Clients) -> Result<Verification, cr
                 RefOr::Ref(r) => live.get(r.id.as_str()),
                 RefOr::Value(arn) => live.resources.iter().find(|r| r.arn.as_deref() == Some(arn)),
             };
-            match tg.map(|t| &t.properties) {
+            match tg.map(|t| &*t.properties) {
                 Some(Properties::TargetGroup(t)) if t.port == lb.container_port && mapped => {
                     c.pass(check, t.name.clone())
                 }

@@ -44,7 +44,7 @@ async fn expected(graph: &Graph, clients: &Clients) -> BTreeMap<String, serde_js
     let zones = clients.ec2.describe_availability_zones().await.unwrap();
     let mut out = BTreeMap::new();
     for r in graph.resources() {
-        let mut props = r.properties.clone();
+        let mut props = r.properties.as_ref().clone();
         match &mut props {
             Properties::Subnet(p) => {
                 if let AvailabilityZone::Index { zone_index } = p.availability_zone {
@@ -69,7 +69,7 @@ fn differences(expected: &BTreeMap<String, serde_json::Value>, live: &LiveStack)
         match live.get(id) {
             None => problems.push(format!("{id}: not found")),
             Some(r) => {
-                let got = serde_json::to_value(&r.properties).unwrap();
+                let got = serde_json::to_value(&*r.properties).unwrap();
                 let mut want = want.clone();
                 // An access point's client token: apply adds 8 hex digits of the digest
                 // of its resolved properties to the declared one.
@@ -163,7 +163,7 @@ async fn foreign_look_alikes_are_not_claimed() {
     let stack = stack(&unique_stack("foreign"), 0);
     let graph = Graph::from_stack(&stack).unwrap();
     let role = graph.get("role/task/products").unwrap();
-    let Properties::Role(mut role_props) = role.properties.clone() else { panic!() };
+    let Properties::Role(mut role_props) = role.properties.as_ref().clone() else { panic!() };
     role_props.inline_policies.clear();
     clients.iam.create_role(role_props, Tags::new()).await.expect("foreign role");
     let log_group = graph.get("log-group/products").unwrap().name.clone();
@@ -173,12 +173,13 @@ async fn foreign_look_alikes_are_not_claimed() {
         .await
         .expect("foreign log group");
     // A VPC of another stack, and one with our name but no ownership tag.
-    let Properties::Vpc(vpc) = graph.get("vpc").unwrap().properties.clone() else { panic!() };
+    let Properties::Vpc(vpc) = graph.get("vpc").unwrap().properties.as_ref().clone() else { panic!() };
     let mut other = graph.get("vpc").unwrap().tags.clone();
     other.insert("ecs-kit:stack".into(), format!("{}-other", stack.name));
     let other_vpc = clients.ec2.create_vpc(vpc.clone(), other).await.expect("other stack's vpc");
     // A target group with the name of ours and the tags of someone else.
-    let Properties::TargetGroup(mut tg) = graph.get("target-group/products").unwrap().properties.clone() else {
+    let Properties::TargetGroup(mut tg) = graph.get("target-group/products").unwrap().properties.as_ref().clone()
+    else {
         panic!()
     };
     tg.vpc_id = ecs_kit::graph::RefOr::Value(other_vpc);

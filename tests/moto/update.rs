@@ -94,7 +94,8 @@ fn an_internal_load_balancer_replaces_the_public_one_old_first() {
     let stack = internal().build().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let live = runtime.block_on(ecs_kit::observe::observe(&stack, &clients())).unwrap();
-    let Some(ecs_kit::graph::Properties::LoadBalancer(lb)) = live.get("load-balancer").map(|r| r.properties.clone())
+    let Some(ecs_kit::graph::Properties::LoadBalancer(lb)) =
+        live.get("load-balancer").map(|r| r.properties.as_ref().clone())
     else {
         panic!("no load balancer: {:#?}", live.resources)
     };

@@ -44,7 +44,7 @@ fn actions(changes: &[Change]) -> Vec<(String, Action, String)> {
 }
 
 fn edit(live: &mut LiveStack, id: &str, f: impl FnOnce(&mut Properties)) {
-    f(&mut live.resources.iter_mut().find(|r| r.id.as_str() == id).unwrap().properties);
+    f(std::sync::Arc::make_mut(&mut live.resources.iter_mut().find(|r| r.id.as_str() == id).unwrap().properties));
 }
 
 #[test]

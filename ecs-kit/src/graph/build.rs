@@ -76,7 +76,14 @@ impl Builder<'_> {
             tags.insert(STACK_TAG.to_owned(), self.stack.name.clone());
             tags.insert(ID_TAG.to_owned(), rid.to_string());
         }
-        self.out.push(Resource { id: rid.clone(), resource_type, name, depends_on, properties, tags });
+        self.out.push(Resource {
+            id: rid.clone(),
+            resource_type,
+            name,
+            depends_on,
+            properties: properties.into(),
+            tags,
+        });
     }
 }
 

@@ -153,8 +153,8 @@ pub struct Resource {
     pub name: String,
     /// Resources that must exist first, sorted.
     pub depends_on: Vec<LogicalId>,
-    /// Typed properties.
-    pub properties: Properties,
+    /// Typed properties (shared with the live view of a resource that matches them).
+    pub properties: std::sync::Arc<Properties>,
     /// Tags, ecs-kit's ownership tags included (empty for untaggable types).
     pub tags: BTreeMap<String, String>,
 }

@@ -82,7 +82,7 @@ fn resource_counts_for_1_2_and_10_services_over_1_to_3_zones() {
 
 #[test]
 fn cidr_layout_is_the_templates() {
-    let subnet = |g: &Graph, id: &str| match &g.get(id).unwrap().properties {
+    let subnet = |g: &Graph, id: &str| match &*g.get(id).unwrap().properties {
         Properties::Subnet(p) => p.cidr_block.clone(),
         other => panic!("{other:?}"),
     };
@@ -227,7 +227,7 @@ fn task_definition_has_endpoint_env_logs_and_efs() {
     let g = graph(seed().service(
         Service::new("w", "busybox", 1).env("B", "2").env("A", "1").secret("PASS", Secret::ssm("/prod/pass")),
     ));
-    let json = serde_json::to_value(&g.get("task-definition/w").unwrap().properties).unwrap();
+    let json = serde_json::to_value(&*g.get("task-definition/w").unwrap().properties).unwrap();
     let c = &json["container_definitions"][0];
     assert_eq!(
         c["environment"],
@@ -254,7 +254,7 @@ fn task_definition_has_endpoint_env_logs_and_efs() {
     );
     assert_eq!(json["network_mode"], "bridge");
     // The execution role may read exactly the declared secret.
-    let exec = serde_json::to_value(&g.get("role/execution").unwrap().properties).unwrap();
+    let exec = serde_json::to_value(&*g.get("role/execution").unwrap().properties).unwrap();
     assert_eq!(
         exec["inline_policies"]["ecs-kit-secrets"]["Statement"],
         serde_json::json!([{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": ["arn:aws:ssm:us-west-2:*:parameter/prod/pass"]}])
@@ -264,22 +264,22 @@ fn task_definition_has_endpoint_env_logs_and_efs() {
 #[test]
 fn access_points_and_task_roles_are_per_service() {
     let g = graph(seed());
-    let Properties::AccessPoint(ap) = &g.get("access-point/products").unwrap().properties else { panic!() };
+    let Properties::AccessPoint(ap) = &*g.get("access-point/products").unwrap().properties else { panic!() };
     assert_eq!(ap.root_directory.path, "/products");
-    let Properties::Role(role) = &g.get("role/task/products").unwrap().properties else { panic!() };
+    let Properties::Role(role) = &*g.get("role/task/products").unwrap().properties else { panic!() };
     assert_eq!(role.managed_policy_arns, ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
     let efs = &role.inline_policies["ecs-kit-efs"]["Statement"][0];
     assert_eq!(
         efs["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"],
         serde_json::json!({"ref": "access-point/products", "attr": "arn"})
     );
-    let Properties::Role(web) = &g.get("role/task/product-web").unwrap().properties else { panic!() };
+    let Properties::Role(web) = &*g.get("role/task/product-web").unwrap().properties else { panic!() };
     assert!(web.managed_policy_arns.is_empty(), "the policy is on products only");
 }
 
 #[test]
 fn security_group_rules() {
-    let rules = |g: &Graph, id: &str| match &g.get(id).unwrap().properties {
+    let rules = |g: &Graph, id: &str| match &*g.get(id).unwrap().properties {
         Properties::SecurityGroup(p) => (p.ingress.clone(), p.egress.clone()),
         other => panic!("{other:?}"),
     };
@@ -302,7 +302,7 @@ fn security_group_rules() {
     assert_eq!((lb_in[0].from_port, &lb_in[0].peer), (8080, &Peer::CidrIpv4("10.10.0.0/16".into())));
     let (inst_in, _) = rules(&g, "security-group/instances");
     assert!(inst_in.iter().any(|r| r.from_port == 22 && r.peer == Peer::CidrIpv4("203.0.113.7/32".into())));
-    let Properties::LoadBalancer(lb) = &g.get("load-balancer").unwrap().properties else { panic!() };
+    let Properties::LoadBalancer(lb) = &*g.get("load-balancer").unwrap().properties else { panic!() };
     assert_eq!(lb.scheme, "internal");
     assert_eq!(
         lb.subnets,
@@ -313,7 +313,7 @@ fn security_group_rules() {
 #[test]
 fn launch_template_requires_imdsv2_and_joins_the_cluster() {
     let g = graph(seed());
-    let Properties::LaunchTemplate(lt) = &g.get("launch-template").unwrap().properties else { panic!() };
+    let Properties::LaunchTemplate(lt) = &*g.get("launch-template").unwrap().properties else { panic!() };
     assert_eq!(lt.metadata_options.http_tokens, "required");
     assert!(lt.user_data.contains("ECS_CLUSTER=mcsv-poc\n"), "{}", lt.user_data);
     assert_eq!(lt.key_name, None);
@@ -382,7 +382,7 @@ fn bare(id: &str, deps: &[&str]) -> Resource {
         resource_type: ResourceType::Eip,
         name: id.into(),
         depends_on: deps.iter().map(|d| LogicalId::from(*d)).collect(),
-        properties: Properties::Eip(EipProps { domain: "vpc".into() }),
+        properties: Properties::Eip(EipProps { domain: "vpc".into() }).into(),
         tags: BTreeMap::new(),
     }
 }
@@ -406,7 +406,8 @@ fn structural_errors() {
     let err = Graph::new("s".into(), vec![bare("a", &[]), bare("a", &[])]).unwrap_err();
     assert_eq!(err, GraphError::DuplicateId("a".into()));
     let mut b = bare("b", &[]);
-    b.properties = Properties::InternetGateway(InternetGatewayProps { vpc_id: RefOr::to(&"a".into(), Attr::Id) });
+    b.properties =
+        Properties::InternetGateway(InternetGatewayProps { vpc_id: RefOr::to(&"a".into(), Attr::Id) }).into();
     let err = Graph::new("s".into(), vec![bare("a", &[]), b]).unwrap_err();
     assert_eq!(err, GraphError::UndeclaredReference { from: "b".into(), to: "a".into() });
 }
@@ -503,11 +504,11 @@ proptest! {
             .collect();
         for r in g.resources() {
             let mut tree = BTreeSet::new();
-            crate::graph::collect_refs(&serde_json::to_value(&r.properties).unwrap(), &mut tree);
+            crate::graph::collect_refs(&serde_json::to_value(&*r.properties).unwrap(), &mut tree);
             prop_assert_eq!(r.refs(), tree, "{}", r.id);
             let resolved = crate::resources::resolve(r, &known).expect("every id is known");
             let lookup = |x: &Ref| known.get(&x.id).and_then(|p| p.attr(x.attr));
-            let json = crate::resources::json_resolved(&r.properties, lookup);
+            let json = crate::resources::json_resolved(&*r.properties, lookup);
             prop_assert_eq!(json, Some(serde_json::to_vec(&resolved).unwrap()), "{}", r.id);
         }
     }
@@ -540,9 +541,9 @@ fn properties_read_back_from_their_json() {
             .service(Service::new("w", "busybox", 1).secret("S", Secret::ssm("/s"))),
     );
     for r in g.resources() {
-        let json = serde_json::to_value(&r.properties).unwrap();
+        let json = serde_json::to_value(&*r.properties).unwrap();
         let back = Properties::from_json(r.resource_type, json.clone());
-        assert_eq!(back.as_ref().ok(), Some(&r.properties), "{}: {back:?}\n{json}", r.id);
+        assert_eq!(back.as_ref().ok(), Some(&*r.properties), "{}: {back:?}\n{json}", r.id);
     }
 }
 

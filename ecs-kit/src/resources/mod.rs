@@ -210,8 +210,9 @@ pub struct LiveResource {
     /// Lifecycle state as AWS reports it.
     pub state: Option<String>,
     /// Properties in the graph's shape; AWS ids of the stack's own resources appear as
-    /// references to their logical ids.
-    pub properties: Properties,
+    /// references to their logical ids. Shared with the graph's resource when they are
+    /// its declaration.
+    pub properties: std::sync::Arc<Properties>,
     /// Tags.
     pub tags: Tags,
     /// Further attributes (`dns_name`, `default_version`, ...).
@@ -500,7 +501,7 @@ pub(crate) fn live_from(resource: &Resource, found: Found<Properties>) -> LiveRe
         aws_id: found.id,
         arn: found.arn,
         state: found.state,
-        properties: found.props,
+        properties: found.props.into(),
         tags: found.tags,
         attrs: found.attrs,
     }
@@ -909,7 +910,7 @@ pub(crate) async fn converge_tags(
     let id = live.aws_id.clone();
     let arn = live.arn.clone().unwrap_or_else(|| id.clone());
     // IAM tags by name; a role's live id is its role id (`AROA…`).
-    let name = match &live.properties {
+    let name = match &*live.properties {
         Properties::Role(p) => p.role_name.clone(),
         Properties::InstanceProfile(p) => p.instance_profile_name.clone(),
         _ => id.clone(),

@@ -50,7 +50,7 @@ fn assert_problem(e: &ValidationErrors, field: &str, needle: &str) {
 }
 
 fn service_props(g: &Graph, name: &str) -> ServiceProps {
-    match &g.get(&format!("service/{name}")).unwrap().properties {
+    match &*g.get(&format!("service/{name}")).unwrap().properties {
         Properties::Service(p) => p.clone(),
         other => panic!("{other:?}"),
     }
@@ -120,19 +120,19 @@ fn a_strategy_expands_to_the_alternate_group_the_rule_to_both_and_the_role_for_e
     let g = Graph::from_stack(&stack).unwrap();
     // The alternate target group: the same but for its name.
     let (Properties::TargetGroup(main), Properties::TargetGroup(alt)) = (
-        &g.get("target-group/products").unwrap().properties,
-        &g.get("target-group/products/alternate").unwrap().properties,
+        &*g.get("target-group/products").unwrap().properties,
+        &*g.get("target-group/products/alternate").unwrap().properties,
     ) else {
         panic!()
     };
     assert_eq!(alt.name, "mcsv-poc-products-alt");
     assert_eq!((alt.port, &alt.target_type, &alt.health_check), (main.port, &main.target_type, &main.health_check));
     // The rule forwards to both.
-    let Properties::ListenerRule(rule) = &g.get("listener-rule/products").unwrap().properties else { panic!() };
+    let Properties::ListenerRule(rule) = &*g.get("listener-rule/products").unwrap().properties else { panic!() };
     assert_eq!(rule.target_group_arn, r("target-group/products", Attr::Arn));
     assert_eq!(rule.alternate_target_group_arn, Some(r("target-group/products/alternate", Attr::Arn)));
     // ECS's role: trusted by ECS, with AWS's policy for load balancers.
-    let Properties::Role(role) = &g.get("role/ecs-load-balancers").unwrap().properties else { panic!() };
+    let Properties::Role(role) = &*g.get("role/ecs-load-balancers").unwrap().properties else { panic!() };
     assert_eq!(role.assume_role_policy["Statement"][0]["Principal"]["Service"], "ecs.amazonaws.com");
     assert_eq!(role.managed_policy_arns, ["arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"]);
     // The service names all of it and waits for it.
@@ -165,7 +165,7 @@ fn the_default_service_shifts_traffic_on_a_catch_all_rule_evaluated_last() {
         .build()
         .unwrap();
     let g = Graph::from_stack(&stack).unwrap();
-    let Properties::ListenerRule(rule) = &g.get("listener-rule/product-web").unwrap().properties else { panic!() };
+    let Properties::ListenerRule(rule) = &*g.get("listener-rule/product-web").unwrap().properties else { panic!() };
     assert_eq!((rule.priority, rule.path_patterns.clone()), (50_000, vec!["/*".to_owned()]));
     assert_eq!(rule.alternate_target_group_arn, Some(r("target-group/product-web/alternate", Attr::Arn)));
     let deps = &g.get("service/product-web").unwrap().depends_on;
@@ -230,14 +230,14 @@ fn a_test_listener_gets_a_rule_per_shifting_service_open_to_the_declared_blocks_
         .unwrap();
     let g = Graph::from_stack(&stack).unwrap();
     // The listener: its own port, 404 for what no test rule matches.
-    let Properties::Listener(l) = &g.get("listener/test").unwrap().properties else { panic!() };
+    let Properties::Listener(l) = &*g.get("listener/test").unwrap().properties else { panic!() };
     assert_eq!((l.protocol.as_str(), l.port, l.default_target_group_arn.as_ref()), ("HTTP", 8080, None));
     assert_eq!(l.fixed_response.as_ref().map(|f| f.status_code.as_str()), Some("404"));
     // A rule per shifting service, the production rule's twin on the test listener.
     for service in ["products", "product-web"] {
         let (Properties::ListenerRule(test), Properties::ListenerRule(production)) = (
-            &g.get(&format!("listener-rule/{service}/test")).unwrap().properties,
-            &g.get(&format!("listener-rule/{service}")).unwrap().properties,
+            &*g.get(&format!("listener-rule/{service}/test")).unwrap().properties,
+            &*g.get(&format!("listener-rule/{service}")).unwrap().properties,
         ) else {
             panic!()
         };
@@ -258,7 +258,7 @@ fn a_test_listener_gets_a_rule_per_shifting_service_open_to_the_declared_blocks_
     }
     assert!(g.get("listener-rule/rolling/test").is_none());
     // The load balancer's group opens 8080 to the declared block only.
-    let Properties::SecurityGroup(sg) = &g.get("security-group/load-balancer").unwrap().properties else { panic!() };
+    let Properties::SecurityGroup(sg) = &*g.get("security-group/load-balancer").unwrap().properties else { panic!() };
     let test_rules: Vec<_> = sg.ingress.iter().filter(|r| r.from_port == 8080).collect();
     assert_eq!(test_rules.len(), 1, "{:?}", sg.ingress);
     assert_eq!((test_rules[0].to_port, &test_rules[0].peer), (8080, &Peer::CidrIpv4("203.0.113.0/24".into())));
@@ -274,10 +274,10 @@ fn a_test_listener_gets_a_rule_per_shifting_service_open_to_the_declared_blocks_
         .build()
         .unwrap();
     let g = Graph::from_stack(&stack).unwrap();
-    let Properties::Listener(l) = &g.get("listener/test").unwrap().properties else { panic!() };
+    let Properties::Listener(l) = &*g.get("listener/test").unwrap().properties else { panic!() };
     assert_eq!((l.protocol.as_str(), l.certificate_arn.as_deref()), ("HTTPS", Some(cert)));
     let Properties::ListenerCertificate(c) =
-        &g.get("test-listener-certificate/9f8e7d6c-1111-2222-3333-444455556666").unwrap().properties
+        &*g.get("test-listener-certificate/9f8e7d6c-1111-2222-3333-444455556666").unwrap().properties
     else {
         panic!()
     };
@@ -429,7 +429,7 @@ fn hooks_get_a_role_of_their_own_allowed_to_invoke_exactly_their_functions() {
         .build()
         .unwrap();
     let g = Graph::from_stack(&stack).unwrap();
-    let Properties::Role(role) = &g.get("role/ecs-hooks").unwrap().properties else { panic!() };
+    let Properties::Role(role) = &*g.get("role/ecs-hooks").unwrap().properties else { panic!() };
     assert_eq!(role.role_name, "mcsv-poc-us-west-2-ecs-hooks");
     assert_eq!(role.assume_role_policy["Statement"][0]["Principal"]["Service"], "ecs.amazonaws.com");
     assert!(role.managed_policy_arns.is_empty());
@@ -441,7 +441,7 @@ fn hooks_get_a_role_of_their_own_allowed_to_invoke_exactly_their_functions() {
     );
     assert_eq!(policy[0]["Resource"], serde_json::json!([APPROVE, SMOKE]), "each function once, no wildcard");
     // The load balancers' role stays as it was: one purpose each.
-    let Properties::Role(traffic) = &g.get("role/ecs-load-balancers").unwrap().properties else { panic!() };
+    let Properties::Role(traffic) = &*g.get("role/ecs-load-balancers").unwrap().properties else { panic!() };
     assert!(traffic.inline_policies.is_empty());
 
     let hooks = service_props(&g, "products").deployment_configuration.lifecycle_hooks;

@@ -41,14 +41,14 @@ fn assert_problem(e: &ValidationErrors, field: &str, needle: &str) {
 }
 
 fn listener(g: &Graph, id: &str) -> ListenerProps {
-    match &g.get(id).unwrap_or_else(|| panic!("{id} missing")).properties {
+    match &*g.get(id).unwrap_or_else(|| panic!("{id} missing")).properties {
         Properties::Listener(p) => p.clone(),
         other => panic!("{id}: {other:?}"),
     }
 }
 
 fn rule(g: &Graph, id: &str) -> ListenerRuleProps {
-    match &g.get(id).unwrap_or_else(|| panic!("{id} missing")).properties {
+    match &*g.get(id).unwrap_or_else(|| panic!("{id} missing")).properties {
         Properties::ListenerRule(p) => p.clone(),
         other => panic!("{id}: {other:?}"),
     }
@@ -57,7 +57,7 @@ fn rule(g: &Graph, id: &str) -> ListenerRuleProps {
 /// The load balancer group's ingress, as `(from, to, cidr)`.
 fn lb_ingress(g: &Graph) -> Vec<(i32, i32, String)> {
     let Properties::SecurityGroup(SecurityGroupProps { ingress, .. }) =
-        &g.get("security-group/load-balancer").unwrap().properties
+        &*g.get("security-group/load-balancer").unwrap().properties
     else {
         panic!("not a security group")
     };

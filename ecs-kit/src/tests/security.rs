@@ -99,7 +99,7 @@ fn to(id: &str, attr: Attr) -> RefOr<String> {
 }
 
 fn role<'a>(graph: &'a Graph, id: &str) -> &'a RoleProps {
-    match &graph.get(id).unwrap_or_else(|| panic!("{id}")).properties {
+    match &*graph.get(id).unwrap_or_else(|| panic!("{id}")).properties {
         Properties::Role(p) => p,
         other => panic!("{id} is {other:?}"),
     }
@@ -125,7 +125,9 @@ fn only_the_listener_port_is_open_to_the_world() {
         let (stack, graph) = built(declared);
         let lb = stack.load_balancer.as_ref();
         for r in of_type(&graph, ResourceType::SecurityGroup) {
-            let Properties::SecurityGroup(SecurityGroupProps { ingress, egress, .. }) = &r.properties else { panic!() };
+            let Properties::SecurityGroup(SecurityGroupProps { ingress, egress, .. }) = &*r.properties else {
+                panic!()
+            };
             // The fixed quota: 60 inbound and 60 outbound rules per security group.
             // <https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html>
             assert!(ingress.len() <= 60 && egress.len() <= 60, "{what}: {}", r.id);
@@ -143,7 +145,7 @@ fn only_the_listener_port_is_open_to_the_world() {
         }
         // What else comes in: the instances from the load balancer (dynamic host ports)
         // and SSH from the admin CIDR only; the file system NFS from the instances only.
-        let sg = |id: &str| match graph.get(id).map(|r| &r.properties) {
+        let sg = |id: &str| match graph.get(id).map(|r| &*r.properties) {
             Some(Properties::SecurityGroup(p)) => Some(p.clone()),
             _ => None,
         };
@@ -181,16 +183,16 @@ fn instances_get_no_public_ip_and_imds_v2_with_a_hop_limit_of_1() {
     for (what, declared) in variations() {
         let (stack, graph) = built(declared);
         for r in of_type(&graph, ResourceType::Subnet) {
-            let Properties::Subnet(p) = &r.properties else { panic!() };
+            let Properties::Subnet(p) = &*r.properties else { panic!() };
             assert!(!p.map_public_ip_on_launch, "{what}: {} hands out public IPs", r.id);
         }
-        let Some(Properties::AutoScalingGroup(asg)) = graph.get("autoscaling-group").map(|r| &r.properties) else {
+        let Some(Properties::AutoScalingGroup(asg)) = graph.get("autoscaling-group").map(|r| &*r.properties) else {
             panic!("{what}: no Auto Scaling group")
         };
         let private: Vec<RefOr<String>> =
             (0..stack.network.az_count).map(|i| to(&format!("subnet/private/{i}"), Attr::Id)).collect();
         assert_eq!(asg.subnet_ids, private, "{what}: instances run in the private subnets only");
-        let Some(Properties::LaunchTemplate(lt)) = graph.get("launch-template").map(|r| &r.properties) else {
+        let Some(Properties::LaunchTemplate(lt)) = graph.get("launch-template").map(|r| &*r.properties) else {
             panic!("{what}: no launch template")
         };
         assert_eq!(lt.metadata_options.http_tokens, "required", "{what}: IMDSv2 only");
@@ -200,7 +202,7 @@ fn instances_get_no_public_ip_and_imds_v2_with_a_hop_limit_of_1() {
         // Each private subnet's only way out is a NAT gateway, never the internet gateway.
         for r in of_type(&graph, ResourceType::RouteTable).filter(|r| r.id.as_str().starts_with("route-table/private/"))
         {
-            let Properties::RouteTable(p) = &r.properties else { panic!() };
+            let Properties::RouteTable(p) = &*r.properties else { panic!() };
             let json = serde_json::to_value(&p.routes).unwrap().to_string();
             assert!(json.contains("nat-gateway/") && !json.contains("internet-gateway"), "{what}: {json}");
         }
@@ -211,10 +213,10 @@ fn instances_get_no_public_ip_and_imds_v2_with_a_hop_limit_of_1() {
 fn the_file_system_is_encrypted_at_rest_and_in_transit_with_iam_authorization() {
     for (what, declared) in variations() {
         let (stack, graph) = built(declared);
-        let Some(Properties::FileSystem(fs)) = graph.get("file-system").map(|r| &r.properties) else {
+        let Some(Properties::FileSystem(fs)) = graph.get("file-system").map(|r| &*r.properties) else {
             assert!(stack.file_system.is_none(), "{what}");
             for r in of_type(&graph, ResourceType::TaskDefinition) {
-                let Properties::TaskDefinition(td) = &r.properties else { panic!() };
+                let Properties::TaskDefinition(td) = &*r.properties else { panic!() };
                 assert!(td.volumes.is_empty(), "{what}");
             }
             continue;
@@ -222,7 +224,7 @@ fn the_file_system_is_encrypted_at_rest_and_in_transit_with_iam_authorization() 
         assert!(fs.encrypted, "{what}: encrypted at rest");
         for s in &stack.services {
             let Some(Properties::TaskDefinition(td)) =
-                graph.get(&format!("task-definition/{}", s.name)).map(|r| &r.properties)
+                graph.get(&format!("task-definition/{}", s.name)).map(|r| &*r.properties)
             else {
                 panic!()
             };
@@ -233,7 +235,7 @@ fn the_file_system_is_encrypted_at_rest_and_in_transit_with_iam_authorization() 
             assert_eq!(efs.file_system_id, to("file-system", Attr::Id));
             assert_eq!(efs.access_point_id, to(&format!("access-point/{}", s.name), Attr::Id), "its own access point");
             let Some(Properties::AccessPoint(ap)) =
-                graph.get(&format!("access-point/{}", s.name)).map(|r| &r.properties)
+                graph.get(&format!("access-point/{}", s.name)).map(|r| &*r.properties)
             else {
                 panic!()
             };
@@ -293,7 +295,7 @@ fn each_task_role_holds_only_its_service_policies_and_its_own_access_point() {
             }
             // The task definition takes this role, and the shared execution role.
             let Some(Properties::TaskDefinition(td)) =
-                graph.get(&format!("task-definition/{}", s.name)).map(|r| &r.properties)
+                graph.get(&format!("task-definition/{}", s.name)).map(|r| &*r.properties)
             else {
                 panic!()
             };

@@ -47,7 +47,7 @@ fn from_record<'a>(
     if json_digest(&json) != digest {
         return None;
     }
-    let Properties::LaunchTemplate(props) = &desired.properties else { return None };
+    let Properties::LaunchTemplate(props) = &*desired.properties else { return None };
     Some(LaunchTemplateProps { image: ImageSource::ImageId(ami.to_owned()), ..props.clone() })
 }
 

@@ -15,7 +15,7 @@ pub(crate) fn zones_needed(graph: &crate::graph::Graph, live: &crate::observe::L
     use crate::graph::props::{AvailabilityZone, Properties};
     graph.resources().iter().any(|r| {
         matches!(
-            &r.properties,
+            &*r.properties,
             Properties::Subnet(p) if matches!(p.availability_zone, AvailabilityZone::Index { .. })
         ) && live.get(r.id.as_str()).is_none()
     })

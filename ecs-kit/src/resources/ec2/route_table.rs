@@ -68,7 +68,7 @@ impl Kind for RouteTable {
                     aws_id: id.clone(),
                     arn: None,
                     state: None,
-                    properties: Properties::RouteTable(have.props.clone()),
+                    properties: Properties::RouteTable(have.props.clone()).into(),
                     tags: have.tags,
                     attrs: have.attrs,
                 };

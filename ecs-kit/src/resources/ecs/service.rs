@@ -64,7 +64,7 @@ async fn update_service(
 /// The record ([`crate::model::REVISION_TAG`]) of the revision `p` deploys: its number
 /// and the content digest its task definition's step or read knows.
 fn revision_record(cx: &Cx<'_>, r: &Resource, p: &ServiceProps) -> Option<(String, String)> {
-    let crate::graph::Properties::Service(declared) = &r.properties else { return None };
+    let crate::graph::Properties::Service(declared) = &*r.properties else { return None };
     let RefOr::Ref(td) = &declared.task_definition else { return None };
     let digest = cx.known.get(&td.id)?.digest.clone()?;
     let arn = lit(&p.task_definition).ok()?;

@@ -62,7 +62,7 @@ fn from_record<'a>(
     if json_digest(&json) != *digest {
         return None;
     }
-    let Properties::TaskDefinition(props) = &desired.properties else { return None };
+    let Properties::TaskDefinition(props) = &*desired.properties else { return None };
     let revision = arn.rsplit(':').next()?;
     let mut found = Found::new(format!("{family}:{revision}"), props.clone());
     found.arn = Some(arn.clone());
@@ -174,11 +174,11 @@ async fn running_image(
     let of =
         |p: &TaskDefinitionProps| p.container_definitions.iter().find(|c| c.name == container).map(|c| c.image.clone());
     let service = id.as_str().replacen("task-definition/", "service/", 1);
-    let latest = live.get(id.as_str()).and_then(|r| match &r.properties {
+    let latest = live.get(id.as_str()).and_then(|r| match &*r.properties {
         Properties::TaskDefinition(p) => Some((p.clone(), r.aws_id.clone())),
         _ => None,
     });
-    let named = live.get(&service).and_then(|r| match &r.properties {
+    let named = live.get(&service).and_then(|r| match &*r.properties {
         Properties::Service(s) => Some(s.task_definition.clone()),
         _ => None,
     });
@@ -205,7 +205,7 @@ pub(crate) async fn keep_pipeline_images(
     let owned: Vec<(LogicalId, String)> = graph
         .resources()
         .iter()
-        .filter_map(|r| match &r.properties {
+        .filter_map(|r| match &*r.properties {
             Properties::TaskDefinition(p) if p.image_owner == ImageOwner::Pipeline => {
                 p.container_definitions.first().map(|c| (r.id.clone(), c.name.clone()))
             }
@@ -215,7 +215,9 @@ pub(crate) async fn keep_pipeline_images(
     let mut kept = Vec::new();
     for (id, container) in owned {
         let Some((image, arn)) = running_image(&id, &container, live, clients).await? else { continue };
-        let Some(Properties::TaskDefinition(p)) = graph.get_mut(id.as_str()).map(|r| &mut r.properties) else {
+        let Some(Properties::TaskDefinition(p)) =
+            graph.get_mut(id.as_str()).map(|r| std::sync::Arc::make_mut(&mut r.properties))
+        else {
             continue;
         };
         let Some(c) = p.container_definitions.iter_mut().find(|c| c.name == container) else { continue };

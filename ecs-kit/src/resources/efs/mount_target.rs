@@ -41,7 +41,7 @@ impl Kind for MountTarget {
             RefOr::Value(v) => index.get(v).next().map(|(id, _)| id.clone()),
             RefOr::Ref(r) => Some(r.id.clone()),
         };
-        let desired = graph.resources().iter().find(|r| match &r.properties {
+        let desired = graph.resources().iter().find(|r| match &*r.properties {
             Properties::MountTarget(p) => {
                 subnet.as_ref().is_some_and(|s| matches!(&p.subnet_id, RefOr::Ref(x) if &x.id == s))
             }
