@@ -132,12 +132,13 @@ async fn observe_taking(
         };
         for (t, read) in wave.into_iter().zip(reads) {
             let read = read?;
-            let as_declared = read.as_declared;
+            let (as_declared, declarations) = (read.as_declared, read.declarations);
             let mut claims: crate::FastMap<String, LogicalId> = read.claims.into_iter().collect();
             found.extend(read.found.into_iter().map(|f| {
                 let as_declared = as_declared.contains(&f.id);
+                let declaration = declarations.contains(&f.id);
                 let claim = claims.remove(&f.id);
-                Raw { resource_type: t, found: f, as_declared, claim }
+                Raw { resource_type: t, found: f, as_declared, declaration, claim }
             }));
             conflicts.extend(read.conflicts);
             services.extend(read.services);
@@ -272,12 +273,12 @@ fn assemble(
     // Each live item's properties in the graph's terms; positions by logical id resolve
     // the desired properties to compare with.
     let position: crate::FastMap<&str, &Raw> = all().map(|(id, item)| (id.as_str(), item)).collect();
-    let physical = |r: &Ref| -> Option<&str> {
-        let f = &position.get(r.id.as_str())?.found;
-        match r.attr {
+    let physical = |id: &str, attr: Attr| -> Option<&str> {
+        let f = &position.get(id)?.found;
+        match attr {
             Attr::Id => Some(&f.id),
             Attr::Arn => f.arn.as_deref(),
-            Attr::Name => graph.get(r.id.as_str()).map(|g| g.name.as_str()),
+            Attr::Name => graph.get(id).map(|g| g.name.as_str()),
             Attr::DnsName => f.attrs.get("dns_name").map(String::as_str),
         }
     };
@@ -286,6 +287,8 @@ fn assemble(
         .map(|(id, item)| {
             let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type);
             match desired {
+                // Known to be its declaration (its found properties left empty): shared.
+                Some(d) if item.declaration => Some(d.properties.clone()),
                 // Known to be its declaration, it carries it already.
                 Some(_) if take_declared && item.as_declared => None,
                 // What AWS has is the declaration with its references resolved: the live
@@ -346,7 +349,7 @@ fn physical_index<'a>(live: &'a [(LogicalId, Raw)], graph: &'a Graph) -> Physica
 /// Whether the live properties `found` are the desired ones with every reference
 /// resolved through `physical`: compared as compact JSON, without a JSON tree. A `false`
 /// only means taking the longer way ([`in_graph_terms`]).
-fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&Ref) -> Option<&'a str>) -> bool {
+fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&str, Attr) -> Option<&'a str>) -> bool {
     /// Takes JSON only while it is `want`'s next bytes.
     struct Same<'w> {
         want: &'w [u8],

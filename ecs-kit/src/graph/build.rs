@@ -68,9 +68,10 @@ impl Builder<'_> {
         depends_on.dedup();
         let mut tags = BTreeMap::new();
         if resource_type.taggable() {
-            tags.extend(self.stack.tags.clone());
+            let copy = |(k, v): (&String, &String)| (k.clone(), v.clone());
+            tags.extend(self.stack.tags.iter().map(copy));
             if let Some(extra) = service_tags {
-                tags.extend(extra.clone());
+                tags.extend(extra.iter().map(copy));
             }
             tags.insert("Name".to_owned(), name.clone());
             tags.insert(STACK_TAG.to_owned(), self.stack.name.clone());
@@ -1229,13 +1230,15 @@ fn ecs_service(
     if let Some(efs) = efs {
         deps.extend(efs.mount_targets.iter());
     }
-    let tg = target_group_id(&service.name);
-    let rule = id(format!("listener-rule/{}", service.name));
+    // Ids of what routes to the service, made only for a routed one.
+    let (tg, rule, alternate, test_rule);
     let mut load_balancers = Vec::new();
     let strategy = service.deployment.strategy;
-    let alternate = alternate_target_group_id(&service.name);
-    let test_rule = test_rule_id(&service.name);
     if let (Some(lb), Some(routing)) = (lb, &service.routing) {
+        tg = target_group_id(&service.name);
+        rule = id(format!("listener-rule/{}", service.name));
+        alternate = alternate_target_group_id(&service.name);
+        test_rule = test_rule_id(&service.name);
         deps.push(&tg);
         // The target group must be attached to the load balancer before the service.
         let shifting = strategy.shifts_traffic() && iam.traffic.is_some();

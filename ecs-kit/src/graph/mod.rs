@@ -185,6 +185,12 @@ pub(crate) fn refs_in(value: &impl Serialize) -> BTreeSet<Ref> {
 
 /// Calls `f` with each reference in `json` (compact JSON) and the byte range it spans.
 pub(crate) fn for_each_ref(json: &[u8], mut f: impl FnMut(Ref, std::ops::Range<usize>)) {
+    for_each_ref_text(json, |id, attr, span| f(Ref { id: LogicalId::from(id), attr }, span));
+}
+
+/// [`for_each_ref`] with each reference's id as text, borrowed from `json` where it has
+/// no escapes: nothing is allocated for a reference that is only looked up.
+pub(crate) fn for_each_ref_text(json: &[u8], mut f: impl FnMut(&str, Attr, std::ops::Range<usize>)) {
     use std::sync::LazyLock;
     static HEADS: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
         LazyLock::new(|| REF_FORMS.map(|(head, _)| memchr::memmem::Finder::new(head)));
@@ -197,11 +203,11 @@ pub(crate) fn for_each_ref(json: &[u8], mut f: impl FnMut(Ref, std::ops::Range<u
         if start == usize::MAX {
             return;
         }
-        let (head, middle) = REF_FORMS[form];
+        let head = REF_FORMS[form].0;
         let mut resume = start + head.len();
-        if let Some(r) = ref_at(json, start, head, middle) {
-            f(r.0, start..r.1);
-            resume = r.1;
+        if let Some((id, attr, end)) = ref_at(json, start, form) {
+            f(&id, attr, start..end);
+            resume = end;
         }
         for (form, at) in heads.iter_mut().enumerate() {
             if *at < resume {
@@ -211,11 +217,18 @@ pub(crate) fn for_each_ref(json: &[u8], mut f: impl FnMut(Ref, std::ops::Range<u
     }
 }
 
-/// The reference of the form (`head`, `middle`) starting at `start`, and where it ends.
-fn ref_at(json: &[u8], start: usize, head: &[u8], middle: &[u8]) -> Option<(Ref, usize)> {
+/// The reference of the form `REF_FORMS[form]` starting at `start` (its id and
+/// attribute), and where it ends.
+fn ref_at(json: &[u8], start: usize, form: usize) -> Option<(std::borrow::Cow<'_, str>, Attr, usize)> {
+    use std::sync::LazyLock;
+    // Built once: a finder's setup costs more than most searches.
+    static MIDDLES: LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        LazyLock::new(|| REF_FORMS.map(|(_, middle)| memchr::memmem::Finder::new(middle)));
+    static END: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"\"}"));
+    let (head, middle) = REF_FORMS[form];
     let first = start + head.len();
-    let second = memchr::memmem::find(&json[first..], middle).map(|i| first + i + middle.len())?;
-    let end = memchr::memmem::find(&json[second..], b"\"}").map(|i| second + i + 2)?;
+    let second = MIDDLES[form].find(&json[first..]).map(|i| first + i + middle.len())?;
+    let end = END.find(&json[second..]).map(|i| second + i + 2)?;
     // The attribute is a bare word: no further key hides behind it.
     let attr = if head[2] == b'r' { &json[second..end - 2] } else { &json[first..second - middle.len()] };
     if attr.contains(&b'"') {
@@ -231,10 +244,10 @@ fn ref_at(json: &[u8], start: usize, head: &[u8], middle: &[u8]) -> Option<(Ref,
     };
     // An id without escapes is its own text; the rare other one is unescaped by serde.
     let id = match std::str::from_utf8(id) {
-        Ok(text) if !id.contains(&b'\\') => LogicalId::from(text),
-        _ => serde_json::from_slice::<Ref>(&json[start..end]).ok()?.id,
+        Ok(text) if !id.contains(&b'\\') => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(serde_json::from_slice::<Ref>(&json[start..end]).ok()?.id.as_str().to_owned()),
     };
-    Some((Ref { id, attr }, end))
+    Some((id, attr, end))
 }
 
 /// Every reference in a JSON tree: what [`refs_in`] finds in the text.

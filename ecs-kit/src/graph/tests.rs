@@ -507,7 +507,7 @@ proptest! {
             crate::graph::collect_refs(&serde_json::to_value(&*r.properties).unwrap(), &mut tree);
             prop_assert_eq!(r.refs(), tree, "{}", r.id);
             let resolved = crate::resources::resolve(r, &known).expect("every id is known");
-            let lookup = |x: &Ref| known.get(&x.id).and_then(|p| p.attr(x.attr));
+            let lookup = |id: &str, attr| known.get(&LogicalId::from(id)).and_then(|p| p.attr(attr));
             let json = crate::resources::json_resolved(&*r.properties, lookup);
             prop_assert_eq!(json, Some(serde_json::to_vec(&resolved).unwrap()), "{}", r.id);
         }

@@ -241,6 +241,8 @@ pub(crate) struct Raw {
     pub found: Found<Properties>,
     /// Whether its properties are its declaration's, resolved (see [`Read::as_declared`]).
     pub as_declared: bool,
+    /// Whether it is its declaration, its properties left empty (see [`Read::declarations`]).
+    pub declaration: bool,
     /// Of a type whose tags come late: the logical id whose name it holds (see
     /// [`Read::claims`]); ownership is decided once its tags are read.
     pub claim: Option<LogicalId>,
@@ -261,6 +263,10 @@ pub(crate) struct Read<P> {
     /// checked): their found properties are the declaration itself, references
     /// included, and observe takes them as they are.
     pub as_declared: std::collections::BTreeSet<String>,
+    /// The AWS ids of the objects found that are exactly their declaration (an immutable
+    /// revision whose digest the read checked): the read leaves their properties empty
+    /// and observe takes the declaration's, shared, not copied.
+    pub declarations: std::collections::BTreeSet<String>,
     /// Of a type whose tags come late ([`Schema::late_tags`]): the AWS ids of objects
     /// found holding the name a desired resource needs, with its logical id; one
     /// without the stack's tag is a conflict.
@@ -274,6 +280,7 @@ impl<P> Default for Read<P> {
             conflicts: Vec::new(),
             services: BTreeMap::new(),
             as_declared: std::collections::BTreeSet::new(),
+            declarations: std::collections::BTreeSet::new(),
             claims: Vec::new(),
         }
     }
@@ -360,13 +367,19 @@ impl<'a> ReadCx<'a> {
             .collect()
     }
 
-    /// The physical value of `r` among `found` (from [`ReadCx::by_id`]; names from the graph).
-    pub(crate) fn physical(&self, found: &crate::FastMap<&'a str, &'a Found<Properties>>, r: &Ref) -> Option<&'a str> {
-        let f = found.get(r.id.as_str())?;
-        match r.attr {
+    /// The physical value of attribute `attr` of `id` among `found` (from
+    /// [`ReadCx::by_id`]; names from the graph).
+    pub(crate) fn physical(
+        &self,
+        found: &crate::FastMap<&'a str, &'a Found<Properties>>,
+        id: &str,
+        attr: Attr,
+    ) -> Option<&'a str> {
+        let f = found.get(id)?;
+        match attr {
             Attr::Id => Some(&f.id),
             Attr::Arn => f.arn.as_deref(),
-            Attr::Name => self.graph.get(r.id.as_str()).map(|g| g.name.as_str()),
+            Attr::Name => self.graph.get(id).map(|g| g.name.as_str()),
             Attr::DnsName => f.attrs.get("dns_name").map(String::as_str),
         }
     }
@@ -640,6 +653,7 @@ macro_rules! dispatch {
                         conflicts: read.conflicts,
                         services: read.services,
                         as_declared: read.as_declared,
+                        declarations: read.declarations,
                         claims: read.claims,
                     })
                 })*
@@ -751,13 +765,18 @@ pub(crate) fn resolve_where_known(value: &mut serde_json::Value, known: &Known) 
 /// `value` as compact JSON with every reference replaced by the physical value
 /// `lookup` gives it, written as the literal string would be: equal to the JSON of the
 /// resolved value, without building a JSON tree. `None` when a reference has no value.
-pub(crate) fn json_resolved<'a>(value: &impl Serialize, lookup: impl Fn(&Ref) -> Option<&'a str>) -> Option<Vec<u8>> {
-    let json = serde_json::to_vec(value).ok()?;
-    let mut out = Vec::with_capacity(json.len());
+pub(crate) fn json_resolved<'a>(
+    value: &impl Serialize,
+    lookup: impl Fn(&str, Attr) -> Option<&'a str>,
+) -> Option<Vec<u8>> {
+    // Most properties take a few hundred bytes to a few kilobytes: one allocation.
+    let mut json = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut json, value).ok()?;
+    let mut out = Vec::with_capacity(json.len() + 256);
     let mut copied = 0;
     let mut missing = false;
-    crate::graph::for_each_ref(&json, |r, span| {
-        let Some(text) = lookup(&r) else {
+    crate::graph::for_each_ref_text(&json, |id, attr, span| {
+        let Some(text) = lookup(id, attr) else {
             missing = true;
             return;
         };

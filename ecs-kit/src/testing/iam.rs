@@ -119,6 +119,7 @@ impl IamApi for Fake {
             }
             m
         });
+        let names: std::collections::BTreeSet<String> = names.into_iter().collect();
         let mut out = Vec::new();
         for (name, r) in &mut s.iam.roles {
             let wanted = names.contains(name) || prefix.as_deref().is_some_and(|p| name.starts_with(p));

@@ -36,7 +36,7 @@ fn record(version: i64, ami: &str, props: &LaunchTemplateProps) -> Tags {
 fn from_record<'a>(
     head: &Found<String>,
     desired: &Resource,
-    physical: impl Fn(&crate::graph::Ref) -> Option<&'a str>,
+    physical: impl Fn(&str, crate::graph::Attr) -> Option<&'a str>,
 ) -> Option<LaunchTemplateProps> {
     let mut parts = head.tags.get(REVISION_TAG)?.splitn(3, ' ');
     let (version, ami, digest) = (parts.next()?, parts.next()?, parts.next()?);
@@ -94,7 +94,7 @@ impl Kind for LaunchTemplate {
                 read.conflicts.push(conflict("launch-template", ResourceType::LaunchTemplate, &desired.name));
                 continue;
             }
-            let props = match from_record(&head, desired, |r| cx.physical(&earlier, r)) {
+            let props = match from_record(&head, desired, |id, attr| cx.physical(&earlier, id, attr)) {
                 Some(props) => {
                     read.as_declared.insert(head.id.clone());
                     props

@@ -48,13 +48,14 @@ fn recorded(cx: &ReadCx<'_>) -> BTreeMap<String, (String, String)> {
 }
 
 /// The revision of `family` a service records, when the declaration resolved with
-/// `physical` has the recorded digest: its properties are the declaration's, references
-/// included (see [`Read::as_declared`]).
+/// `physical` has the recorded digest: it is its declaration, references included, and
+/// its properties are left empty for observe to take the declaration's (see
+/// [`Read::declarations`]).
 fn from_record<'a>(
     family: &str,
     records: &BTreeMap<String, (String, String)>,
     desired: &BTreeMap<&str, &Resource>,
-    physical: impl Fn(&crate::graph::Ref) -> Option<&'a str>,
+    physical: impl Fn(&str, crate::graph::Attr) -> Option<&'a str>,
 ) -> Option<Found<TaskDefinitionProps>> {
     let (arn, digest) = records.get(family)?;
     let desired = desired.get(family)?;
@@ -62,9 +63,21 @@ fn from_record<'a>(
     if json_digest(&json) != *digest {
         return None;
     }
-    let Properties::TaskDefinition(props) = &*desired.properties else { return None };
     let revision = arn.rsplit(':').next()?;
-    let mut found = Found::new(format!("{family}:{revision}"), props.clone());
+    // Observe takes the declaration itself (see `Read::declarations`).
+    let empty = TaskDefinitionProps {
+        family: String::new(),
+        task_role_arn: RefOr::Value(String::new()),
+        execution_role_arn: RefOr::Value(String::new()),
+        network_mode: String::new(),
+        requires_compatibilities: Vec::new(),
+        container_definitions: Vec::new(),
+        volumes: Vec::new(),
+        cpu: None,
+        memory: None,
+        image_owner: ImageOwner::Stack,
+    };
+    let mut found = Found::new(format!("{family}:{revision}"), empty);
     found.arn = Some(arn.clone());
     found.state = Some("ACTIVE".into());
     found.tags = desired.tags.clone();
@@ -117,9 +130,9 @@ impl Kind for TaskDefinition {
             cx.desired(ResourceType::TaskDefinition).map(|r| (r.name.as_str(), r)).collect();
         let mut unknown = Vec::new();
         for family in families {
-            match from_record(&family, &records, &desired, |r| cx.physical(&earlier, r)) {
+            match from_record(&family, &records, &desired, |id, attr| cx.physical(&earlier, id, attr)) {
                 Some(found) => {
-                    read.as_declared.insert(found.id.clone());
+                    read.declarations.insert(found.id.clone());
                     read.found.push(found);
                 }
                 None => unknown.push(family),
