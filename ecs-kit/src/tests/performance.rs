@@ -278,13 +278,20 @@ async fn a_launch_template_records_its_default_version_and_follows_the_latest_am
     let plan = crate::plan::plan(&stack, &clients).await.unwrap();
     assert!(!plan.has_changes(), "{}", plan.render());
     assert_eq!(count(&clients, "DescribeLaunchTemplateVersions"), 0, "{:?}", clients.calls.snapshot());
+    // And the next one: a version of its own (not the last one's, by its client token).
+    cloud.set_parameter(crate::model::DEFAULT_AMI_PARAMETER, "ami-0feedface0000002");
+    let report = apply(&stack, &clients, ApplyOptions::default(), None, &()).await.unwrap();
+    assert!(report.report.succeeded(), "{:?}", report.report);
+    let t = template().await;
+    assert_eq!(t.props.image, ImageSource::ImageId("ami-0feedface0000002".into()));
+    assert_eq!(t.attrs.get("default_version").map(String::as_str), Some("3"));
 
     // A default version made outside ecs-kit is read, and put back.
     let mut props = t.props.clone();
     props.instance_type = "t3.large".into();
     let outside = clients
         .ec2
-        .create_launch_template_version(t.id.clone(), props, "ami-0feedface0000001".into(), "outside".into())
+        .create_launch_template_version(t.id.clone(), props, "ami-0feedface0000002".into(), "outside".into())
         .await
         .unwrap();
     clients.ec2.set_default_launch_template_version(t.id.clone(), outside).await.unwrap();

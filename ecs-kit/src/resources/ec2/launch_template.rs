@@ -141,9 +141,10 @@ impl Kind for LaunchTemplate {
         if booting == h {
             return Ok(None);
         }
-        // One token per content: a retried step does not add a second version.
+        // One token per content and AMI: a retried step does not add a second version,
+        // and each newer AMI a template follows gets its own.
         let content = serde_json::to_string(&w).unwrap_or_default();
-        let token = crate::model::names::fit(&format!("{}-{content}", w.launch_template_name), 64);
+        let token = crate::model::names::fit(&format!("{}-{image_id}-{content}", w.launch_template_name), 64);
         let (ec2, id) = (&cx.clients.ec2, live.aws_id.clone());
         let made = |version| record(version, &image_id, &w);
         let version = ec2
