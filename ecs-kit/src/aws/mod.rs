@@ -584,9 +584,12 @@ pub trait SsmApi: Send + Sync {
 #[async_trait]
 pub trait IamApi: Send + Sync {
     /// The roles named `names`, and those whose name starts with `prefix`, that exist,
-    /// with trust policy, description, inline and attached policies and tags, in as few
-    /// calls as IAM allows (account-wide listings, not calls per role); attribute
-    /// `instance_profiles` lists the profiles holding each role, comma-separated.
+    /// with trust policy, inline and attached policies and tags, in as few calls as IAM
+    /// allows (one account-wide listing, not calls per role); attribute
+    /// `instance_profiles` lists the profiles holding each role, comma-separated. The
+    /// description is left empty: the listing that has policies and tags
+    /// (`GetAccountAuthorizationDetails`) has no descriptions, and ecs-kit writes them
+    /// when it makes a role without reading them back.
     async fn get_roles(&self, names: Vec<String>, prefix: Option<String>) -> AwsResult<Vec<Found<RoleProps>>>;
     /// Creates a role with its trust policy, description, path and tags; returns its ARN.
     async fn create_role(&self, props: RoleProps, tags: Tags) -> AwsResult<String>;

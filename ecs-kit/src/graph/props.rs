@@ -247,7 +247,7 @@ pub struct RoleProps {
     pub role_name: String,
     /// Path.
     pub path: String,
-    /// Description.
+    /// Description: set when the role is made, not read back (see `IamApi::get_roles`).
     pub description: String,
     /// Trust policy.
     pub assume_role_policy: serde_json::Value,

@@ -131,7 +131,8 @@ impl IamApi for Fake {
                 RoleProps {
                     role_name: name.clone(),
                     path: r.path.clone(),
-                    description: r.description.clone(),
+                    // As `GetAccountAuthorizationDetails` gives it (see `IamApi::get_roles`).
+                    description: String::new(),
                     assume_role_policy: r.trust.clone(),
                     managed_policy_arns: r.managed.iter().cloned().collect(),
                     inline_policies: r.inline.clone(),

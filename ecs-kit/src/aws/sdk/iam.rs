@@ -85,7 +85,10 @@ fn tags_to(tags: &Tags, operation: &str) -> AwsResult<Option<Vec<iam::Tag>>> {
 
 /// A role from GetAccountAuthorizationDetails in the graph's shape. That API has no
 /// description: `description` is the one ListRoles reported, if any.
-fn role_found(role: &iam::RoleDetail, description: Option<&str>) -> Found<RoleProps> {
+/// A role as `GetAccountAuthorizationDetails` gives it: without its description (only
+/// `ListRoles` and `GetRole` have it), which the contract of `IamApi::get_roles` leaves
+/// empty.
+fn role_found(role: &iam::RoleDetail) -> Found<RoleProps> {
     let mut managed: Vec<String> =
         role.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
     managed.sort();
@@ -97,7 +100,7 @@ fn role_found(role: &iam::RoleDetail, description: Option<&str>) -> Found<RolePr
     let props = RoleProps {
         role_name: role.role_name().unwrap_or_default().to_owned(),
         path: role.path().unwrap_or("/").to_owned(),
-        description: description.unwrap_or_default().to_owned(),
+        description: String::new(),
         assume_role_policy: role.assume_role_policy_document().map_or(serde_json::Value::Null, policy_document),
         managed_policy_arns: managed,
         inline_policies: inline,
@@ -140,25 +143,7 @@ impl IamApi for IamSdk {
                 r.role_name().is_some_and(|n| wanted.contains(n) || prefix.as_deref().is_some_and(|p| n.starts_with(p)))
             })
             .collect();
-        if details.is_empty() {
-            return Ok(Vec::new());
-        }
-        let roles = self
-            .client
-            .list_roles()
-            .max_items(PAGE)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err(SERVICE, "ListRoles"))?;
-        let descriptions: BTreeMap<&str, &str> =
-            roles.iter().filter_map(|r| Some((r.role_name(), r.description()?))).collect();
-        Ok(details
-            .into_iter()
-            .map(|r| role_found(r, r.role_name().and_then(|n| descriptions.get(n).copied())))
-            .collect())
+        Ok(details.into_iter().map(role_found).collect())
     }
 
     async fn create_role(&self, props: RoleProps, tags: Tags) -> AwsResult<String> {
@@ -490,7 +475,8 @@ mod tests {
             .get_roles(vec!["shop-instance".into(), "shop-task-web".into(), "shop-gone".into()], None)
             .await
             .unwrap();
-        assert_eq!((first.num_calls(), second.num_calls(), list.num_calls()), (1, 1, 1));
+        // Descriptions are not read: ListRoles pages through every role of the account.
+        assert_eq!((first.num_calls(), second.num_calls(), list.num_calls()), (1, 1, 0));
         assert_eq!(roles.len(), 2, "a missing role is left out");
         let instance = &roles[0];
         assert_eq!(instance.id, "AROAshop-instance");
@@ -501,7 +487,7 @@ mod tests {
             RoleProps {
                 role_name: "shop-instance".into(),
                 path: "/".into(),
-                description: "ecs-kit shop: container instances".into(),
+                description: String::new(),
                 assume_role_policy: trust(),
                 managed_policy_arns: vec![
                     "arn:aws:iam::aws:policy/A".into(),
@@ -518,7 +504,7 @@ mod tests {
         assert_eq!(instance.attrs, BTreeMap::from([("instance_profiles".into(), "shop-profile".into())]));
         let task = &roles[1];
         assert_eq!(task.props.role_name, "shop-task-web");
-        assert_eq!(task.props.description, "", "no description reads as empty");
+        assert_eq!(task.props.description, "", "descriptions are not read");
         assert_eq!(task.attrs.get("instance_profiles").map(String::as_str), Some(""));
     }
 
@@ -532,7 +518,7 @@ mod tests {
         assert!(sdk.get_roles(Vec::new(), None).await.unwrap().is_empty());
         assert_eq!(details.num_calls(), 0);
         assert!(sdk.get_roles(vec!["shop-instance".into()], None).await.unwrap().is_empty());
-        assert_eq!((details.num_calls(), list.num_calls()), (1, 0), "no role found: no description to read");
+        assert_eq!((details.num_calls(), list.num_calls()), (1, 0), "descriptions are never read");
     }
 
     #[tokio::test]

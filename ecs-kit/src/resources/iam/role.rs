@@ -22,6 +22,13 @@ impl Kind for Role {
     const SCHEMA: Schema =
         Schema { replace_on: &["role_name", "path"], names_only: true, ..Schema::new(Tagging::IamRole, 8) };
 
+    /// The description is ecs-kit's label, written when the role is made and not read
+    /// back: AWS lists it only in `ListRoles` (every role of the account, paged) or
+    /// per role (`GetRole`), not with the policies and tags.
+    fn declared(live: &mut RoleProps, desired: &RoleProps) {
+        live.description.clone_from(&desired.description);
+    }
+
     fn summary(p: &RoleProps) -> String {
         let mut parts: Vec<String> =
             p.managed_policy_arns.iter().map(|a| a.rsplit('/').next().unwrap_or(a).to_owned()).collect();
