@@ -142,12 +142,21 @@ fn the_pipelines_image_is_kept_even_from_a_revision_without_the_stacks_tags() {
     assert_eq!(running(&cloud).0, CI);
 }
 
+/// The example with products on `CI`, its second deploy.
+fn second() -> StackBuilder {
+    crate::model::seed_with_image("products", CI)
+}
+
+/// The example applied with products on `FIRST`, then on `CI`: two revisions of it.
+fn deployed_twice(cloud: &FakeCloud) {
+    ok(&["apply", "--auto-approve"], crate::model::seed_with_image("products", FIRST), cloud);
+    ok(&["apply", "--auto-approve"], second(), cloud);
+}
+
 #[test]
 fn rollback_puts_a_service_back_on_the_revision_before_its_last_deploy() {
     let cloud = cloud();
-    ok(&["apply", "--auto-approve"], crate::model::seed_with_image("products", FIRST), &cloud);
-    let second = || crate::model::seed_with_image("products", CI);
-    ok(&["apply", "--auto-approve"], second(), &cloud);
+    deployed_twice(&cloud);
     assert_eq!(running(&cloud), (CI.to_owned(), format!("{FAMILY}:2")));
 
     // Unknown services are refused before any call; no terminal: refused, nothing changes.
@@ -189,9 +198,7 @@ fn rollback_puts_a_service_back_on_the_revision_before_its_last_deploy() {
 #[test]
 fn rollback_of_every_service_skips_those_with_nothing_to_go_back_to_and_names_them() {
     let cloud = cloud();
-    ok(&["apply", "--auto-approve"], crate::model::seed_with_image("products", FIRST), &cloud);
-    let second = || crate::model::seed_with_image("products", CI);
-    ok(&["apply", "--auto-approve"], second(), &cloud);
+    deployed_twice(&cloud);
 
     // Only products was deployed twice: it goes back, product-web is skipped, named.
     let out = ok(&["rollback", "--auto-approve"], second(), &cloud);

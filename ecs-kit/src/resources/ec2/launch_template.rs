@@ -88,8 +88,11 @@ impl Kind for LaunchTemplate {
         let filter = vec![crate::aws::Filter::new("launch-template-name", [desired.name.clone()])];
         let ec2 = &cx.clients.ec2;
         let mut read = Read::default();
-        let earlier = cx.by_id();
-        for head in ec2.list_launch_templates(filter).await? {
+        let heads = ec2.list_launch_templates(filter).await?;
+        // What the record's digest is resolved with, when there is a record.
+        let recorded = heads.iter().any(|h| h.tags.contains_key(REVISION_TAG));
+        let earlier = if recorded { cx.by_id() } else { crate::FastMap::default() };
+        for head in heads {
             if !cx.owned(&head.tags) {
                 read.conflicts.push(conflict("launch-template", ResourceType::LaunchTemplate, &desired.name));
                 continue;
