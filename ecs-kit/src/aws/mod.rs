@@ -595,8 +595,6 @@ pub trait IamApi: Send + Sync {
     async fn create_role(&self, props: RoleProps, tags: Tags) -> AwsResult<String>;
     /// Replaces the trust policy.
     async fn update_assume_role_policy(&self, role_name: String, document: serde_json::Value) -> AwsResult<()>;
-    /// Replaces the description.
-    async fn update_role_description(&self, role_name: String, description: String) -> AwsResult<()>;
     /// Creates or replaces an inline policy.
     async fn put_role_policy(
         &self,

@@ -16,7 +16,6 @@ pub(crate) struct Role {
     id: String,
     arn: String,
     path: String,
-    description: String,
     trust: serde_json::Value,
     inline: BTreeMap<String, serde_json::Value>,
     managed: BTreeSet<String>,
@@ -164,7 +163,6 @@ impl IamApi for Fake {
                 id,
                 arn: arn.clone(),
                 path: props.path,
-                description: props.description,
                 trust: props.assume_role_policy,
                 inline: BTreeMap::new(),
                 managed: BTreeSet::new(),
@@ -178,13 +176,6 @@ impl IamApi for Fake {
         const OP: &str = "UpdateAssumeRolePolicy";
         let mut s = self.begin(SERVICE, OP).await?;
         s.iam.roles.get_mut(&role_name).ok_or_else(|| no_role(OP, &role_name))?.trust = document;
-        Ok(())
-    }
-
-    async fn update_role_description(&self, role_name: String, description: String) -> AwsResult<()> {
-        const OP: &str = "UpdateRole";
-        let mut s = self.begin(SERVICE, OP).await?;
-        s.iam.roles.get_mut(&role_name).ok_or_else(|| no_role(OP, &role_name))?.description = description;
         Ok(())
     }
 

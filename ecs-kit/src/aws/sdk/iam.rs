@@ -173,17 +173,6 @@ impl IamApi for IamSdk {
         Ok(())
     }
 
-    async fn update_role_description(&self, role_name: String, description: String) -> AwsResult<()> {
-        self.client
-            .update_role()
-            .role_name(role_name)
-            .description(description)
-            .send()
-            .await
-            .map_err(err(SERVICE, "UpdateRole"))?;
-        Ok(())
-    }
-
     async fn put_role_policy(
         &self,
         role_name: String,

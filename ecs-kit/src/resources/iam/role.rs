@@ -85,9 +85,6 @@ impl Kind for Role {
         if w.assume_role_policy != h.assume_role_policy {
             iam.update_assume_role_policy(role.clone(), w.assume_role_policy.clone()).await.map_err(step_error)?;
         }
-        if w.description != h.description {
-            iam.update_role_description(role.clone(), w.description.clone()).await.map_err(step_error)?;
-        }
         let want: BTreeSet<&String> = w.managed_policy_arns.iter().collect();
         let have: BTreeSet<&String> = h.managed_policy_arns.iter().collect();
         for policy in want.difference(&have) {
