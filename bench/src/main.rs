@@ -76,6 +76,17 @@ fn cpu() -> Duration {
     Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), u32::try_from(t.tv_nsec).unwrap_or(0))
 }
 
+/// The system allocator, counting allocations (for `profile`: CPU at this scale is
+/// mostly allocating and freeing).
+#[global_allocator]
+static ALLOCATOR: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
+/// Allocations (and reallocations) so far.
+fn allocations() -> usize {
+    let stats = ALLOCATOR.stats();
+    stats.allocations + stats.reallocations
+}
+
 /// Resets the process's peak resident memory (Linux `clear_refs`).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -356,11 +367,15 @@ async fn profile(services: usize) {
     let clients = cloud.clients();
     apply_ok(&s, &clients, options(0), &Timeline::default()).await;
     let mut lap = {
-        let mut last = cpu();
+        let mut last = (cpu(), allocations());
         move |what: &str| {
-            let now = cpu();
-            println!("{what:<24} {:>8.1} ms", (now - last).as_secs_f64() * 1000.0);
-            last = now;
+            let now = (cpu(), allocations());
+            println!(
+                "{what:<24} {:>8.1} ms {:>9} allocations",
+                (now.0 - last.0).as_secs_f64() * 1000.0,
+                now.1 - last.1
+            );
+            last = (cpu(), allocations());
         }
     };
     lap("apply");

@@ -19,7 +19,7 @@ use serde::Serialize;
 use futures_util::future::join_all;
 
 use crate::aws::{AwsError, Clients, ServiceStatus};
-use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, ResourceType};
+use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resolves, ResourceType};
 use crate::model::{Stack, ID_TAG, STACK_TAG};
 use crate::resources::{is_gone, PhysicalIndex, Raw, ReadCx, Tagging};
 
@@ -347,29 +347,10 @@ fn physical_index<'a>(live: &'a [(LogicalId, Raw)], graph: &'a Graph) -> Physica
 }
 
 /// Whether the live properties `found` are the desired ones with every reference
-/// resolved through `physical`: compared as compact JSON, without a JSON tree. A `false`
-/// only means taking the longer way ([`in_graph_terms`]).
+/// resolved through `physical`, compared field by field ([`Resolves`]). A `false` only
+/// means taking the longer way ([`in_graph_terms`]).
 fn unchanged<'a>(desired: &Properties, found: &Properties, physical: impl Fn(&str, Attr) -> Option<&'a str>) -> bool {
-    /// Takes JSON only while it is `want`'s next bytes.
-    struct Same<'w> {
-        want: &'w [u8],
-        at: usize,
-    }
-    impl std::io::Write for Same<'_> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if self.want.get(self.at..self.at + buf.len()) != Some(buf) {
-                return Err(std::io::Error::other("differs"));
-            }
-            self.at += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let Some(want) = crate::resources::json_resolved(desired, physical) else { return false };
-    let mut same = Same { want: &want, at: 0 };
-    serde_json::to_writer(&mut same, found).is_ok() && same.at == want.len()
+    desired.resolves_to(found, &physical)
 }
 
 /// The live properties `found` of `id` with the physical values the desired properties

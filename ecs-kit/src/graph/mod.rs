@@ -22,6 +22,7 @@
 
 mod build;
 pub mod props;
+mod resolves;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use build::{scaling_policy_id, SCALABLE_DIMENSION};
 pub use props::{Attr, Properties, Ref, RefOr};
+pub(crate) use resolves::Resolves;
 
 use crate::model::Stack;
 

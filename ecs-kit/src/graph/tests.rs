@@ -487,29 +487,47 @@ proptest! {
     fn references_read_and_resolved_from_json_match_the_json_tree(b in arb_stack(), odd in "[a-z\"\\\\{}é/ ]{0,8}") {
         let stack = b.build().expect("generated stacks are valid");
         let g = Graph::from_stack(&stack).expect("acyclic and complete");
-        let known: crate::resources::Known = g
-            .resources()
-            .iter()
-            .map(|r| {
-                let v = |what: &str| format!("{what}-{}-{odd}", r.id);
-                let physical = crate::resources::Physical {
-                    id: v("id"),
-                    arn: Some(v("arn")),
-                    name: Some(v("name")),
-                    dns_name: Some(v("dns")),
-                    digest: None,
-                };
-                (r.id.clone(), physical)
-            })
-            .collect();
+        let known = made_up_physical(&g, &odd);
         for r in g.resources() {
             let mut tree = BTreeSet::new();
             crate::graph::collect_refs(&serde_json::to_value(&*r.properties).unwrap(), &mut tree);
             prop_assert_eq!(r.refs(), tree, "{}", r.id);
             let resolved = crate::resources::resolve(r, &known).expect("every id is known");
             let lookup = |id: &str, attr| known.get(&LogicalId::from(id)).and_then(|p| p.attr(attr));
-            let json = crate::resources::json_resolved(&*r.properties, lookup);
+            let json = crate::resources::json_resolved(&*r.properties, lookup, <[u8]>::to_vec);
             prop_assert_eq!(json, Some(serde_json::to_vec(&resolved).unwrap()), "{}", r.id);
+        }
+    }
+
+    /// Declared properties resolve to what AWS has ([`Resolves`], field by field) exactly
+    /// when their JSON with references resolved is AWS's JSON: for the resolved
+    /// properties themselves, for each of them with one value changed or one list
+    /// shortened, and never when a reference has no physical value.
+    ///
+    /// [`Resolves`]: crate::graph::Resolves
+    #[test]
+    fn resolving_field_by_field_agrees_with_the_resolved_json(b in arb_stack(), pick in any::<usize>()) {
+        use crate::graph::Resolves;
+        let stack = b.build().expect("generated stacks are valid");
+        let g = Graph::from_stack(&stack).expect("acyclic and complete");
+        let known = made_up_physical(&g, "");
+        let lookup = |id: &str, attr| known.get(&LogicalId::from(id)).and_then(|p| p.attr(attr));
+        for r in g.resources() {
+            let resolved = crate::resources::resolve(r, &known).expect("every id is known");
+            prop_assert!(r.properties.resolves_to(&resolved, &lookup), "{} differs from itself resolved", r.id);
+            let mut json = serde_json::to_value(&resolved).unwrap();
+            let places = changeable(&json);
+            prop_assert!(places > 0 && change_at(&mut json, &mut (pick % places)), "{}", r.id);
+            if let Ok(changed) = Properties::from_json(r.resource_type, json) {
+                let by_json = crate::resources::json_resolved(&*r.properties, lookup, |want| {
+                    want == serde_json::to_vec(&changed).unwrap()
+                });
+                prop_assert_eq!(r.properties.resolves_to(&changed, &lookup), by_json == Some(true), "{}: {:?}", r.id, changed);
+            }
+            if let Some(first) = r.refs().into_iter().next() {
+                let missing = |id: &str, attr| if id == first.id.as_str() { None } else { lookup(id, attr) };
+                prop_assert!(!r.properties.resolves_to(&resolved, &missing), "{} resolved without {}", r.id, first.id);
+            }
         }
     }
 }
@@ -688,4 +706,59 @@ fn the_alb_resource_label_comes_from_the_two_arns() {
         Some("app/shop/50dc6c495c0c9188/targetgroup/shop-web/943f017f100becff")
     );
     assert_eq!(ScalingPolicyProps::resource_label(tg, lb), None);
+}
+
+/// How many places [`change_at`] can change in `value`: each leaf and each non-empty list.
+fn changeable(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => map.values().map(changeable).sum(),
+        Value::Array(items) => usize::from(!items.is_empty()) + items.iter().map(changeable).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Changes the `at`-th changeable place of `value` (in [`changeable`]'s order): a string
+/// gets a suffix, a number grows, a boolean flips, a null becomes a string, a list loses
+/// its last item. Returns whether it got there.
+fn change_at(value: &mut serde_json::Value, at: &mut usize) -> bool {
+    use serde_json::Value;
+    let here = matches!(value, Value::Array(items) if !items.is_empty()) || !value.is_object() && !value.is_array();
+    if here {
+        if *at == 0 {
+            match value {
+                Value::String(s) => s.push('x'),
+                Value::Number(n) => *value = Value::from(n.as_u64().map_or(1, |n| n + 1)),
+                Value::Bool(b) => *b = !*b,
+                Value::Null => *value = Value::from("x"),
+                Value::Array(items) => drop(items.pop()),
+                Value::Object(_) => unreachable!("objects are not changed themselves"),
+            }
+            return true;
+        }
+        *at -= 1;
+    }
+    match value {
+        Value::Object(map) => map.values_mut().any(|v| change_at(v, at)),
+        Value::Array(items) => items.iter_mut().any(|v| change_at(v, at)),
+        _ => false,
+    }
+}
+
+/// A physical identity for every resource of `g`: `<attribute>-<id>-<odd>`.
+fn made_up_physical(g: &Graph, odd: &str) -> crate::resources::Known {
+    g.resources()
+        .iter()
+        .map(|r| {
+            let v = |what: &str| format!("{what}-{}-{odd}", r.id);
+            let physical = crate::resources::Physical {
+                id: v("id"),
+                arn: Some(v("arn")),
+                name: Some(v("name")),
+                dns_name: Some(v("dns")),
+                digest: None,
+            };
+            (r.id.clone(), physical)
+        })
+        .collect()
 }

@@ -401,7 +401,11 @@ pub(crate) fn content_digest<T: Serialize>(value: &T) -> String {
 /// [`content_digest`] of a value's compact JSON.
 pub(crate) fn json_digest(json: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(json).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    Sha256::digest(json).iter().take(8).fold(String::with_capacity(16), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// States in which AWS still lists an object that is gone or going.
@@ -764,28 +768,48 @@ pub(crate) fn resolve_where_known(value: &mut serde_json::Value, known: &Known) 
 
 /// `value` as compact JSON with every reference replaced by the physical value
 /// `lookup` gives it, written as the literal string would be: equal to the JSON of the
-/// resolved value, without building a JSON tree. `None` when a reference has no value.
-pub(crate) fn json_resolved<'a>(
+/// resolved value, without building a JSON tree; handed to `with`. `None` when a
+/// reference has no value.
+///
+/// The text is written into two buffers kept per thread: properties take a few hundred
+/// bytes to a few kilobytes, and an allocation that large on every call costs more than
+/// the writing (glibc consolidates its small free blocks before each one).
+pub(crate) fn json_resolved<'a, R>(
     value: &impl Serialize,
     lookup: impl Fn(&str, Attr) -> Option<&'a str>,
-) -> Option<Vec<u8>> {
-    // Most properties take a few hundred bytes to a few kilobytes: one allocation.
-    let mut json = Vec::with_capacity(4096);
-    serde_json::to_writer(&mut json, value).ok()?;
-    let mut out = Vec::with_capacity(json.len() + 256);
-    let mut copied = 0;
-    let mut missing = false;
-    crate::graph::for_each_ref_text(&json, |id, attr, span| {
-        let Some(text) = lookup(id, attr) else {
-            missing = true;
-            return;
-        };
-        out.extend_from_slice(&json[copied..span.start]);
-        missing |= serde_json::to_writer(&mut out, text).is_err();
-        copied = span.end;
+    with: impl FnOnce(&[u8]) -> R,
+) -> Option<R> {
+    thread_local! {
+        static BUFFERS: std::cell::Cell<(Vec<u8>, Vec<u8>)> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+    }
+    // Taken, not borrowed: a nested call (none today) would start from empty buffers.
+    let (mut json, mut out) = BUFFERS.take();
+    json.clear();
+    out.clear();
+    let result = serde_json::to_writer(&mut json, value).ok().and_then(|()| {
+        let mut copied = 0;
+        let mut missing = false;
+        crate::graph::for_each_ref_text(&json, |id, attr, span| {
+            let Some(text) = lookup(id, attr) else {
+                missing = true;
+                return;
+            };
+            out.extend_from_slice(&json[copied..span.start]);
+            missing |= serde_json::to_writer(&mut out, text).is_err();
+            copied = span.end;
+        });
+        if missing {
+            return None;
+        }
+        if copied == 0 {
+            // No reference: the text as written.
+            return Some(with(&json));
+        }
+        out.extend_from_slice(&json[copied..]);
+        Some(with(&out))
     });
-    out.extend_from_slice(&json[copied..]);
-    (!missing).then_some(out)
+    BUFFERS.set((json, out));
+    result
 }
 
 impl Physical {

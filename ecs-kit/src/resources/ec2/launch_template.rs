@@ -43,8 +43,7 @@ fn from_record<'a>(
     if head.attrs.get("default_version").map(String::as_str) != Some(version) {
         return None;
     }
-    let json = crate::resources::json_resolved(&desired.properties, physical)?;
-    if json_digest(&json) != digest {
+    if crate::resources::json_resolved(&desired.properties, physical, json_digest)? != digest {
         return None;
     }
     let Properties::LaunchTemplate(props) = &*desired.properties else { return None };

@@ -59,8 +59,7 @@ fn from_record<'a>(
 ) -> Option<Found<TaskDefinitionProps>> {
     let (arn, digest) = records.get(family)?;
     let desired = desired.get(family)?;
-    let json = crate::resources::json_resolved(&(&desired.properties, &desired.tags), physical)?;
-    if json_digest(&json) != *digest {
+    if crate::resources::json_resolved(&(&desired.properties, &desired.tags), physical, json_digest)? != *digest {
         return None;
     }
     let revision = arn.rsplit(':').next()?;
