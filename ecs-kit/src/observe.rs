@@ -304,7 +304,7 @@ fn assemble(
     drop((position, index));
     live.extend(identified);
 
-    let mut resources: Vec<LiveResource> = live
+    let resources: Vec<LiveResource> = live
         .into_iter()
         .zip(properties)
         .map(|((id, item), properties)| LiveResource {
@@ -318,7 +318,12 @@ fn assemble(
             attrs: item.found.attrs,
         })
         .collect();
-    resources.sort_by(|a, b| a.id.cmp(&b.id));
+    // By logical id (duplicates in the order found): the positions are sorted, and each
+    // object moves once, into its place.
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by(|&a, &b| resources[a].id.cmp(&resources[b].id));
+    let mut slots: Vec<Option<LiveResource>> = resources.into_iter().map(Some).collect();
+    let resources = order.into_iter().filter_map(|i| slots[i].take()).collect();
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
 }
 
