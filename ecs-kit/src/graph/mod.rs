@@ -131,6 +131,17 @@ impl<'de> Deserialize<'de> for LogicalId {
     }
 }
 
+/// The graph's index key: an id, searched by its text (private, so that maps of the
+/// public [`LogicalId`] keep inferring their key type from `.into()`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct IndexKey(LogicalId);
+
+impl std::borrow::Borrow<str> for IndexKey {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 impl fmt::Display for LogicalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -308,7 +319,7 @@ pub struct Graph {
     resources: Vec<Resource>,
     /// Position of each id in `resources`.
     #[serde(skip)]
-    index: crate::FastMap<String, usize>,
+    index: crate::FastMap<IndexKey, usize>,
 }
 
 impl Graph {
@@ -334,35 +345,39 @@ impl Graph {
 
     /// [`Graph::new`], checking that references are declared dependencies only when
     /// `check_refs`.
-    fn checked(stack: String, mut resources: Vec<Resource>, check_refs: bool) -> Result<Graph, GraphError> {
-        // By id: positions are then in id order, the order every check and tie-break uses.
-        resources.sort_by(|a, b| a.id.cmp(&b.id));
-        if let Some(pair) = resources.windows(2).find(|pair| pair[0].id == pair[1].id) {
-            return Err(GraphError::DuplicateId(pair[0].id.clone()));
+    fn checked(stack: String, resources: Vec<Resource>, check_refs: bool) -> Result<Graph, GraphError> {
+        // Ranks by id: the order every check and tie-break uses (positions are sorted,
+        // the resources move once, into their dependency order).
+        let mut by_id: Vec<usize> = (0..resources.len()).collect();
+        by_id.sort_by(|&a, &b| resources[a].id.cmp(&resources[b].id));
+        if let Some(pair) = by_id.windows(2).find(|pair| resources[pair[0]].id == resources[pair[1]].id) {
+            return Err(GraphError::DuplicateId(resources[pair[0]].id.clone()));
         }
-        let position: crate::FastMap<&str, usize> =
-            resources.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-        let mut deps: Vec<Vec<usize>> = Vec::with_capacity(resources.len());
-        for r in &resources {
-            let mut of = Vec::with_capacity(r.depends_on.len());
+        let rank: crate::FastMap<&str, usize> =
+            by_id.iter().enumerate().map(|(rank, &i)| (resources[i].id.as_str(), rank)).collect();
+        let mut deps = Dependencies::default();
+        for &i in &by_id {
+            let r = &resources[i];
             for d in &r.depends_on {
-                let Some(&i) = position.get(d.as_str()) else {
+                let Some(&at) = rank.get(d.as_str()) else {
                     return Err(GraphError::MissingDependency { from: r.id.clone(), missing: d.clone() });
                 };
-                of.push(i);
+                deps.targets.push(at);
             }
+            deps.ends.push(deps.targets.len());
             if let Some(to) = check_refs.then(|| r.refs()).into_iter().flatten().find(|x| !r.depends_on.contains(&x.id))
             {
                 return Err(GraphError::UndeclaredReference { from: r.id.clone(), to: to.id });
             }
-            deps.push(of);
         }
-        drop(position);
-        let order = topological_order(&resources, &deps)?;
+        drop(rank);
+        let order = topological_order(&deps).map_err(|ranks| GraphError::Cycle {
+            cycle: ranks.into_iter().map(|rank| resources[by_id[rank]].id.clone()).collect(),
+        })?;
         let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
         let resources: Vec<Resource> =
-            order.into_iter().map(|i| slots[i].take().expect("each position is ordered once")).collect();
-        let index = resources.iter().enumerate().map(|(i, r)| (r.id.as_str().to_owned(), i)).collect();
+            order.into_iter().map(|rank| slots[by_id[rank]].take().expect("each position is ordered once")).collect();
+        let index = resources.iter().enumerate().map(|(i, r)| (IndexKey(r.id.clone()), i)).collect();
         Ok(Graph { stack, resources, index })
     }
 
@@ -400,43 +415,75 @@ impl Graph {
     }
 }
 
-/// Kahn's algorithm over positions in id order (`deps`: each resource's dependencies),
-/// always taking the smallest ready id, so the order is the same on every run; on a
-/// cycle, the loop found by walking dependencies.
-fn topological_order(resources: &[Resource], deps: &[Vec<usize>]) -> Result<Vec<usize>, GraphError> {
-    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); resources.len()];
-    for (i, of) in deps.iter().enumerate() {
-        for &d in of {
-            dependents[d].push(i);
+/// Each resource's dependencies (by rank), all in one list: resource `i`'s are
+/// `targets[ends[i - 1]..ends[i]]`.
+#[derive(Default)]
+struct Dependencies {
+    targets: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Dependencies {
+    /// How many resources.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The dependencies of resource `i`.
+    fn of(&self, i: usize) -> &[usize] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.targets[start..self.ends[i]]
+    }
+}
+
+/// The resources in dependency order, the lowest rank first among those ready; `Err`
+/// holds the ranks of a cycle, its first one repeated at its end.
+fn topological_order(deps: &Dependencies) -> Result<Vec<usize>, Vec<usize>> {
+    use std::cmp::Reverse;
+    let n = deps.len();
+    let mut waiting: Vec<usize> = (0..n).map(|i| deps.of(i).len()).collect();
+    // Dependents, in the same one-list form.
+    let mut dependents = Dependencies { targets: vec![0; deps.targets.len()], ends: vec![0; n] };
+    for &d in &deps.targets {
+        dependents.ends[d] += 1;
+    }
+    for i in 1..n {
+        dependents.ends[i] += dependents.ends[i - 1];
+    }
+    let mut fill: Vec<usize> = (0..n).map(|i| if i == 0 { 0 } else { dependents.ends[i - 1] }).collect();
+    for i in 0..n {
+        for &d in deps.of(i) {
+            dependents.targets[fill[d]] = i;
+            fill[d] += 1;
         }
     }
-    let mut ready: BTreeSet<usize> = (0..resources.len()).filter(|&i| waiting[i] == 0).collect();
-    let mut order = Vec::with_capacity(resources.len());
-    while let Some(i) = ready.pop_first() {
+    let mut ready: std::collections::BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse(i)) = ready.pop() {
         order.push(i);
-        for &dependent in &dependents[i] {
+        for &dependent in dependents.of(i) {
             waiting[dependent] -= 1;
             if waiting[dependent] == 0 {
-                ready.insert(dependent);
+                ready.push(Reverse(dependent));
             }
         }
     }
-    if order.len() == resources.len() {
+    if order.len() == n {
         return Ok(order);
     }
-    // Every resource left waits on another one left: walk until an id repeats.
-    let mut done = vec![false; resources.len()];
+    // Every resource left waits on another one left: walk until one repeats.
+    let mut done = vec![false; n];
     order.iter().for_each(|&i| done[i] = true);
-    let start = (0..resources.len()).find(|&i| !done[i]).expect("some id is left");
+    let start = (0..n).find(|&i| !done[i]).expect("some resource is left");
     let mut path = vec![start];
     let mut current = start;
     loop {
-        let next = *deps[current].iter().find(|&&d| !done[d]).expect("a left id waits on a left id");
+        let next = *deps.of(current).iter().find(|&&d| !done[d]).expect("a left resource waits on a left one");
         if let Some(pos) = path.iter().position(|&p| p == next) {
-            let mut cycle: Vec<LogicalId> = path.split_off(pos).into_iter().map(|i| resources[i].id.clone()).collect();
-            cycle.push(resources[next].id.clone());
-            return Err(GraphError::Cycle { cycle });
+            let mut cycle = path.split_off(pos);
+            cycle.push(next);
+            return Err(cycle);
         }
         path.push(next);
         current = next;

@@ -37,18 +37,36 @@ pub fn problem(reference: &str) -> Option<String> {
             quoted(reference)
         ));
     }
-    let Some(caps) = REFERENCE.captures(reference) else {
+    let Some((name, _, _)) = parts(reference) else {
         return Some(format!(
             "{} is not an image reference: expected `[registry/]repository[:tag][@digest]` \
              with a lowercase repository, e.g. `{EXAMPLE}`",
             quoted(reference)
         ));
     };
-    let name = &caps["name"];
     if name.len() > 255 {
         return Some(format!("repository name is {} characters, at most 255 are allowed: shorten it", name.len()));
     }
     None
+}
+
+/// A valid reference's name, tag and digest; `None` when it is not valid. The grammar
+/// decides validity (a match, no captures: every service's image is checked on every
+/// build); the parts follow from it, since neither a tag nor a name holds `@`, and a
+/// `:` after the name's last `/` starts the tag (a registry's port comes before one).
+fn parts(reference: &str) -> Option<(&str, Option<&str>, Option<&str>)> {
+    if !REFERENCE.is_match(reference) {
+        return None;
+    }
+    let (rest, digest) = match reference.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (reference, None),
+    };
+    let last = rest.rfind('/').map_or(0, |i| i + 1);
+    Some(match rest[last..].find(':') {
+        Some(i) => (&rest[..last + i], Some(&rest[last + i + 1..]), digest),
+        None => (rest, None, digest),
+    })
 }
 
 /// What may go wrong with a valid reference that names a mutable tag (`:latest`, or
@@ -63,17 +81,18 @@ pub fn problem(reference: &str) -> Option<String> {
 /// ```
 #[must_use]
 pub fn mutable_tag(reference: &str) -> Option<String> {
-    let caps = REFERENCE.captures(reference)?;
-    if caps.name("digest").is_some() {
+    let (name, tag, digest) = parts(reference)?;
+    if digest.is_some() {
         return None;
     }
-    let name = &caps["name"];
-    let fix = format!(
-        "pin a version tag (`{name}:1.4.2`) or a digest (`{name}@sha256:...`) so that every task and every rollback runs the same build"
-    );
-    match caps.name("tag").map(|t| t.as_str()) {
-        None => Some(format!("`{reference}` has no tag, so it means `:latest`, which moves: {fix}")),
-        Some("latest") => Some(format!("`{reference}` uses the mutable tag `latest`: {fix}")),
+    let fix = || {
+        format!(
+            "pin a version tag (`{name}:1.4.2`) or a digest (`{name}@sha256:...`) so that every task and every rollback runs the same build"
+        )
+    };
+    match tag {
+        None => Some(format!("`{reference}` has no tag, so it means `:latest`, which moves: {}", fix())),
+        Some("latest") => Some(format!("`{reference}` uses the mutable tag `latest`: {}", fix())),
         Some(_) => None,
     }
 }
@@ -136,6 +155,42 @@ mod tests {
             assert!(problem(r).is_some(), "{r}");
         }
         assert!(problem("").unwrap().contains("e.g. `123456789012.dkr.ecr"), "an empty image says what a valid one is");
+    }
+
+    /// Name, tag and digest as the grammar captures them.
+    fn captured(r: &str) -> Option<(&str, Option<&str>, Option<&str>)> {
+        let caps = super::REFERENCE.captures(r)?;
+        Some((
+            caps.name("name")?.as_str(),
+            caps.name("tag").map(|t| t.as_str()),
+            caps.name("digest").map(|d| d.as_str()),
+        ))
+    }
+
+    #[test]
+    fn parts_are_those_the_grammar_captures() {
+        for r in [
+            "nginx",
+            "nginx:1.25-alpine",
+            "registry.example.com:5000/team/app:v1.2.3",
+            "registry.example.com:5000/team/app",
+            "localhost:5000",
+            "app:1@sha256:0123456789abcdef0123456789abcdef",
+            "app@sha256:0123456789abcdef0123456789abcdef",
+            "a.b:1/c:d@sha256:0123456789abcdef0123456789abcdef",
+            "Bad Ref",
+            "nginx:",
+        ] {
+            assert_eq!(super::parts(r), captured(r), "{r}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the parts read without captures are the grammar's captures.
+        #[test]
+        fn parts_agree_with_captures_on_any_text(r in "[a-zA-Z0-9:/@._-]{0,24}(@sha256:[0-9a-f]{32})?") {
+            proptest::prop_assert_eq!(super::parts(&r), captured(&r));
+        }
     }
 
     #[test]
