@@ -19,7 +19,7 @@ use serde::Serialize;
 use futures_util::future::join_all;
 
 use crate::aws::{AwsError, Clients, ServiceStatus};
-use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resolves, ResourceType};
+use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resolves, Resource, ResourceType};
 use crate::model::{Stack, ID_TAG, STACK_TAG};
 use crate::resources::{is_gone, PhysicalIndex, Raw, ReadCx, Tagging};
 
@@ -232,7 +232,9 @@ fn assemble(
     services: BTreeMap<LogicalId, ServiceStatus>,
     take_declared: bool,
 ) -> LiveStack {
-    let mut live: Vec<(LogicalId, Raw)> = Vec::new();
+    // Each owned object with its logical id and the graph's resource of that id (and
+    // type), looked up once.
+    let mut live: Vec<(LogicalId, Raw, Option<&Resource>)> = Vec::new();
     let mut untagged = Vec::new();
     for item in found {
         if is_gone(item.found.state.as_deref()) {
@@ -247,13 +249,16 @@ fn assemble(
             continue;
         }
         // The graph's id where it has one: shared, not copied.
-        let id = graph.get(tag).map_or_else(|| LogicalId::from(tag.as_str()), |r| r.id.clone());
-        live.push((id, item));
+        let (id, desired) = match graph.get(tag) {
+            Some(r) => (r.id.clone(), Some(r).filter(|r| r.resource_type == item.resource_type)),
+            None => (LogicalId::from(tag.as_str()), None),
+        };
+        live.push((id, item, desired));
     }
 
     // The fields that declare rather than describe come from the declaration.
-    let declared = |(id, item): &mut (LogicalId, Raw)| {
-        if let Some(desired) = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type) {
+    let declared = |(_, item, desired): &mut (LogicalId, Raw, Option<&Resource>)| {
+        if let Some(desired) = desired {
             crate::resources::declared(&mut item.found.props, &desired.properties);
         }
     };
@@ -262,17 +267,21 @@ fn assemble(
     // An untaggable object (a mount target) is ours through its owned parent; its kind
     // tells its logical id from what the others stand for.
     let mut index = physical_index(&live, graph);
-    let mut identified: Vec<(LogicalId, Raw)> = untagged
+    let mut identified: Vec<(LogicalId, Raw, Option<&Resource>)> = untagged
         .into_iter()
-        .filter_map(|item| Some((crate::resources::identify(&item.found, graph, &index)?, item)))
+        .filter_map(|item| {
+            let id = crate::resources::identify(&item.found, graph, &index)?;
+            let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type);
+            Some((id, item, desired))
+        })
         .collect();
     identified.iter_mut().for_each(declared);
-    index.extend(identified.iter().map(|(id, item)| (item.found.id.as_str(), id, Attr::Id)));
+    index.extend(identified.iter().map(|(id, item, _)| (item.found.id.as_str(), id, Attr::Id)));
     let all = || live.iter().chain(&identified);
 
     // Each live item's properties in the graph's terms; positions by logical id resolve
     // the desired properties to compare with.
-    let position: crate::FastMap<&str, &Raw> = all().map(|(id, item)| (id.as_str(), item)).collect();
+    let position: crate::FastMap<&str, &Raw> = all().map(|(id, item, _)| (id.as_str(), item)).collect();
     let physical = |id: &str, attr: Attr| -> Option<&str> {
         let f = &position.get(id)?.found;
         match attr {
@@ -284,8 +293,7 @@ fn assemble(
     };
     // `None`: the found properties as they are.
     let properties: Vec<Option<std::sync::Arc<Properties>>> = all()
-        .map(|(id, item)| {
-            let desired = graph.get(id.as_str()).filter(|r| r.resource_type == item.resource_type);
+        .map(|(id, item, desired)| {
             match desired {
                 // Known to be its declaration (its found properties left empty): shared.
                 Some(d) if item.declaration => Some(d.properties.clone()),
@@ -304,9 +312,23 @@ fn assemble(
     drop((position, index));
     live.extend(identified);
 
-    let resources: Vec<LiveResource> = live
+    // By logical id, duplicates in the order found: ranks in the graph's id order
+    // (an id the graph lacks takes the place its text falls at) sort the positions,
+    // and each object then moves once, into its place.
+    let ranks: Vec<(usize, bool)> = live
+        .iter()
+        .map(|(id, _, _)| match graph.rank(id.as_str()) {
+            Ok(rank) => (rank, true),
+            Err(place) => (place, false),
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..live.len()).collect();
+    order.sort_unstable_by(|&a, &b| ranks[a].cmp(&ranks[b]).then_with(|| live[a].0.cmp(&live[b].0)).then(a.cmp(&b)));
+    let mut slots: Vec<Option<(LogicalId, Raw)>> = live.into_iter().map(|(id, item, _)| Some((id, item))).collect();
+    let mut properties: Vec<Option<Option<std::sync::Arc<Properties>>>> = properties.into_iter().map(Some).collect();
+    let resources = order
         .into_iter()
-        .zip(properties)
+        .filter_map(|i| Some((slots[i].take()?, properties[i].take()?)))
         .map(|((id, item), properties)| LiveResource {
             id,
             resource_type: item.resource_type,
@@ -318,21 +340,15 @@ fn assemble(
             attrs: item.found.attrs,
         })
         .collect();
-    // By logical id (duplicates in the order found): the positions are sorted, and each
-    // object moves once, into its place.
-    let mut order: Vec<usize> = (0..resources.len()).collect();
-    order.sort_by(|&a, &b| resources[a].id.cmp(&resources[b].id));
-    let mut slots: Vec<Option<LiveResource>> = resources.into_iter().map(Some).collect();
-    let resources = order.into_iter().filter_map(|i| slots[i].take()).collect();
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
 }
 
 /// Physical value -> the references it can stand for (a role and its instance profile
 /// share a name, for one): a taggable object's id, ARN, DNS name and name, an
 /// untaggable one's id.
-fn physical_index<'a>(live: &'a [(LogicalId, Raw)], graph: &'a Graph) -> PhysicalIndex<'a> {
+fn physical_index<'a>(live: &'a [(LogicalId, Raw, Option<&Resource>)], graph: &'a Graph) -> PhysicalIndex<'a> {
     let mut entries = Vec::with_capacity(live.len() * 4);
-    for (id, item) in live {
+    for (id, item, _) in live {
         let f = &item.found;
         entries.push((f.id.as_str(), id, Attr::Id));
         if crate::resources::schema(item.resource_type).tagging == Tagging::None {
@@ -690,6 +706,30 @@ mod tests {
             let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
             assert!(!same("role/task/products") && !same("service/product-web"));
         }
+    }
+
+    /// The live view is sorted by logical id, objects the stack no longer declares (ids
+    /// the graph lacks) included, wherever their ids fall among the declared ones.
+    #[tokio::test(start_paused = true)]
+    async fn live_objects_are_in_id_order_with_leftovers_among_declared_ones() {
+        let worker = |name: &str| crate::dsl::Service::new(name, "nginx:1.25", 8080).count(1).memory(64).cpu(16);
+        let with =
+            |names: &[&str]| names.iter().fold(crate::model::seed(), |b, n| b.service(worker(n))).build().unwrap();
+        let cloud = crate::testing::FakeCloud::new("us-west-2");
+        let clients = cloud.clients();
+        let before = with(&["a1", "c3", "e5"]);
+        let applied = crate::apply::apply(&before, &clients, Default::default(), None, &()).await.unwrap();
+        assert!(applied.report.succeeded(), "{:?}", applied.report);
+        let after = with(&["b2", "d4"]);
+        let live = observe(&after, &clients).await.unwrap();
+        let ids: Vec<&str> = live.resources.iter().map(|r| r.id.as_str()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted);
+        let graph = Graph::from_stack(&after).unwrap();
+        assert!(ids.contains(&"service/c3") && graph.get("service/c3").is_none(), "a leftover is read");
+        assert!(ids.contains(&"service/product-web") && ids.contains(&"log-group/a1"));
+        assert!(live.get("service/e5").is_some(), "found by binary search");
     }
 
     /// The load balancer's tags come late too: without the stack's, it is a conflict.

@@ -225,17 +225,6 @@ const VOLATILE: [&str; 7] = [
 #[must_use]
 pub fn digest(live: &crate::observe::LiveStack) -> String {
     use sha2::{Digest, Sha256};
-    /// Writes into the hash: the JSON is streamed, never held.
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     #[derive(Serialize)]
     struct Identity<'a> {
         id: &'a crate::graph::LogicalId,
@@ -243,7 +232,14 @@ pub fn digest(live: &crate::observe::LiveStack) -> String {
         resource_type: crate::graph::ResourceType,
         aws_id: &'a str,
         tags: &'a crate::aws::Tags,
-        attrs: std::collections::BTreeMap<&'a str, &'a str>,
+        attrs: Stable<'a>,
+    }
+    /// The attributes without the volatile ones, written as the map of them would be.
+    struct Stable<'a>(&'a std::collections::BTreeMap<String, String>);
+    impl Serialize for Stable<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.iter().filter(|(k, _)| !VOLATILE.contains(&k.as_str())))
+        }
     }
     // In a canonical order, whatever order AWS listed them in (ids are unique but for
     // duplicates, which their AWS ids tell apart).
@@ -251,22 +247,27 @@ pub fn digest(live: &crate::observe::LiveStack) -> String {
     resources.sort_by(|a, b| (&a.id, a.resource_type, &a.aws_id).cmp(&(&b.id, b.resource_type, &b.aws_id)));
     let mut conflicts: Vec<&crate::observe::Conflict> = live.conflicts.iter().collect();
     conflicts.sort_by(|a, b| (&a.id, a.resource_type, &a.name).cmp(&(&b.id, b.resource_type, &b.name)));
-    let mut hash = Hashing(Sha256::new());
+    let mut hash = Sha256::new();
+    // Each object's JSON is written into one buffer and hashed whole: the hash takes
+    // a few large updates, not one per JSON token.
+    let mut json = Vec::with_capacity(4096);
     for r in resources {
-        let attrs =
-            r.attrs.iter().filter(|(k, _)| !VOLATILE.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str()));
         let identity = Identity {
             id: &r.id,
             resource_type: r.resource_type,
             aws_id: &r.aws_id,
             tags: &r.tags,
-            attrs: attrs.collect(),
+            attrs: Stable(&r.attrs),
         };
-        // Writing into a hash cannot fail, nor can serializing these plain types.
-        let _ = serde_json::to_writer(&mut hash, &identity);
+        json.clear();
+        // Serializing these plain types into memory cannot fail.
+        let _ = serde_json::to_writer(&mut json, &identity);
+        hash.update(&json);
     }
-    let _ = serde_json::to_writer(&mut hash, &conflicts);
-    hash.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    json.clear();
+    let _ = serde_json::to_writer(&mut json, &conflicts);
+    hash.update(&json);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Stack {
@@ -284,6 +285,36 @@ mod tests {
     use super::*;
     use crate::diff::FieldChange;
     use crate::graph::{LogicalId, ResourceType};
+
+    /// The live digest of a small live stack, as every version since saved plans has
+    /// written it: a plan saved by one version is checked by the next.
+    #[test]
+    fn the_live_digest_keeps_its_form() {
+        use crate::graph::{props::LogGroupProps, Properties};
+        let resource = |id: &str, aws_id: &str, attrs: &[(&str, &str)]| crate::observe::LiveResource {
+            id: LogicalId::new(id),
+            resource_type: ResourceType::LogGroup,
+            aws_id: aws_id.into(),
+            arn: None,
+            state: None,
+            properties: Properties::LogGroup(LogGroupProps { log_group_name: aws_id.into(), retention_in_days: 7 })
+                .into(),
+            tags: [("ecs-kit:id".to_owned(), id.to_owned()), ("Name".to_owned(), "a \"quoted\" é".to_owned())].into(),
+            attrs: attrs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        };
+        let live = crate::observe::LiveStack {
+            stack: "shop".into(),
+            // Out of order, and with a volatile attribute, which the digest leaves out.
+            resources: vec![
+                resource("log-group/b", "/ecs/shop/b", &[("running_tasks", "3"), ("z", "1")]),
+                resource("log-group/a", "/ecs/shop/a", &[("created", "2026")]),
+            ],
+            conflicts: vec![crate::resources::conflict("log-group/c", ResourceType::LogGroup, "/ecs/shop/c")],
+            services: Default::default(),
+        };
+        // Computed by the version before the digest was streamed per object.
+        assert_eq!(digest(&live), "63bab5ab07ae8099cd1cd66481928ee74d4093633dfff3fd4c097949c8319b98");
+    }
 
     fn change(id: &str, t: ResourceType, action: Action, reason: &str, fields: Vec<FieldChange>) -> Change {
         Change { id: LogicalId::new(id), resource_type: t, action, reason: reason.into(), fields, delete_first: false }

@@ -320,6 +320,12 @@ pub struct Graph {
     /// Position of each id in `resources`.
     #[serde(skip)]
     index: crate::FastMap<IndexKey, usize>,
+    /// Positions in id order.
+    #[serde(skip)]
+    by_id: Vec<usize>,
+    /// Each position's place in id order.
+    #[serde(skip)]
+    rank: Vec<usize>,
 }
 
 impl Graph {
@@ -376,9 +382,14 @@ impl Graph {
         })?;
         let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
         let resources: Vec<Resource> =
-            order.into_iter().map(|rank| slots[by_id[rank]].take().expect("each position is ordered once")).collect();
+            order.iter().map(|&rank| slots[by_id[rank]].take().expect("each position is ordered once")).collect();
         let index = resources.iter().enumerate().map(|(i, r)| (IndexKey(r.id.clone()), i)).collect();
-        Ok(Graph { stack, resources, index })
+        // `order` holds each position's rank; inverted, the positions in id order.
+        let mut by_id = vec![0; order.len()];
+        for (position, &rank) in order.iter().enumerate() {
+            by_id[rank] = position;
+        }
+        Ok(Graph { stack, resources, index, by_id, rank: order })
     }
 
     /// The resources in dependency order.
@@ -397,6 +408,15 @@ impl Graph {
     /// else owns (a pipeline's image).
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Resource> {
         self.index.get(id).map(|i| &mut self.resources[*i])
+    }
+
+    /// Where `id` falls in the graph's id order: `Ok` with the rank of the graph's
+    /// resource of that id, or `Err` with how many of the graph's ids sort before it.
+    pub(crate) fn rank(&self, id: &str) -> Result<usize, usize> {
+        match self.index.get(id) {
+            Some(&position) => Ok(self.rank[position]),
+            None => Err(self.by_id.partition_point(|&p| self.resources[p].id.as_str() < id)),
+        }
     }
 
     /// How many resources of each type.
