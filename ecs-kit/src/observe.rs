@@ -234,7 +234,7 @@ fn assemble(
 ) -> LiveStack {
     // Each owned object with its logical id and the graph's resource of that id (and
     // type), looked up once.
-    let mut live: Vec<(LogicalId, Raw, Option<&Resource>)> = Vec::new();
+    let mut live: Vec<(LogicalId, Raw, Option<&Resource>)> = Vec::with_capacity(found.len());
     let mut untagged = Vec::new();
     for item in found {
         if is_gone(item.found.state.as_deref()) {
@@ -326,10 +326,9 @@ fn assemble(
     order.sort_unstable_by(|&a, &b| ranks[a].cmp(&ranks[b]).then_with(|| live[a].0.cmp(&live[b].0)).then(a.cmp(&b)));
     let mut slots: Vec<Option<(LogicalId, Raw)>> = live.into_iter().map(|(id, item, _)| Some((id, item))).collect();
     let mut properties: Vec<Option<Option<std::sync::Arc<Properties>>>> = properties.into_iter().map(Some).collect();
-    let resources = order
-        .into_iter()
-        .filter_map(|i| Some((slots[i].take()?, properties[i].take()?)))
-        .map(|((id, item), properties)| LiveResource {
+    let mut resources = Vec::with_capacity(order.len());
+    resources.extend(order.into_iter().filter_map(|i| Some((slots[i].take()?, properties[i].take()?))).map(
+        |((id, item), properties)| LiveResource {
             id,
             resource_type: item.resource_type,
             aws_id: item.found.id,
@@ -338,8 +337,8 @@ fn assemble(
             properties: properties.unwrap_or_else(|| item.found.props.into()),
             tags: item.found.tags,
             attrs: item.found.attrs,
-        })
-        .collect();
+        },
+    ));
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
 }
 

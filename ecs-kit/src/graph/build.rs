@@ -20,8 +20,24 @@ const DYNAMIC_PORTS: (i32, i32) = (32768, 65535);
 const NFS_PORT: i32 = 2049;
 const ANYWHERE: &str = "0.0.0.0/0";
 
-fn id(text: impl Into<String>) -> LogicalId {
-    LogicalId::new(text)
+fn id(text: &str) -> LogicalId {
+    LogicalId::from(text)
+}
+
+/// An id written from `args` into a buffer kept per thread, then shared: one
+/// allocation, where `format!` first makes a `String` the id copies.
+fn id_of(args: std::fmt::Arguments<'_>) -> LogicalId {
+    use std::fmt::Write;
+    thread_local! {
+        static TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    }
+    let mut text = TEXT.take();
+    text.clear();
+    // Writing into a `String` cannot fail.
+    let _ = text.write_fmt(args);
+    let id = LogicalId::from(text.as_str());
+    TEXT.set(text);
+    id
 }
 
 fn r(id: &LogicalId, attr: Attr) -> RefOr<String> {
@@ -75,7 +91,7 @@ impl Builder<'_> {
             }
             tags.insert("Name".to_owned(), name.clone());
             tags.insert(STACK_TAG.to_owned(), self.stack.name.clone());
-            tags.insert(ID_TAG.to_owned(), rid.to_string());
+            tags.insert(ID_TAG.to_owned(), rid.as_str().to_owned());
         }
         self.out.push(Resource {
             id: rid.clone(),
@@ -154,7 +170,7 @@ fn network(b: &mut Builder<'_>) -> Net {
         for (tier, cidr, list) in
             [("public", spec.public_subnet(i), &mut public), ("private", spec.private_subnet(i), &mut private)]
         {
-            let sid = id(format!("subnet/{tier}/{i}"));
+            let sid = id_of(format_args!("subnet/{tier}/{i}"));
             b.add(
                 &sid,
                 ResourceType::Subnet,
@@ -173,7 +189,7 @@ fn network(b: &mut Builder<'_>) -> Net {
     }
     let mut nats = Vec::new();
     for i in 0..spec.nat_count() {
-        let eip = id(format!("eip/{i}"));
+        let eip = id_of(format_args!("eip/{i}"));
         b.add(
             &eip,
             ResourceType::Eip,
@@ -182,7 +198,7 @@ fn network(b: &mut Builder<'_>) -> Net {
             Properties::Eip(EipProps { domain: "vpc".into() }),
             None,
         );
-        let nat = id(format!("nat-gateway/{i}"));
+        let nat = id_of(format_args!("nat-gateway/{i}"));
         let subnet = &public[usize::from(i)];
         b.add(
             &nat,
@@ -218,7 +234,7 @@ fn network(b: &mut Builder<'_>) -> Net {
     );
     let mut private_routes = Vec::new();
     for (i, subnet) in private.iter().enumerate() {
-        let rt = id(format!("route-table/private/{i}"));
+        let rt = id_of(format_args!("route-table/private/{i}"));
         let nat = match spec.nat {
             NatGateways::PerZone => &nats[i],
             NatGateways::Single => &nats[0],
@@ -264,7 +280,7 @@ fn rule(protocol: &str, ports: (i32, i32), peer: Peer, description: &str) -> Sec
 fn security_groups(b: &mut Builder<'_>, net: &Net) -> Sgs {
     let vpc_cidr = b.stack.network.cidr.to_string();
     let sg = |b: &mut Builder<'_>, suffix: &str, description: &str, deps: &[&LogicalId], ingress, egress| {
-        let sid = id(format!("security-group/{suffix}"));
+        let sid = id_of(format_args!("security-group/{suffix}"));
         let name = b.name(&suffix.replace('/', "-"), 255);
         let mut all = vec![&net.vpc];
         all.extend_from_slice(deps);
@@ -410,7 +426,7 @@ struct Efs {
 }
 
 fn access_point_id(service: &str) -> LogicalId {
-    id(format!("access-point/{service}"))
+    id_of(format_args!("access-point/{service}"))
 }
 
 fn file_system(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Efs> {
@@ -437,7 +453,7 @@ fn file_system(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Efs> {
     let sg = sgs.file_system.as_ref().expect("a file system has its security group");
     let mut mount_targets = Vec::new();
     for (i, subnet) in net.private.iter().enumerate() {
-        let mt = id(format!("mount-target/{i}"));
+        let mt = id_of(format_args!("mount-target/{i}"));
         b.add(
             &mt,
             ResourceType::MountTarget,
@@ -486,7 +502,7 @@ struct Iam {
 }
 
 fn task_role_id(service: &str) -> LogicalId {
-    id(format!("role/task/{service}"))
+    id_of(format_args!("role/task/{service}"))
 }
 
 /// The ARN a secret's `valueFrom` resolves to, for the execution role's policy.
@@ -688,7 +704,7 @@ const TRAFFIC_ROLE: &str = "role/ecs-load-balancers";
 
 /// The logical id of a service's alternate target group (blue/green, canary, linear).
 fn alternate_target_group_id(service: &str) -> LogicalId {
-    id(format!("target-group/{service}/alternate"))
+    id_of(format_args!("target-group/{service}/alternate"))
 }
 
 struct Compute {
@@ -834,11 +850,11 @@ struct Lb {
 
 /// The logical id of a service's rule on the test listener.
 fn test_rule_id(service: &str) -> LogicalId {
-    id(format!("listener-rule/{service}/test"))
+    id_of(format_args!("listener-rule/{service}/test"))
 }
 
 fn target_group_id(service: &str) -> LogicalId {
-    id(format!("target-group/{service}"))
+    id_of(format_args!("target-group/{service}"))
 }
 
 /// The priority of the default service's catch-all rule when ECS shifts its traffic:
@@ -964,7 +980,7 @@ fn load_balancer(b: &mut Builder<'_>, net: &Net, sgs: &Sgs) -> Option<Lb> {
         let mut deps = vec![&listener, &tg];
         deps.extend(alternate.as_ref());
         b.add(
-            &id(format!("listener-rule/{}", service.name)),
+            &id_of(format_args!("listener-rule/{}", service.name)),
             ResourceType::ListenerRule,
             b.name(&service.name, 255),
             &deps,
@@ -1116,7 +1132,7 @@ fn ecs_service(
 ) {
     let stack = b.stack;
     let tags = Some(&service.tags);
-    let log_group = id(format!("log-group/{}", service.name));
+    let log_group = id_of(format_args!("log-group/{}", service.name));
     let log_group_name = format!("/ecs/{}/{}", stack.name, service.name);
     b.add(
         &log_group,
@@ -1157,7 +1173,7 @@ fn ecs_service(
         None => (Vec::new(), Vec::new()),
     };
     let family = b.name(&service.name, ECS_NAME_MAX);
-    let td = id(format!("task-definition/{}", service.name));
+    let td = id_of(format_args!("task-definition/{}", service.name));
     let fargate = service.capacity.is_fargate();
     b.add(
         &td,
@@ -1236,7 +1252,7 @@ fn ecs_service(
     let strategy = service.deployment.strategy;
     if let (Some(lb), Some(routing)) = (lb, &service.routing) {
         tg = target_group_id(&service.name);
-        rule = id(format!("listener-rule/{}", service.name));
+        rule = id_of(format_args!("listener-rule/{}", service.name));
         alternate = alternate_target_group_id(&service.name);
         test_rule = test_rule_id(&service.name);
         deps.push(&tg);
@@ -1272,7 +1288,7 @@ fn ecs_service(
     }
     let breaker = service.deployment.circuit_breaker;
     b.add(
-        &id(format!("service/{}", service.name)),
+        &id_of(format_args!("service/{}", service.name)),
         ResourceType::EcsService,
         service.name.clone(),
         &deps,
@@ -1323,9 +1339,9 @@ fn ecs_service(
 fn autoscaling(b: &mut Builder<'_>, service: &ServiceSpec, lb: Option<&Lb>) {
     let Some(spec) = &service.autoscaling else { return };
     let stack = b.stack;
-    let svc = id(format!("service/{}", service.name));
+    let svc = id_of(format_args!("service/{}", service.name));
     let resource_id = format!("service/{}/{}", names::fit(&stack.name, ECS_NAME_MAX), service.name);
-    let target = id(format!("scalable-target/{}", service.name));
+    let target = id_of(format_args!("scalable-target/{}", service.name));
     b.add(
         &target,
         ResourceType::ScalableTarget,
@@ -1386,7 +1402,7 @@ pub(crate) const SCALABLE_DIMENSION: &str = "ecs:service:DesiredCount";
 
 /// The logical id of a service's policy on metric `key` (`cpu`, `memory`, `requests`).
 pub(crate) fn scaling_policy_id(service: &str, key: &str) -> LogicalId {
-    id(format!("scaling-policy/{service}/{key}"))
+    id_of(format_args!("scaling-policy/{service}/{key}"))
 }
 
 /// The service's `deploymentConfiguration`: percentages, breaker, strategy and alarms.
