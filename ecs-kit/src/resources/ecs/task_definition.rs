@@ -32,7 +32,7 @@ async fn register(cx: &Cx<'_>, r: &Resource, p: TaskDefinitionProps) -> Result<P
 /// The revisions the stack's services record they run, by family: (task definition
 /// ARN, content digest). A record naming another revision than the one the service
 /// runs (a deployment made outside ecs-kit, a rollback) is no record.
-fn recorded(cx: &ReadCx<'_>) -> BTreeMap<String, (String, String)> {
+fn recorded<'c>(cx: &'c ReadCx<'_>) -> BTreeMap<&'c str, (&'c str, &'c str)> {
     let mut records = BTreeMap::new();
     for service in cx.earlier(ResourceType::EcsService).filter(|s| cx.owned(&s.tags)) {
         let Properties::Service(p) = &service.props else { continue };
@@ -41,7 +41,7 @@ fn recorded(cx: &ReadCx<'_>) -> BTreeMap<String, (String, String)> {
         // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
         let Some((family, running)) = arn.rsplit('/').next().and_then(|t| t.rsplit_once(':')) else { continue };
         if running == revision {
-            records.insert(family.to_owned(), (arn.clone(), digest.to_owned()));
+            records.insert(family, (arn.as_str(), digest));
         }
     }
     records
@@ -53,7 +53,7 @@ fn recorded(cx: &ReadCx<'_>) -> BTreeMap<String, (String, String)> {
 /// [`Read::declarations`]).
 fn from_record<'a>(
     family: &str,
-    records: &BTreeMap<String, (String, String)>,
+    records: &BTreeMap<&str, (&str, &str)>,
     desired: &BTreeMap<&str, &Resource>,
     physical: impl Fn(&str, crate::graph::Attr) -> Option<&'a str>,
 ) -> Option<Found<TaskDefinitionProps>> {
@@ -77,10 +77,10 @@ fn from_record<'a>(
         image_owner: ImageOwner::Stack,
     };
     let mut found = Found::new(format!("{family}:{revision}"), empty);
-    found.arn = Some(arn.clone());
+    found.arn = Some((*arn).to_owned());
     found.state = Some("ACTIVE".into());
     found.tags = desired.tags.clone();
-    found.attrs.insert(DIGEST_ATTR.into(), digest.clone());
+    found.attrs.insert(DIGEST_ATTR.into(), (*digest).to_owned());
     Some(found)
 }
 
