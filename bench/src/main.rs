@@ -3,7 +3,12 @@
 //! ```text
 //! cargo run --release -p ecs-kit-bench            # every scenario
 //! cargo run --release -p ecs-kit-bench -- quick   # without the 5,000-service run
+//! cargo run --release -p ecs-kit-bench -- profile 1000 5   # one plan's phases, then 5 more
 //! ```
+//!
+//! `profile N R` prints the CPU and the allocations of each phase of a no-op plan of N
+//! services (build, graph, observe, diff, digest, the whole plan), then of R more plans:
+//! a run to read with a profiler.
 //!
 //! It prints one table: per scenario and number of services, the AWS calls per service
 //! (as the fake counts them: one per call of ecs-kit's AWS traits), the makespan in
@@ -365,7 +370,6 @@ async fn profile(services: usize) {
     let s = stack(services, false);
     let cloud = FakeCloud::new("us-west-2").with_timing(Timing::instant());
     let clients = cloud.clients();
-    apply_ok(&s, &clients, options(0), &Timeline::default()).await;
     let mut lap = {
         let mut last = (cpu(), allocations());
         move |what: &str| {
@@ -378,6 +382,7 @@ async fn profile(services: usize) {
             last = (cpu(), allocations());
         }
     };
+    apply_ok(&s, &clients, options(0), &Timeline::default()).await;
     lap("apply");
     let s = stack(services, false);
     lap("build");
