@@ -324,21 +324,18 @@ fn assemble(
         .collect();
     let mut order: Vec<usize> = (0..live.len()).collect();
     order.sort_unstable_by(|&a, &b| ranks[a].cmp(&ranks[b]).then_with(|| live[a].0.cmp(&live[b].0)).then(a.cmp(&b)));
-    let mut slots: Vec<Option<(LogicalId, Raw)>> = live.into_iter().map(|(id, item, _)| Some((id, item))).collect();
-    let mut properties: Vec<Option<Option<std::sync::Arc<Properties>>>> = properties.into_iter().map(Some).collect();
+    let mut slots: Vec<_> = live.into_iter().zip(properties).map(|((id, item, _), p)| Some((id, item, p))).collect();
     let mut resources = Vec::with_capacity(order.len());
-    resources.extend(order.into_iter().filter_map(|i| Some((slots[i].take()?, properties[i].take()?))).map(
-        |((id, item), properties)| LiveResource {
-            id,
-            resource_type: item.resource_type,
-            aws_id: item.found.id,
-            arn: item.found.arn,
-            state: item.found.state,
-            properties: properties.unwrap_or_else(|| item.found.props.into()),
-            tags: item.found.tags,
-            attrs: item.found.attrs,
-        },
-    ));
+    resources.extend(order.into_iter().filter_map(|i| slots[i].take()).map(|(id, item, properties)| LiveResource {
+        id,
+        resource_type: item.resource_type,
+        aws_id: item.found.id,
+        arn: item.found.arn,
+        state: item.found.state,
+        properties: properties.unwrap_or_else(|| item.found.props.into()),
+        tags: item.found.tags,
+        attrs: item.found.attrs,
+    }));
     LiveStack { stack: graph.stack.clone(), resources, conflicts, services }
 }
 
@@ -728,7 +725,7 @@ mod tests {
         let graph = Graph::from_stack(&after).unwrap();
         assert!(ids.contains(&"service/c3") && graph.get("service/c3").is_none(), "a leftover is read");
         assert!(ids.contains(&"service/product-web") && ids.contains(&"log-group/a1"));
-        assert!(live.get("service/e5").is_some(), "found by binary search");
+        assert!(live.get("service/e5").is_some(), "a leftover is found by its id");
     }
 
     /// The load balancer's tags come late too: without the stack's, it is a conflict.

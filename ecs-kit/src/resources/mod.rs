@@ -771,9 +771,9 @@ pub(crate) fn resolve_where_known(value: &mut serde_json::Value, known: &Known) 
 /// resolved value, without building a JSON tree; handed to `with`. `None` when a
 /// reference has no value.
 ///
-/// The text is written into two buffers kept per thread: properties take a few hundred
-/// bytes to a few kilobytes, and an allocation that large on every call costs more than
-/// the writing (glibc consolidates its small free blocks before each one).
+/// The text is written into two buffers kept per thread (as large as the largest
+/// properties written, a few kilobytes), not into two new ones on every call: a plan
+/// of 1,000 services makes about a thousand calls.
 pub(crate) fn json_resolved<'a, R>(
     value: &impl Serialize,
     lookup: impl Fn(&str, Attr) -> Option<&'a str>,
