@@ -130,6 +130,14 @@ fn an_image_the_pipeline_owns_is_kept_by_an_apply_that_changes_something_else() 
     ci_deploys(&cloud, CI, true);
     let out = ok(&["plan"], explicit(), &cloud);
     assert!(out.contains("image changed"), "{out}");
+    // So it is from a revision CI registered without tags: only the pipeline's
+    // families take such a revision as theirs.
+    ok(&["apply", "--auto-approve"], explicit(), &cloud);
+    ci_deploys(&cloud, CI, false);
+    let (result, _, _) = run(&["plan", "--detailed-exitcode"], explicit(), &cloud);
+    assert_eq!(result.map_err(|e| e.to_string()), Ok(2), "changes");
+    ok(&["apply", "--auto-approve"], explicit(), &cloud);
+    assert_eq!(running(&cloud).0, FIRST);
 }
 
 #[test]
@@ -138,8 +146,23 @@ fn the_pipelines_image_is_kept_even_from_a_revision_without_the_stacks_tags() {
     ok(&["apply", "--auto-approve"], pipeline(None), &cloud);
     // The deploy action registers revisions without tags.
     ci_deploys(&cloud, CI, false);
+    // The revision the service runs is the family's: nothing to change, no new
+    // revision, no deployment of the same image.
+    let out = ok(&["plan", "--detailed-exitcode"], pipeline(None), &cloud);
+    assert!(out.starts_with("No changes"), "{out}");
+    assert!(out.contains(&format!("keeps image {CI}")), "{out}");
+    cloud.clear_call_log();
+    ok(&["apply", "--auto-approve"], pipeline(None), &cloud);
+    assert!(writes(&cloud).is_empty(), "{:?}", writes(&cloud));
+    assert_eq!(running(&cloud), (CI.to_owned(), format!("{FAMILY}:2")));
+    // A change registers a revision with CI's image and the stack's tags.
     ok(&["apply", "--auto-approve"], pipeline(Some("on")), &cloud);
-    assert_eq!(running(&cloud).0, CI);
+    assert_eq!(running(&cloud), (CI.to_owned(), format!("{FAMILY}:3")));
+    let clients = cloud.clients();
+    let td = runtime().block_on(clients.ecs.describe_task_definition(FAMILY.into())).unwrap().unwrap();
+    assert_eq!(td.tags.get(crate::model::STACK_TAG).map(String::as_str), Some("mcsv-poc"));
+    let out = ok(&["plan", "--detailed-exitcode"], pipeline(Some("on")), &cloud);
+    assert!(out.starts_with("No changes"), "{out}");
 }
 
 /// The example with products on `CI`, its second deploy.

@@ -47,6 +47,48 @@ fn recorded<'c>(cx: &'c ReadCx<'_>) -> BTreeMap<&'c str, (&'c str, &'c str)> {
     records
 }
 
+/// The revisions the stack's services run, by family, for the families whose image the
+/// pipeline owns (`ImageOwner::Pipeline`): read at that revision, not the family's
+/// latest, since CI may have registered a later one it has not deployed.
+fn pipeline_revisions<'c>(cx: &'c ReadCx<'_>, desired: &BTreeMap<&str, &Resource>) -> BTreeMap<&'c str, &'c str> {
+    let mut running = BTreeMap::new();
+    for service in cx.earlier(ResourceType::EcsService).filter(|s| cx.owned(&s.tags)) {
+        let Properties::Service(p) = &service.props else { continue };
+        let RefOr::Value(arn) = &p.task_definition else { continue };
+        // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+        let Some((family, _)) = arn.rsplit('/').next().and_then(|t| t.rsplit_once(':')) else { continue };
+        let pipeline = desired.get(family).is_some_and(
+            |r| matches!(&*r.properties, Properties::TaskDefinition(p) if p.image_owner == ImageOwner::Pipeline),
+        );
+        if pipeline {
+            running.insert(family, arn.as_str());
+        }
+    }
+    running
+}
+
+/// Whether `td`, a revision without the stack's tag, is one the pipeline registered:
+/// the one the stack's own service runs, of a family whose image the declaration gives
+/// to the pipeline, and without any stack's tag (CI's deploy actions register revisions
+/// without tags). Such a revision is read as the family's, with the declared tags: it
+/// is never changed (revisions are immutable) and its tags are never written, so the
+/// plan compares its content, and a revision with CI's image and the declared rest is
+/// no change. A later change registers a new revision, with the tags, as usual.
+fn pipelines_revision(
+    td: &mut Found<TaskDefinitionProps>,
+    running: &BTreeMap<&str, &str>,
+    desired: &BTreeMap<&str, &Resource>,
+) -> bool {
+    let family = td.props.family.as_str();
+    let (Some(arn), Some(desired)) = (running.get(family), desired.get(family)) else { return false };
+    if td.arn.as_deref() != Some(*arn) || td.tags.contains_key(crate::model::STACK_TAG) {
+        return false;
+    }
+    td.tags = desired.tags.clone();
+    td.attrs.insert("registered_by".into(), "the pipeline, without the stack's tags".into());
+    true
+}
+
 /// The revision of `family` a service records, when the declaration resolved with
 /// `physical` has the recorded digest: it is its declaration, references included, and
 /// its properties are left empty for observe to take the declaration's (see
@@ -137,16 +179,23 @@ impl Kind for TaskDefinition {
                 None => unknown.push(family),
             }
         }
+        // A family whose image the pipeline owns is read at the revision its service
+        // runs, which CI may have registered (see `pipelines_revision`).
+        let running = pipeline_revisions(cx, &desired);
         let described: Vec<_> = stream::iter(unknown)
-            .map(|family| ecs.describe_task_definition(family))
+            .map(|family| {
+                let revision = running.get(family.as_str()).map_or(family, |arn| (*arn).to_owned());
+                ecs.describe_task_definition(revision)
+            })
             .buffer_unordered(crate::resources::READ_CONCURRENCY)
             .try_collect()
             .await?;
         for mut td in described.into_iter().flatten() {
-            if cx.owned(&td.tags) {
-                td.attrs.insert(DIGEST_ATTR.into(), content_digest(&(&td.props, &td.tags)));
-                read.found.push(td);
+            if !cx.owned(&td.tags) && !pipelines_revision(&mut td, &running, &desired) {
+                continue;
             }
+            td.attrs.insert(DIGEST_ATTR.into(), content_digest(&(&td.props, &td.tags)));
+            read.found.push(td);
         }
         Ok(read)
     }
