@@ -339,7 +339,14 @@ async fn roll_back(clients: &Clients, stack: &str, t: &Target, waits: crate::app
         let found = clients.ecs.describe_task_definition(t.to.clone()).await.map_err(step_error)?;
         let found = found
             .ok_or_else(|| StepError::Fatal(format!("{} is gone: nothing to roll back to", Target::short(&t.to))))?;
-        clients.ecs.register_task_definition(found.props, found.tags).await.map_err(step_error)?
+        // An earlier attempt of this step may have registered it again already (its
+        // service update then failed): the family's latest revision is that copy when
+        // it has the same content. Registering is not idempotent, so look first.
+        let latest = clients.ecs.describe_task_definition(found.props.family.clone()).await.map_err(step_error)?;
+        match latest.filter(|l| l.arn != found.arn && l.props == found.props && l.tags == found.tags) {
+            Some(copy) => copy.arn.unwrap_or(copy.id),
+            None => clients.ecs.register_task_definition(found.props, found.tags).await.map_err(step_error)?,
+        }
     } else {
         t.to.clone()
     };

@@ -252,14 +252,7 @@ fn a_deregistered_previous_revision_is_registered_again_and_both_services_roll_b
     let changed =
         || seed().with_service("t", "products", |s| s.image(CI)).with_service("t", "product-web", |s| s.env("X", "1"));
     ok(&["apply", "--auto-approve"], changed(), &cloud);
-    let clients = cloud.clients();
-    runtime()
-        .block_on(
-            clients
-                .ecs
-                .deregister_task_definition(format!("arn:aws:ecs:us-west-2:123456789012:task-definition/{FAMILY}:1")),
-        )
-        .unwrap();
+    deregister_first_products_revision(&cloud);
     assert!(
         cloud.snapshot().revisions(FAMILY).contains(&(1, "INACTIVE".to_owned())),
         "{:?}",
@@ -273,6 +266,28 @@ fn a_deregistered_previous_revision_is_registered_again_and_both_services_roll_b
         ("registry.example.com/microservices/products:latest".to_owned(), format!("{FAMILY}:3"))
     );
     assert!(cloud.service("product-web").unwrap().task_definition.ends_with("mcsv-poc-product-web:1"));
+}
+
+/// What a cleanup job may do: products' first revision deregistered (INACTIVE).
+fn deregister_first_products_revision(cloud: &FakeCloud) {
+    let clients = cloud.clients();
+    let arn = format!("arn:aws:ecs:us-west-2:123456789012:task-definition/{FAMILY}:1");
+    runtime().block_on(clients.ecs.deregister_task_definition(arn)).unwrap();
+}
+
+/// A rollback step retried after it registered the deregistered revision again (its
+/// service update failed) moves the service to that revision, not to another copy.
+#[test]
+fn a_retried_rollback_registers_a_deregistered_revision_once() {
+    let cloud = cloud();
+    deployed_twice(&cloud);
+    deregister_first_products_revision(&cloud);
+    cloud.fail("UpdateService", crate::aws::ErrorKind::Unavailable, 1);
+    let out = ok(&["rollback", "products", "--auto-approve"], second(), &cloud);
+    assert!(out.ends_with("Rollback: 1 rolled back, 0 failed, 0 skipped, 1 retries.\n"), "{out}");
+    let revisions = cloud.snapshot().revisions(FAMILY);
+    assert_eq!(revisions.iter().filter(|(_, status)| status == "ACTIVE").count(), 2, "{revisions:?}");
+    assert_eq!(running(&cloud), (FIRST.to_owned(), format!("{FAMILY}:3")));
 }
 
 #[test]
