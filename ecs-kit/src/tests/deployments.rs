@@ -1038,7 +1038,7 @@ async fn without_the_circuit_breaker_no_healthy_task_within_the_budget_fails_nam
     let Outcome::Failed { error, .. } = &report.report.outcomes[&"service/products".into()] else {
         panic!("{:#?}", report.report)
     };
-    assert!(error.contains("no task of products (mcsv-poc-products:2) became healthy within 5m"), "{error}");
+    assert!(error.contains("no task of products (mcsv-poc-products:2) was running after 5m"), "{error}");
     assert!(error.contains("exit code 1"), "{error}");
     assert!(error.contains("unable to consistently start tasks"), "{error}");
     // At the budget, not past it: 5 minutes of 5 s polls.

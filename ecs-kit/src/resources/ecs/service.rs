@@ -332,7 +332,7 @@ pub(crate) async fn wait_stable(
         // No task of the new revision running within the budget: it will not get better.
         if !done && start.elapsed() >= budget && ours.is_none_or(|d| d.running == 0) {
             return Err(StepError::Fatal(format!(
-                "no task of {service} ({}) became healthy within {}{}; events: {}",
+                "no task of {service} ({}) was running after {}{}; events: {}",
                 task_definition.rsplit('/').next().unwrap_or(task_definition),
                 humantime::format_duration(budget),
                 stopped(),
