@@ -120,13 +120,19 @@ impl EfsApi for EfsSdk {
             .map_err(err(SERVICE, "DescribeMountTargets"))?;
         let mut found = Vec::with_capacity(targets.len());
         for mt in targets {
-            let groups = self
+            let groups = match self
                 .client
                 .describe_mount_target_security_groups()
                 .mount_target_id(mt.mount_target_id())
                 .send()
                 .await
-                .map_err(err(SERVICE, "DescribeMountTargetSecurityGroups"))?;
+                .map_err(err(SERVICE, "DescribeMountTargetSecurityGroups"))
+            {
+                Ok(groups) => groups,
+                // Deleted since the list (another step deleting its sibling, say): gone.
+                Err(e) if e.kind == ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
             let mut security_groups: Vec<String> = groups.security_groups().to_vec();
             security_groups.sort();
             let mut item = Found::new(
@@ -312,7 +318,9 @@ mod tests {
     use aws_sdk_efs::operation::create_file_system::CreateFileSystemError;
     use aws_sdk_efs::operation::describe_access_points::DescribeAccessPointsOutput;
     use aws_sdk_efs::operation::describe_file_systems::DescribeFileSystemsOutput;
-    use aws_sdk_efs::operation::describe_mount_target_security_groups::DescribeMountTargetSecurityGroupsOutput;
+    use aws_sdk_efs::operation::describe_mount_target_security_groups::{
+        DescribeMountTargetSecurityGroupsError, DescribeMountTargetSecurityGroupsOutput,
+    };
     use aws_sdk_efs::operation::describe_mount_targets::DescribeMountTargetsOutput;
     use aws_sdk_efs::types::error::FileSystemAlreadyExists;
     use aws_sdk_efs::types::{AccessPointDescription, FileSystemDescription, LifeCycleState, MountTargetDescription};
@@ -397,6 +405,48 @@ mod tests {
         assert_eq!(found[0].props.security_groups, [RefOr::Value("sg-1".into()), RefOr::Value("sg-2".into())]);
         assert_eq!(found[0].state.as_deref(), Some("creating"));
         assert_eq!(groups.num_calls(), 2);
+    }
+
+    /// A mount target deleted between the list and the read of its security groups is
+    /// gone, not an error: a step waiting for one mount target lists its siblings too.
+    #[tokio::test]
+    async fn a_mount_target_deleted_since_the_list_is_left_out() {
+        let mt = |id: &str| {
+            MountTargetDescription::builder()
+                .mount_target_id(id)
+                .file_system_id("fs-1")
+                .subnet_id("subnet-a")
+                .life_cycle_state(LifeCycleState::Deleting)
+                .build()
+                .unwrap()
+        };
+        let list = mock!(Client::describe_mount_targets).then_output(move || {
+            DescribeMountTargetsOutput::builder().mount_targets(mt("fsmt-1")).mount_targets(mt("fsmt-2")).build()
+        });
+        let gone = mock!(Client::describe_mount_target_security_groups)
+            .match_requests(|r| r.mount_target_id() == Some("fsmt-2"))
+            .then_error(|| {
+                DescribeMountTargetSecurityGroupsError::MountTargetNotFound(
+                    aws_sdk_efs::types::error::MountTargetNotFound::builder()
+                        .error_code("MountTargetNotFound")
+                        .message("Mount target 'fsmt-2' does not exist.")
+                        .meta(
+                            ErrorMetadata::builder()
+                                .code("MountTargetNotFound")
+                                .message("Mount target 'fsmt-2' does not exist.")
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+            });
+        let groups = mock!(Client::describe_mount_target_security_groups).then_output(|| {
+            DescribeMountTargetSecurityGroupsOutput::builder().security_groups("sg-1").build().unwrap()
+        });
+        let client = mock_client!(aws_sdk_efs, RuleMode::MatchAny, [&list, &gone, &groups]);
+        let found = EfsSdk::new(client).describe_mount_targets("fs-1".into()).await.unwrap();
+        assert_eq!(found.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["fsmt-1"]);
+        assert_eq!(gone.num_calls(), 1);
     }
 
     #[tokio::test]
