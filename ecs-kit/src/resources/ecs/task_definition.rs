@@ -29,42 +29,44 @@ async fn register(cx: &Cx<'_>, r: &Resource, p: TaskDefinitionProps) -> Result<P
     Ok(Physical { id: arn.clone(), arn: Some(arn), name: Some(r.name.clone()), dns_name: None, digest: Some(digest) })
 }
 
+/// Each of the stack's own services with the task definition revision it runs: the
+/// service, the revision's ARN, its family and its revision number.
+fn running_revisions<'c>(
+    cx: &'c ReadCx<'_>,
+) -> impl Iterator<Item = (&'c Found<Properties>, &'c str, &'c str, &'c str)> + 'c {
+    cx.earlier(ResourceType::EcsService).filter(|s| cx.owned(&s.tags)).filter_map(|service| {
+        let Properties::Service(p) = &service.props else { return None };
+        let RefOr::Value(arn) = &p.task_definition else { return None };
+        // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+        let (family, revision) = arn.rsplit('/').next()?.rsplit_once(':')?;
+        Some((service, arn.as_str(), family, revision))
+    })
+}
+
 /// The revisions the stack's services record they run, by family: (task definition
 /// ARN, content digest). A record naming another revision than the one the service
 /// runs (a deployment made outside ecs-kit, a rollback) is no record.
 fn recorded<'c>(cx: &'c ReadCx<'_>) -> BTreeMap<&'c str, (&'c str, &'c str)> {
-    let mut records = BTreeMap::new();
-    for service in cx.earlier(ResourceType::EcsService).filter(|s| cx.owned(&s.tags)) {
-        let Properties::Service(p) = &service.props else { continue };
-        let (RefOr::Value(arn), Some(record)) = (&p.task_definition, service.tags.get(REVISION_TAG)) else { continue };
-        let Some((revision, digest)) = record.split_once(' ') else { continue };
-        // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
-        let Some((family, running)) = arn.rsplit('/').next().and_then(|t| t.rsplit_once(':')) else { continue };
-        if running == revision {
-            records.insert(family, (arn.as_str(), digest));
-        }
-    }
-    records
+    running_revisions(cx)
+        .filter_map(|(service, arn, family, running)| {
+            let (revision, digest) = service.tags.get(REVISION_TAG)?.split_once(' ')?;
+            (running == revision).then_some((family, (arn, digest)))
+        })
+        .collect()
 }
 
 /// The revisions the stack's services run, by family, for the families whose image the
 /// pipeline owns (`ImageOwner::Pipeline`): read at that revision, not the family's
 /// latest, since CI may have registered a later one it has not deployed.
 fn pipeline_revisions<'c>(cx: &'c ReadCx<'_>, desired: &BTreeMap<&str, &Resource>) -> BTreeMap<&'c str, &'c str> {
-    let mut running = BTreeMap::new();
-    for service in cx.earlier(ResourceType::EcsService).filter(|s| cx.owned(&s.tags)) {
-        let Properties::Service(p) = &service.props else { continue };
-        let RefOr::Value(arn) = &p.task_definition else { continue };
-        // arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
-        let Some((family, _)) = arn.rsplit('/').next().and_then(|t| t.rsplit_once(':')) else { continue };
-        let pipeline = desired.get(family).is_some_and(
-            |r| matches!(&*r.properties, Properties::TaskDefinition(p) if p.image_owner == ImageOwner::Pipeline),
-        );
-        if pipeline {
-            running.insert(family, arn.as_str());
-        }
-    }
-    running
+    running_revisions(cx)
+        .filter(|(_, _, family, _)| {
+            desired.get(family).is_some_and(
+                |r| matches!(&*r.properties, Properties::TaskDefinition(p) if p.image_owner == ImageOwner::Pipeline),
+            )
+        })
+        .map(|(_, arn, family, _)| (family, arn))
+        .collect()
 }
 
 /// Whether `td`, a revision without the stack's tag, is one the pipeline registered:
