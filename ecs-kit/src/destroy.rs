@@ -322,6 +322,7 @@ mod tests {
             ssm: Arc::new(MockSsmApi::new()),
             autoscaling: Arc::new(MockAutoScalingApi::new()),
             scaling: Arc::new(crate::aws::MockScalingApi::new()),
+            tagging: Arc::new(crate::aws::MockTaggingApi::new()),
             calls: crate::aws::CallCounter::default(),
         };
         for id in

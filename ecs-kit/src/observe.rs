@@ -12,13 +12,13 @@
 //! AWS still lists (NAT gateways `deleted`, clusters and services `INACTIVE`, ...) are
 //! absent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use futures_util::future::join_all;
 
-use crate::aws::{AwsError, Clients, ServiceStatus};
+use crate::aws::{AwsError, Clients, ServiceStatus, Tags};
 use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resolves, Resource, ResourceType};
 use crate::model::{Stack, ID_TAG, STACK_TAG};
 use crate::resources::{is_gone, PhysicalIndex, Raw, ReadCx, Tagging};
@@ -97,18 +97,39 @@ pub enum ObserveError {
 
 /// Reads every live resource `stack` owns: each type through its kind, those whose
 /// read needs another's live objects (a listener's load balancer) after it, the rest
-/// at once.
+/// at once. Every tag is read from its own service (not from the Resource Groups
+/// Tagging API's index, which lags; [`crate::plan`] uses it and confirms what it would
+/// change).
 ///
 /// # Errors
 /// [`ObserveError`] when an AWS call fails (after the SDK's own retries), or the clients
 /// are for another region.
 pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, ObserveError> {
-    observe_with(stack, &Graph::from_stack(stack)?, clients).await
+    let graph = Graph::from_stack(stack)?;
+    Ok(observe_taking(stack, &graph, clients, true, TagSource::Direct).await?.0)
 }
 
-/// [`observe`] with the stack's graph already built.
-pub(crate) async fn observe_with(stack: &Stack, graph: &Graph, clients: &Clients) -> Result<LiveStack, ObserveError> {
-    observe_taking(stack, graph, clients, true).await
+/// Where observe takes the tags of the types that read them late
+/// ([`crate::resources::Schema::late_tags`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagSource {
+    /// The Resource Groups Tagging API's index first (one paged call for all), and
+    /// their own API for the objects it lacks. The index lags: what a plan would change
+    /// on its word is confirmed ([`confirmed`]).
+    Index,
+    /// Their own API only.
+    Direct,
+}
+
+/// [`observe`] with the stack's graph already built, taking late tags from `source`;
+/// with the ARNs of the objects whose tags came from the index.
+pub(crate) async fn observe_with(
+    stack: &Stack,
+    graph: &Graph,
+    clients: &Clients,
+    source: TagSource,
+) -> Result<(LiveStack, BTreeSet<String>), ObserveError> {
+    observe_taking(stack, graph, clients, true, source).await
 }
 
 /// [`observe_with`]; `take_declared`: take the declaration for what AWS has exactly as
@@ -118,7 +139,8 @@ async fn observe_taking(
     graph: &Graph,
     clients: &Clients,
     take_declared: bool,
-) -> Result<LiveStack, ObserveError> {
+    source: TagSource,
+) -> Result<(LiveStack, BTreeSet<String>), ObserveError> {
     if !clients.region.is_empty() && clients.region != stack.region {
         return Err(ObserveError::Region { clients: clients.region.clone(), stack: stack.region.clone() });
     }
@@ -144,15 +166,22 @@ async fn observe_taking(
             services.extend(read.services);
         }
     }
-    conflicts.extend(late_tags(stack, graph, clients, &mut found).await?);
+    let (late, indexed) = late_tags(stack, graph, clients, &mut found, source).await?;
+    conflicts.extend(late);
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
-    Ok(assemble(graph, found, conflicts, services, take_declared))
+    Ok((assemble(graph, found, conflicts, services, take_declared), indexed))
+}
+
+/// The ARN by which the tagging APIs know an object.
+fn tag_arn(found: &crate::aws::Found<Properties>) -> &str {
+    found.arn.as_deref().unwrap_or(&found.id)
 }
 
 /// Reads the tags of the objects whose types leave them late ([`Schema::late_tags`]),
-/// in batches, and returns the conflicts: objects holding a name a desired resource
-/// needs ([`Raw::claim`]) without the stack's tag.
+/// in as few calls as `source` allows, and returns the conflicts (objects holding a
+/// name a desired resource needs, [`Raw::claim`], without the stack's tag) and the ARNs
+/// of the objects whose tags came from the index.
 ///
 /// [`Schema::late_tags`]: crate::resources::Schema
 async fn late_tags(
@@ -160,26 +189,42 @@ async fn late_tags(
     graph: &Graph,
     clients: &Clients,
     found: &mut [Raw],
-) -> Result<Vec<Conflict>, AwsError> {
+    source: TagSource,
+) -> Result<(Vec<Conflict>, BTreeSet<String>), AwsError> {
     let late: Vec<usize> =
         (0..found.len()).filter(|&i| crate::resources::schema(found[i].resource_type).late_tags).collect();
-    let arn = |r: &Raw| r.found.arn.clone().unwrap_or_else(|| r.found.id.clone());
+    let mut indexed = BTreeSet::new();
     if !late.is_empty() {
-        for t in late.iter().map(|&i| crate::resources::schema(found[i].resource_type).tagging) {
-            // Only ELB reads the tags of many objects, of any of its kinds, at once.
-            if t != Tagging::Elb {
-                return Err(AwsError::new(
-                    crate::aws::ErrorKind::Invalid,
-                    "ecs-kit",
-                    "observe",
-                    format!("no batched tag read for {t:?}"),
-                ));
+        let mut index = match source {
+            TagSource::Index => {
+                let filters: BTreeSet<&str> = late
+                    .iter()
+                    .filter_map(|&i| crate::resources::schema(found[i].resource_type).tagging.index_filter())
+                    .collect();
+                index_tags(stack, clients, filters.into_iter().map(str::to_owned).collect()).await?
+            }
+            TagSource::Direct => BTreeMap::new(),
+        };
+        let mut missing = Vec::new();
+        for &i in &late {
+            let f = &mut found[i].found;
+            match index.remove(tag_arn(f)) {
+                Some(tags) => {
+                    f.tags = tags;
+                    indexed.insert(tag_arn(f).to_owned());
+                }
+                None => missing.push((crate::resources::schema(found[i].resource_type).tagging, tag_arn(f).to_owned())),
             }
         }
-        let arns: Vec<String> = late.iter().map(|&i| arn(&found[i])).collect();
-        let mut tags = crate::aws::retry_transient(|| clients.elb.describe_tags(arns.clone())).await?;
+        let mut direct = direct_tags(clients, missing).await?;
         for &i in &late {
-            found[i].found.tags = tags.remove(&arn(&found[i])).unwrap_or_default();
+            let f = &mut found[i].found;
+            match direct.remove(tag_arn(f)) {
+                Some(Some(tags)) => f.tags = tags,
+                // Deleted since it was listed.
+                Some(None) => f.state = Some("deleted".to_owned()),
+                None => {}
+            }
         }
     }
     let conflicts = late
@@ -192,7 +237,97 @@ async fn late_tags(
             Some(crate::resources::conflict(id.as_str(), r.resource_type, &name))
         })
         .collect();
-    Ok(conflicts)
+    Ok((conflicts, indexed))
+}
+
+/// The tags the Resource Groups Tagging API's index holds for the objects of `filters`
+/// carrying the stack's tag, by ARN; none when the credentials may not read it (the
+/// objects' own APIs answer then).
+async fn index_tags(
+    stack: &Stack,
+    clients: &Clients,
+    filters: Vec<String>,
+) -> Result<BTreeMap<String, Tags>, AwsError> {
+    let read = || clients.tagging.get_resources(STACK_TAG.to_owned(), stack.name.clone(), filters.clone());
+    match crate::aws::retry_transient(read).await {
+        Err(e) if e.kind == crate::aws::ErrorKind::AccessDenied => {
+            tracing::warn!(
+                "{e}: tags are read from each service instead (grant tag:GetResources to read them in one call)"
+            );
+            Ok(BTreeMap::new())
+        }
+        other => other,
+    }
+}
+
+/// The tags of `objects` (how each is tagged, its ARN) read from their own APIs: ELB's
+/// together (DescribeTags takes 20 of any kind a call), log groups' one by one,
+/// concurrently. `None`: the object no longer exists.
+pub(crate) async fn direct_tags(
+    clients: &Clients,
+    objects: Vec<(Tagging, String)>,
+) -> Result<BTreeMap<String, Option<Tags>>, AwsError> {
+    let mut elb = Vec::new();
+    let mut logs = Vec::new();
+    for (tagging, arn) in objects {
+        match tagging {
+            Tagging::Elb => elb.push(arn),
+            Tagging::Logs => logs.push(arn),
+            t => {
+                return Err(AwsError::new(
+                    crate::aws::ErrorKind::Invalid,
+                    "ecs-kit",
+                    "observe",
+                    format!("no late tag read for {t:?}"),
+                ))
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if !elb.is_empty() {
+        let mut tags = crate::aws::retry_transient(|| clients.elb.describe_tags(elb.clone())).await?;
+        out.extend(elb.into_iter().map(|arn| {
+            let t = tags.remove(&arn).unwrap_or_default();
+            (arn, Some(t))
+        }));
+    }
+    let reads = logs.iter().map(|arn| crate::aws::retry_transient(move || clients.logs.list_tags(arn.clone())));
+    for (arn, read) in logs.iter().zip(join_all(reads).await) {
+        match read {
+            Ok(tags) => out.insert(arn.clone(), Some(tags)),
+            Err(e) if e.kind == crate::aws::ErrorKind::NotFound => out.insert(arn.clone(), None),
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(out)
+}
+
+/// Whether the tags of `live`'s objects that `doubtful` names (by ARN) and that came from
+/// the index are what their own APIs say now.
+///
+/// # Errors
+/// An AWS call failed.
+pub(crate) async fn confirmed(
+    live: &LiveStack,
+    indexed: &BTreeSet<String>,
+    doubtful: impl Iterator<Item = &LogicalId>,
+    clients: &Clients,
+) -> Result<bool, AwsError> {
+    let objects: Vec<&LiveResource> = doubtful
+        .filter_map(|id| live.get(id.as_str()))
+        .filter(|r| indexed.contains(r.arn.as_deref().unwrap_or(&r.aws_id)))
+        .collect();
+    if objects.is_empty() {
+        return Ok(true);
+    }
+    let arn = |r: &LiveResource| r.arn.clone().unwrap_or_else(|| r.aws_id.clone());
+    let read = objects.iter().map(|r| (crate::resources::schema(r.resource_type).tagging, arn(r))).collect();
+    let now = direct_tags(clients, read).await?;
+    // AWS's own tags (`aws:...`) are no part of ownership, and the index may leave them out.
+    let ours = |tags: &Tags| -> Tags {
+        tags.iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    Ok(objects.iter().all(|r| now.get(&arn(r)).and_then(Option::as_ref).map(ours) == Some(ours(&r.tags))))
 }
 
 /// Reads of one type, retried while AWS throttles or fails.
@@ -579,6 +714,7 @@ mod tests {
             ssm: std::sync::Arc::new(MockSsmApi::new()),
             autoscaling: std::sync::Arc::new(autoscaling),
             scaling: std::sync::Arc::new(crate::aws::MockScalingApi::new()),
+            tagging: std::sync::Arc::new(crate::aws::MockTaggingApi::new()),
             calls: crate::aws::CallCounter::default(),
         }
     }
@@ -670,8 +806,8 @@ mod tests {
             let clients = cloud.clients();
             let applied = crate::apply::apply(&stack, &clients, Default::default(), None, &()).await.unwrap();
             assert!(applied.report.succeeded(), "{:?}", applied.report);
-            let taken = observe_taking(&stack, &graph, &clients, true).await.unwrap();
-            let mapped = observe_taking(&stack, &graph, &clients, false).await.unwrap();
+            let taken = observe_taking(&stack, &graph, &clients, true, TagSource::Index).await.unwrap().0;
+            let mapped = observe_taking(&stack, &graph, &clients, false, TagSource::Index).await.unwrap().0;
             assert_eq!(taken, mapped);
             let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
             for id in ["service/products", "task-definition/products", "role/task/products", "access-point/products"] {
@@ -696,8 +832,8 @@ mod tests {
                 ..crate::aws::ServiceUpdate::default()
             };
             clients.ecs.update_service(update).await.unwrap();
-            let taken = observe_taking(&stack, &graph, &clients, true).await.unwrap();
-            let mapped = observe_taking(&stack, &graph, &clients, false).await.unwrap();
+            let taken = observe_taking(&stack, &graph, &clients, true, TagSource::Index).await.unwrap().0;
+            let mapped = observe_taking(&stack, &graph, &clients, false, TagSource::Index).await.unwrap().0;
             assert_eq!(taken, mapped);
             let same = |id: &str| taken.get(id).is_some_and(|r| graph.get(id).unwrap().properties == r.properties);
             assert!(!same("role/task/products") && !same("service/product-web"));

@@ -185,9 +185,33 @@ pub(crate) struct Prepared {
 }
 
 /// Observes, resolves the apply-time values the diff needs, and diffs.
+///
+/// Tags of load balancers, target groups and log groups come from the Resource Groups
+/// Tagging API's index, in one call. The index lags behind tag changes, so the tags of
+/// every object the plan would change or delete on its word are read again from the
+/// object's own API; if any differs (a tag changed or removed a moment ago), the stack
+/// is observed again reading every tag directly, and planned from that. So a resource
+/// is only changed on proof read from its own API that it carries this stack's tag.
 pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared, PlanError> {
+    use crate::observe::TagSource;
+    let (prepared, indexed) = prepare_reading(stack, clients, TagSource::Index).await?;
+    let doubtful = prepared.plan.changes.iter().filter(|c| !matches!(c.action, Action::NoOp | Action::Create));
+    if crate::observe::confirmed(&prepared.live, &indexed, doubtful.map(|c| &c.id), clients).await? {
+        return Ok(prepared);
+    }
+    tracing::info!("the tagging index is behind a tag change: every tag is read from its own API");
+    Ok(prepare_reading(stack, clients, TagSource::Direct).await?.0)
+}
+
+/// [`prepare`] with the late tags from `source`; with the ARNs of the objects whose tags
+/// came from the index.
+async fn prepare_reading(
+    stack: &Stack,
+    clients: &Clients,
+    source: crate::observe::TagSource,
+) -> Result<(Prepared, std::collections::BTreeSet<String>), PlanError> {
     let mut graph = Graph::from_stack(stack)?;
-    let live = crate::observe::observe_with(stack, &graph, clients).await?;
+    let (live, indexed) = crate::observe::observe_with(stack, &graph, clients, source).await?;
     let kept = crate::resources::keep_pipeline_images(&mut graph, &live, clients).await?;
     let mut context = Context::default();
     // Zones by index are resolved for subnets still to make: one that exists keeps its
@@ -202,7 +226,7 @@ pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared
     let mut plan = Plan::new(stack.name.clone(), diff(&graph, &live, &context), live.conflicts.clone());
     plan.live_digest = digest(&live);
     plan.kept = kept;
-    Ok(Prepared { graph, live, context, plan })
+    Ok((Prepared { graph, live, context, plan }, indexed))
 }
 
 /// Attributes AWS changes on its own while a stack runs (instance and task counts, a

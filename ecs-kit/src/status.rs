@@ -558,6 +558,7 @@ mod tests {
             ssm: Arc::new(MockSsmApi::new()),
             autoscaling: Arc::new(MockAutoScalingApi::new()),
             scaling: Arc::new(crate::aws::MockScalingApi::new()),
+            tagging: Arc::new(crate::aws::MockTaggingApi::new()),
             calls: CallCounter::default(),
         };
         let st = status_of(&stack, &lv, &clients).await.unwrap();

@@ -868,9 +868,13 @@ pub trait EfsApi: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LogsApi: Send + Sync {
-    /// Log groups whose name starts with `prefix` (id = name; a group without retention
-    /// reports 0 days), with tags.
+    /// Log groups whose name starts with `prefix` (id = name, ARN without the `:*` the
+    /// API appends; a group without retention reports 0 days), without their tags
+    /// ([`LogsApi::list_tags`]).
     async fn describe_log_groups(&self, prefix: String) -> AwsResult<Vec<Found<LogGroupProps>>>;
+    /// The tags of the log group with ARN `arn`, as [`LogsApi::describe_log_groups`]
+    /// reports it (ListTagsForResource).
+    async fn list_tags(&self, arn: String) -> AwsResult<Tags>;
     /// Creates a log group with tags.
     async fn create_log_group(&self, name: String, tags: Tags) -> AwsResult<()>;
     /// Sets the retention in days.
@@ -915,6 +919,23 @@ pub struct LogPage {
     pub next_token: Option<String>,
 }
 
+/// The Resource Groups Tagging API: the tags of many objects of many services in one
+/// paged call.
+///
+/// Its index is updated after the services' own tags, so it may lack an object tagged a
+/// moment ago, and answer a tag changed a moment ago with its old value. Discovery takes
+/// it as a fast first answer only: an object it does not list has its tags read from its
+/// own service, and an object a plan would change or delete has them read there again
+/// before the plan stands ([`crate::plan`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TaggingApi: Send + Sync {
+    /// Every object of the services or types `types` (AWS's `ResourceTypeFilters`:
+    /// `elasticloadbalancing`, `logs:log-group`, ...) that carries the tag `key` =
+    /// `value`, by ARN, with all its tags (`GetResources`, every page).
+    async fn get_resources(&self, key: String, value: String, types: Vec<String>) -> AwsResult<BTreeMap<String, Tags>>;
+}
+
 /// Every AWS client the engine uses, as trait objects: real adapters
 /// ([`Clients::from_env`]), mocks or fakes.
 #[derive(Clone)]
@@ -939,6 +960,8 @@ pub struct Clients {
     pub autoscaling: Arc<dyn AutoScalingApi>,
     /// Application Auto Scaling (services' task counts).
     pub scaling: Arc<dyn ScalingApi>,
+    /// The Resource Groups Tagging API (many objects' tags at once, for discovery).
+    pub tagging: Arc<dyn TaggingApi>,
     /// Calls made through the real adapters, per service and operation.
     pub calls: CallCounter,
 }

@@ -119,6 +119,18 @@ pub(crate) enum Tagging {
     None,
 }
 
+impl Tagging {
+    /// The Resource Groups Tagging API's filter for the objects tagged this way whose
+    /// tags observe reads late ([`Schema::late_tags`]), where the index has them.
+    pub(crate) fn index_filter(self) -> Option<&'static str> {
+        match self {
+            Tagging::Elb => Some("elasticloadbalancing"),
+            Tagging::Logs => Some("logs"),
+            _ => None,
+        }
+    }
+}
+
 /// What the engine knows of a type, as data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Schema {
@@ -152,9 +164,10 @@ pub(crate) struct Schema {
     /// service's tasks stop before the new service's start); the plan says so.
     pub interrupts: bool,
     /// Whether its read leaves the tags to observe, which reads those of every such type
-    /// of one tagging API together once all types are read (ELB's DescribeTags takes 20
-    /// objects of any kind): ownership, and conflicts over names (from
-    /// [`Read::claims`]), are decided then.
+    /// together once all types are read: from the Resource Groups Tagging API's index in
+    /// one paged call, and the objects the index lacks from their own API (ELB's
+    /// DescribeTags takes 20 objects of any kind; a log group's are read one by one).
+    /// Ownership, and conflicts over names (from [`Read::claims`]), are decided then.
     pub late_tags: bool,
 }
 

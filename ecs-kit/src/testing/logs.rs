@@ -37,6 +37,15 @@ impl LogsState {
         }
     }
 
+    /// The log groups, for the tagging index.
+    pub fn indexed(&self, out: &mut Vec<super::tagging::Indexed>) {
+        out.extend(self.groups.values().map(|g| super::tagging::Indexed {
+            resource_type: "logs:log-group",
+            arn: g.arn.clone(),
+            tags: g.meta.tags.clone(),
+        }));
+    }
+
     fn by_arn(&mut self, arn: &str) -> Option<&mut Group> {
         self.groups.values_mut().find(|g| g.arn == arn)
     }
@@ -64,10 +73,15 @@ impl LogsApi for Fake {
                 LogGroupProps { log_group_name: name.clone(), retention_in_days: g.retention.unwrap_or(0) },
             );
             f.arn = Some(g.arn.clone());
-            f.tags = g.meta.tags.clone();
             out.push(f);
         }
         Ok(out)
+    }
+
+    async fn list_tags(&self, arn: String) -> AwsResult<Tags> {
+        const OP: &str = "ListTagsForResource";
+        let mut s = self.begin(SERVICE, OP).await?;
+        Ok(s.logs.by_arn(&arn).ok_or_else(|| missing(OP))?.meta.tags.clone())
     }
 
     async fn create_log_group(&self, name: String, tags: Tags) -> AwsResult<()> {

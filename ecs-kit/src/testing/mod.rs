@@ -2,8 +2,9 @@
 //! your own deploy tools.
 //!
 //! [`FakeCloud`] keeps one region's worth of EC2, ECS, ELBv2, EFS, IAM, CloudWatch Logs,
-//! SSM, Auto Scaling and Application Auto Scaling objects behind one lock and hands out
-//! [`Clients`] whose nine trait objects all share it. It behaves like AWS where the
+//! SSM, Auto Scaling and Application Auto Scaling objects behind one lock (and answers
+//! the Resource Groups Tagging API from them) and hands out
+//! [`Clients`] whose ten trait objects all share it. It behaves like AWS where the
 //! engine cares:
 //!
 //! - AWS-looking ids and ARNs (`vpc-…`, `arn:aws:ecs:us-west-2:123456789012:cluster/…`),
@@ -76,6 +77,7 @@ mod elb;
 mod iam;
 mod logs;
 mod scaling;
+mod tagging;
 
 #[cfg(test)]
 mod tests;
@@ -202,6 +204,9 @@ pub(crate) struct State {
     pub logs: logs::LogsState,
     pub autoscaling: autoscaling::AsgState,
     pub scaling: scaling::ScalingState,
+    /// What the Resource Groups Tagging API answers while frozen
+    /// ([`FakeCloud::freeze_tag_index`]): the index as it was then.
+    pub tag_index: Option<Vec<tagging::Indexed>>,
     /// SSM parameters.
     pub parameters: BTreeMap<String, String>,
     /// Id counter.
@@ -425,7 +430,7 @@ impl FakeCloud {
         self
     }
 
-    /// Clients for the engine: all nine traits share this cloud; [`Clients::calls`]
+    /// Clients for the engine: all ten traits share this cloud; [`Clients::calls`]
     /// counts the calls made through them.
     #[must_use]
     pub fn clients(&self) -> Clients {
@@ -440,9 +445,25 @@ impl FakeCloud {
             logs: api.clone(),
             ssm: api.clone(),
             autoscaling: api.clone(),
-            scaling: api,
+            scaling: api.clone(),
+            tagging: api,
             calls: self.fake.calls.clone(),
         }
+    }
+
+    /// From now on the Resource Groups Tagging API answers with its index as it is now,
+    /// as AWS's lagging index can: objects made later are missing from it, and tags
+    /// changed later keep their old values, until [`FakeCloud::thaw_tag_index`]. (Like
+    /// moto, the fake's index holds load balancers, target groups and log groups, not
+    /// listeners or rules.)
+    pub fn freeze_tag_index(&self) {
+        let mut s = self.fake.lock();
+        s.tag_index = Some(tagging::index(&s));
+    }
+
+    /// The Resource Groups Tagging API answers with the objects' current tags again.
+    pub fn thaw_tag_index(&self) {
+        self.fake.lock().tag_index = None;
     }
 
     /// Every call waits `latency` (with `tokio::time::sleep`) before it is answered.

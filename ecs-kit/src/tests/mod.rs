@@ -8,3 +8,4 @@ mod https;
 mod ops;
 mod performance;
 mod security;
+mod tag_index;

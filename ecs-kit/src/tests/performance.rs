@@ -42,18 +42,22 @@ async fn no_op_plan_calls(extra: usize) -> (u64, Vec<crate::aws::CallCount>) {
 async fn a_no_op_plan_stays_within_its_call_budget() {
     // Calls of ecs-kit's AWS traits (one may be several HTTP calls in the SDK adapters:
     // the moto test `no_op_plan_call_budget` counts those). The example: one call per
-    // type read (the scalable targets too; their policies only when there are some) and
-    // one DescribeTags for the load balancer, listeners, rules and target groups
-    // together; no task definition (the services record theirs), no launch template
+    // type read (the scalable targets too; their policies only when there are some), one
+    // GetResources for the tags of the load balancer, target groups and log groups, and
+    // one DescribeTags for what the index lacks (the listener and rules: the fake indexes
+    // as moto does); no task definition (the services record theirs), no launch template
     // version (the template records its own), no zones (every subnet exists).
     let (example, calls) = no_op_plan_calls(0).await;
     println!("example: {example} calls");
-    assert!(example <= 26, "the example's no-op plan made {example} calls: {calls:?}");
-    for read in ["DescribeTaskDefinition", "DescribeLaunchTemplateVersions", "DescribeAvailabilityZones"] {
+    assert!(example <= 27, "the example's no-op plan made {example} calls: {calls:?}");
+    for read in
+        ["DescribeTaskDefinition", "DescribeLaunchTemplateVersions", "DescribeAvailabilityZones", "ListTagsForResource"]
+    {
         assert!(!calls.iter().any(|c| c.operation == read), "{read}: {calls:?}");
     }
-    let tags = calls.iter().filter(|c| c.operation == "DescribeTags").map(|c| c.calls).sum::<u64>();
-    assert_eq!(tags, 1, "{calls:?}");
+    for tags in ["DescribeTags", "GetResources"] {
+        assert_eq!(calls.iter().filter(|c| c.operation == tags).map(|c| c.calls).sum::<u64>(), 1, "{calls:?}");
+    }
     // 60 more: past the 50 resource ids DescribeScalableTargets takes at once.
     let (more, calls) = no_op_plan_calls(60).await;
     println!("60 more: {more} calls");

@@ -41,31 +41,32 @@ impl LogsApi for LogsSdk {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(err(SERVICE, "DescribeLogGroups"))?;
-        let mut found = Vec::with_capacity(groups.len());
-        for group in groups {
-            let Some(name) = group.log_group_name() else { continue };
-            let arn = group.log_group_arn().or(group.arn()).map(Self::tagging_arn);
-            let mut item = Found::new(
-                name,
-                LogGroupProps {
-                    log_group_name: name.to_owned(),
-                    retention_in_days: group.retention_in_days().and_then(|d| u32::try_from(d).ok()).unwrap_or(0),
-                },
-            );
-            if let Some(arn) = &arn {
-                let tags = self
-                    .client
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .map_err(err(SERVICE, "ListTagsForResource"))?;
-                item.tags = tags.tags().cloned().unwrap_or_default().into_iter().collect();
-            }
-            item.arn = arn;
-            found.push(item);
-        }
-        Ok(found)
+        Ok(groups
+            .iter()
+            .filter_map(|group| {
+                let name = group.log_group_name()?;
+                let mut item = Found::new(
+                    name,
+                    LogGroupProps {
+                        log_group_name: name.to_owned(),
+                        retention_in_days: group.retention_in_days().and_then(|d| u32::try_from(d).ok()).unwrap_or(0),
+                    },
+                );
+                item.arn = group.log_group_arn().or(group.arn()).map(Self::tagging_arn);
+                Some(item)
+            })
+            .collect())
+    }
+
+    async fn list_tags(&self, arn: String) -> AwsResult<Tags> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(err(SERVICE, "ListTagsForResource"))?;
+        Ok(out.tags().cloned().unwrap_or_default().into_iter().collect())
     }
 
     async fn create_log_group(&self, name: String, tags: Tags) -> AwsResult<()> {
@@ -167,7 +168,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn describe_follows_pages_and_reads_tags() {
+    async fn describe_follows_pages_and_tags_are_read_by_arn() {
         let pages = mock!(Client::describe_log_groups)
             .sequence()
             .output(|| {
@@ -178,17 +179,20 @@ mod tests {
         let tags = mock!(Client::list_tags_for_resource)
             .match_requests(|r| r.resource_arn() == Some("arn:aws:logs:us-west-2:123456789012:log-group:/ecs/s/a"))
             .then_output(|| ListTagsForResourceOutput::builder().tags("ecs-kit:stack", "s").build());
-        let no_tags =
-            mock!(Client::list_tags_for_resource).then_output(|| ListTagsForResourceOutput::builder().build());
-        let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&pages, &tags, &no_tags]);
-        let found = LogsSdk::new(client).describe_log_groups("/ecs/s/".into()).await.unwrap();
+        let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&pages, &tags]);
+        let logs = LogsSdk::new(client);
+        let found = logs.describe_log_groups("/ecs/s/".into()).await.unwrap();
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].props, LogGroupProps { log_group_name: "/ecs/s/a".into(), retention_in_days: 30 });
-        assert_eq!(found[0].tags.get("ecs-kit:stack").map(String::as_str), Some("s"));
-        assert_eq!(found[0].arn.as_deref(), Some("arn:aws:logs:us-west-2:123456789012:log-group:/ecs/s/a"));
+        assert!(found[0].tags.is_empty(), "tags are read apart");
+        assert_eq!(tags.num_calls(), 0);
+        let arn = found[0].arn.clone().unwrap();
+        assert_eq!(arn, "arn:aws:logs:us-west-2:123456789012:log-group:/ecs/s/a", "without `:*`");
         assert_eq!(found[1].props.retention_in_days, 0, "no retention policy reads as 0");
-        assert!(found[1].tags.is_empty());
         assert_eq!(pages.num_calls(), 2);
+        let read = logs.list_tags(arn).await.unwrap();
+        assert_eq!(read.get("ecs-kit:stack").map(String::as_str), Some("s"));
+        assert_eq!(tags.num_calls(), 1);
     }
 
     #[tokio::test]

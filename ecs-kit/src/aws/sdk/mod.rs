@@ -13,6 +13,7 @@ mod iam;
 mod logs;
 mod scaling;
 mod ssm;
+mod tagging;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub use iam::IamSdk;
 pub use logs::LogsSdk;
 pub use scaling::ScalingSdk;
 pub use ssm::SsmSdk;
+pub use tagging::TaggingSdk;
 
 use super::{AwsError, CallCounter, Clients, ErrorKind};
 
@@ -139,6 +141,7 @@ impl Clients {
             ssm: Arc::new(SsmSdk::new(client!(aws_sdk_ssm))),
             autoscaling: Arc::new(AutoScalingSdk::new(client!(aws_sdk_autoscaling))),
             scaling: Arc::new(ScalingSdk::new(client!(aws_sdk_applicationautoscaling))),
+            tagging: Arc::new(TaggingSdk::new(client!(aws_sdk_resourcegroupstagging))),
             calls,
         }
     }

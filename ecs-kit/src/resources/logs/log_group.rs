@@ -8,8 +8,8 @@ use crate::graph::props::LogGroupProps;
 use crate::graph::Resource;
 use crate::graph::ResourceType;
 use crate::resources::LiveResource;
-use crate::resources::{conflict, Read, ReadCx};
 use crate::resources::{gone_ok, step_error, Cx, Kind, Physical, Schema, Tagging};
+use crate::resources::{Read, ReadCx};
 use crate::walk::StepError;
 
 pub(crate) struct LogGroup;
@@ -17,22 +17,30 @@ pub(crate) struct LogGroup;
 #[async_trait]
 impl Kind for LogGroup {
     type Props = LogGroupProps;
-    const SCHEMA: Schema =
-        Schema { replace_on: &["log_group_name"], holds_data: true, ..Schema::new(Tagging::Logs, 10) };
+    const SCHEMA: Schema = Schema {
+        replace_on: &["log_group_name"],
+        holds_data: true,
+        // Tags in one call with the load balancer's (the tagging index), or one
+        // ListTagsForResource each.
+        late_tags: true,
+        ..Schema::new(Tagging::Logs, 10)
+    };
 
     fn summary(p: &LogGroupProps) -> String {
         format!("{} days", p.retention_in_days)
     }
 
     async fn read(cx: &ReadCx<'_>) -> Result<Read<LogGroupProps>, AwsError> {
-        // Under the stack's prefix.
+        // Under the stack's prefix. Tags come late: which are ours, and which hold a
+        // declared group's name without being ours, is decided then.
+        let declared: std::collections::BTreeMap<&str, &crate::graph::LogicalId> =
+            cx.desired(ResourceType::LogGroup).map(|r| (r.name.as_str(), &r.id)).collect();
         let mut read = Read::default();
         for group in cx.clients.logs.describe_log_groups(format!("/ecs/{}/", cx.stack.name)).await? {
-            if cx.owned(&group.tags) {
-                read.found.push(group);
-            } else if let Some(r) = cx.graph.resources().iter().find(|r| r.name == group.props.log_group_name) {
-                read.conflicts.push(conflict(r.id.as_str(), ResourceType::LogGroup, &group.props.log_group_name));
+            if let Some(id) = declared.get(group.props.log_group_name.as_str()) {
+                read.claims.push((group.id.clone(), (*id).clone()));
             }
+            read.found.push(group);
         }
         Ok(read)
     }
@@ -44,9 +52,11 @@ impl Kind for LogGroup {
             // A retry after a lost answer; the group is ours only if it carries the tags.
             Err(e) if e.kind == ErrorKind::AlreadyExists => {
                 let found = logs.describe_log_groups(group.clone()).await.map_err(step_error)?;
-                let ours = found.iter().any(|g| {
-                    g.id == group && g.tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(cx.stack)
-                });
+                let mut ours = false;
+                for g in found.into_iter().filter(|g| g.id == group) {
+                    let tags = logs.list_tags(g.arn.unwrap_or_default()).await.map_err(step_error)?;
+                    ours = tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(cx.stack);
+                }
                 if !ours {
                     return Err(StepError::Fatal(format!("log group {group} exists and is not this stack's")));
                 }
