@@ -275,19 +275,69 @@ fn no_op_plan_call_budget() {
         assert!(err.contains("GetResources 1"), "the tagging index, once: {err}");
         assert!(err.contains("DescribeTags 1,"), "the listener's and rules' tags at once: {err}");
         assert!(!err.contains("ListTagsForResource"), "the log groups' tags are indexed: {err}");
+        assert!(err.contains("DescribeNetworkInterfaces 1"), "both mount targets' groups at once: {err}");
+        assert!(!err.contains("DescribeMountTargetSecurityGroups"), "{err}");
         assert!(!err.contains("DescribeLaunchTemplateVersions"), "the template records its version: {err}");
         assert!(!err.contains("DescribeAvailabilityZones"), "every subnet exists: {err}");
         assert!(!err.contains("ListRoles"), "descriptions are not read: {err}");
         totals.push(total);
     }
-    // Measured: 34 for the example (EC2 10, ELBv2 8, ECS 5, EFS 5, IAM 2, Logs 1,
+    // Measured: 33 for the example (EC2 11, ELBv2 8, ECS 5, EFS 3, IAM 2, Logs 1,
     // Auto Scaling 1, Application Auto Scaling 1, Resource Groups Tagging 1), and 1 more
     // per routed service: its target group's attributes (no batch form in AWS). The
-    // revision each service runs is recorded on it, and the launch template's default
-    // version on the template, so neither is read; the zones are not read when every
-    // subnet exists; nor are the roles' descriptions (ListRoles).
-    assert!(totals[0] <= 34, "the example's no-op plan made {} calls", totals[0]);
+    // mount targets' security groups are their network interfaces', read in one call.
+    // The revision each service runs is recorded on it, and the launch template's
+    // default version on the template, so neither is read; the zones are not read when
+    // every subnet exists; nor are the roles' descriptions (ListRoles).
+    assert!(totals[0] <= 33, "the example's no-op plan made {} calls", totals[0]);
     // 8 more services: 8 target groups' attributes; their rules' tags fit the one
     // DescribeTags (20 a call) and their groups' and log groups' the one GetResources.
     assert!(totals[1] - totals[0] <= 8, "8 more services cost {} more calls", totals[1] - totals[0]);
+}
+
+#[test]
+fn changes_made_outside_are_seen_by_the_batched_reads_and_reverted() {
+    // A mount target's security groups (read from its network interface) and a log
+    // group's tags (read from the tagging index) changed outside ecs-kit.
+    use ecs_kit::graph::{Properties, RefOr, ResourceType};
+    let name = unique_stack("outside");
+    let image = "registry.example.com/microservices/products:latest";
+    let stack = seed(&name, image).build().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = clients();
+    runtime.block_on(create_all(&Graph::from_stack(&stack).unwrap(), &aws));
+    let live = runtime.block_on(ecs_kit::observe::observe(&stack, &aws)).unwrap();
+    let target = live.resources.iter().find(|r| r.resource_type == ResourceType::MountTarget).unwrap();
+    let Properties::MountTarget(p) = &*target.properties else { panic!() };
+    let other = live
+        .resources
+        .iter()
+        .find(|r| {
+            r.resource_type == ResourceType::SecurityGroup
+                && !p.security_groups.iter().any(|g| matches!(g, RefOr::Ref(x) if x.id == r.id))
+        })
+        .unwrap();
+    runtime
+        .block_on(aws.efs.modify_mount_target_security_groups(target.aws_id.clone(), vec![other.aws_id.clone()]))
+        .unwrap();
+    let group = live.get("log-group/products").unwrap();
+    let tags = ecs_kit::aws::Tags::from([("owner".to_owned(), "someone".to_owned())]);
+    runtime.block_on(aws.logs.tag_resource(group.arn.clone().unwrap(), tags)).unwrap();
+
+    let (code, out, err) = run(&["plan", "--json", "--detailed-exitcode"], seed(&name, image));
+    assert_eq!(code, 2, "{out}{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changed: Vec<(&str, &str)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| (c["id"].as_str().unwrap(), c["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changed, [("log-group/products", "update"), (target.id.as_str(), "update")], "{out}");
+
+    let (code, out, err) = run(&["apply", "--auto-approve"], seed(&name, image));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&["plan", "--detailed-exitcode"], seed(&name, image));
+    assert_eq!(code, 0, "converged: {out}{err}");
 }

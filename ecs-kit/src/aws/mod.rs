@@ -461,6 +461,11 @@ pub trait Ec2Api: Send + Sync {
     /// Deletes a subnet.
     async fn delete_subnet(&self, subnet_id: String) -> AwsResult<()>;
 
+    /// The security groups of each network interface of `ids` that exists, by id
+    /// (DescribeNetworkInterfaces filtered by id, 200 ids a call; an EFS mount target's
+    /// groups are its interface's).
+    async fn describe_network_interface_groups(&self, ids: Vec<String>) -> AwsResult<BTreeMap<String, Vec<String>>>;
+
     /// Elastic IPs matching `filters`; the id is the allocation id.
     async fn describe_addresses(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<EipProps>>>;
     /// Allocates an elastic IP in the VPC domain; returns its allocation id.
@@ -837,9 +842,14 @@ pub trait EfsApi: Send + Sync {
     /// Deletes a file system (its mount targets must be gone).
     async fn delete_file_system(&self, file_system_id: String) -> AwsResult<()>;
 
-    /// The file system's mount targets with their security groups (state = life cycle
-    /// state, attribute `availability_zone`).
+    /// The file system's mount targets (state = life cycle state, attributes
+    /// `availability_zone`, `ip_address`, `network_interface_id`), without their
+    /// security groups: those are their network interfaces'
+    /// ([`Ec2Api::describe_network_interface_groups`], one call for all), or
+    /// [`EfsApi::describe_mount_target_security_groups`] one by one.
     async fn describe_mount_targets(&self, file_system_id: String) -> AwsResult<Vec<Found<MountTargetProps>>>;
+    /// A mount target's security groups (DescribeMountTargetSecurityGroups).
+    async fn describe_mount_target_security_groups(&self, mount_target_id: String) -> AwsResult<Vec<String>>;
     /// Creates a mount target; returns its id.
     async fn create_mount_target(&self, props: MountTargetProps) -> AwsResult<String>;
     /// Replaces a mount target's security groups.

@@ -627,6 +627,12 @@ impl Ec2Api for Fake {
         Ok(())
     }
 
+    /// The interfaces of EFS mount targets (the only ones ecs-kit reads).
+    async fn describe_network_interface_groups(&self, ids: Vec<String>) -> AwsResult<BTreeMap<String, Vec<String>>> {
+        let s = self.begin(SERVICE, "DescribeNetworkInterfaces").await?;
+        Ok(ids.into_iter().filter_map(|id| Some((id.clone(), s.efs.interface_groups(&id)?))).collect())
+    }
+
     async fn describe_addresses(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<EipProps>>> {
         let mut s = self.begin(SERVICE, "DescribeAddresses").await?;
         let users: BTreeMap<String, String> =

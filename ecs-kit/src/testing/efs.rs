@@ -109,6 +109,22 @@ fn no_fs(operation: &str, id: &str) -> crate::aws::AwsError {
     err(operation, "FileSystemNotFound", 404, format!("File system '{id}' does not exist."))
 }
 
+fn no_mount_target(operation: &str, id: &str) -> crate::aws::AwsError {
+    err(operation, "MountTargetNotFound", 404, format!("Mount target '{id}' does not exist."))
+}
+
+/// The network interface EFS made for the mount target `id` (`fsmt-X`: `eni-X`).
+pub(crate) fn interface_of(id: &str) -> String {
+    format!("eni-{}", id.strip_prefix("fsmt-").unwrap_or(id))
+}
+
+impl EfsState {
+    /// The security groups of the mount target whose network interface is `eni`.
+    pub fn interface_groups(&self, eni: &str) -> Option<Vec<String>> {
+        self.targets.iter().find(|(id, _)| interface_of(id) == eni).map(|(_, mt)| mt.groups.clone())
+    }
+}
+
 fn lit(v: &RefOr<String>, operation: &str) -> AwsResult<String> {
     literal(v, SERVICE, operation).map(str::to_owned)
 }
@@ -195,22 +211,28 @@ impl EfsApi for Fake {
             if mt.fs != file_system_id || !visible(&mut mt.meta) {
                 continue;
             }
-            let mut groups = mt.groups.clone();
-            groups.sort();
             let mut f = Found::new(
                 id.clone(),
                 MountTargetProps {
                     file_system_id: RefOr::Value(mt.fs.clone()),
                     subnet_id: RefOr::Value(mt.subnet.clone()),
-                    security_groups: groups.into_iter().map(RefOr::Value).collect(),
+                    security_groups: Vec::new(),
                 },
             );
             f.state = Some(mt.state.clone());
             f.attrs.insert("availability_zone".into(), mt.zone.clone());
             f.attrs.insert("ip_address".into(), mt.ip.clone());
+            f.attrs.insert("network_interface_id".into(), interface_of(id));
             out.push(f);
         }
         Ok(out)
+    }
+
+    async fn describe_mount_target_security_groups(&self, mount_target_id: String) -> AwsResult<Vec<String>> {
+        const OP: &str = "DescribeMountTargetSecurityGroups";
+        let s = self.begin(SERVICE, OP).await?;
+        let mt = s.efs.targets.get(&mount_target_id).ok_or_else(|| no_mount_target(OP, &mount_target_id))?;
+        Ok(mt.groups.clone())
     }
 
     async fn create_mount_target(&self, props: MountTargetProps) -> AwsResult<String> {

@@ -45,11 +45,12 @@ async fn a_no_op_plan_stays_within_its_call_budget() {
     // type read (the scalable targets too; their policies only when there are some), one
     // GetResources for the tags of the load balancer, target groups and log groups, and
     // one DescribeTags for what the index lacks (the listener and rules: the fake indexes
-    // as moto does); no task definition (the services record theirs), no launch template
+    // as moto does), one DescribeNetworkInterfaces for both mount targets' security
+    // groups; no task definition (the services record theirs), no launch template
     // version (the template records its own), no zones (every subnet exists).
     let (example, calls) = no_op_plan_calls(0).await;
     println!("example: {example} calls");
-    assert!(example <= 27, "the example's no-op plan made {example} calls: {calls:?}");
+    assert!(example <= 28, "the example's no-op plan made {example} calls: {calls:?}");
     for read in
         ["DescribeTaskDefinition", "DescribeLaunchTemplateVersions", "DescribeAvailabilityZones", "ListTagsForResource"]
     {

@@ -559,6 +559,30 @@ impl Ec2Api for Ec2Sdk {
         Ok(())
     }
 
+    async fn describe_network_interface_groups(&self, ids: Vec<String>) -> AwsResult<BTreeMap<String, Vec<String>>> {
+        // A filter, not NetworkInterfaceIds: an id that no longer exists is left out
+        // rather than failing the call. 200 values a filter.
+        let mut out = BTreeMap::new();
+        for chunk in ids.chunks(200) {
+            let interfaces: Vec<_> = self
+                .client
+                .describe_network_interfaces()
+                .filters(ec2::Filter::builder().name("network-interface-id").set_values(Some(chunk.to_vec())).build())
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(err(SERVICE, "DescribeNetworkInterfaces"))?;
+            for interface in interfaces {
+                let Some(id) = interface.network_interface_id() else { continue };
+                let groups = interface.groups().iter().filter_map(|g| g.group_id().map(str::to_owned)).collect();
+                out.insert(id.to_owned(), groups);
+            }
+        }
+        Ok(out)
+    }
+
     async fn describe_addresses(&self, filters: Vec<Filter>) -> AwsResult<Vec<Found<EipProps>>> {
         // Not paginated: one call returns every address.
         let out = self
@@ -1365,6 +1389,32 @@ mod tests {
             ])
         );
         assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn network_interfaces_are_read_by_a_filter_200_ids_a_call() {
+        use aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput;
+        let rule = mock!(Client::describe_network_interfaces)
+            .match_requests(|r| {
+                let filter = &r.filters()[0];
+                filter.name() == Some("network-interface-id") && !filter.values().is_empty()
+            })
+            .then_output(|| {
+                let group = |id: &str| ec2::GroupIdentifier::builder().group_id(id).build();
+                DescribeNetworkInterfacesOutput::builder()
+                    .network_interfaces(
+                        ec2::NetworkInterface::builder()
+                            .network_interface_id("eni-1")
+                            .groups(group("sg-2"))
+                            .groups(group("sg-1"))
+                            .build(),
+                    )
+                    .build()
+            });
+        let ids: Vec<String> = (0..201).map(|i| format!("eni-{i}")).collect();
+        let found = client(&[&rule]).describe_network_interface_groups(ids).await.unwrap();
+        assert_eq!(found, BTreeMap::from([("eni-1".to_owned(), vec!["sg-2".to_owned(), "sg-1".to_owned()])]));
+        assert_eq!(rule.num_calls(), 2, "201 ids: two calls");
     }
 
     #[tokio::test]
