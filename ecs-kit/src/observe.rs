@@ -144,29 +144,42 @@ async fn observe_taking(
     if !clients.region.is_empty() && clients.region != stack.region {
         return Err(ObserveError::Region { clients: clients.region.clone(), stack: stack.region.clone() });
     }
-    let mut found: Vec<Raw> = Vec::new();
-    let mut conflicts = Vec::new();
-    let mut services = BTreeMap::new();
-    for wave in read_waves() {
-        let reads = {
-            let cx = ReadCx { stack, graph, clients, earlier: &found };
-            join_all(wave.iter().map(|t| read_retrying(*t, &cx))).await
-        };
-        for (t, read) in wave.into_iter().zip(reads) {
-            let read = read?;
-            let (as_declared, declarations) = (read.as_declared, read.declarations);
-            let mut claims: crate::FastMap<String, LogicalId> = read.claims.into_iter().collect();
-            found.extend(read.found.into_iter().map(|f| {
-                let as_declared = as_declared.contains(&f.id);
-                let declaration = declarations.contains(&f.id);
-                let claim = claims.remove(&f.id);
-                Raw { resource_type: t, found: f, as_declared, declaration, claim }
-            }));
-            conflicts.extend(read.conflicts);
-            services.extend(read.services);
+    // The tagging index is read beside the types (it needs none of them): its answer
+    // costs no round trip of its own.
+    let index = async {
+        match source {
+            TagSource::Index => index_tags(stack, clients).await.map(Some),
+            TagSource::Direct => Ok(None),
         }
-    }
-    let (late, indexed) = late_tags(stack, graph, clients, &mut found, source).await?;
+    };
+    let reads = async {
+        let mut found: Vec<Raw> = Vec::new();
+        let mut conflicts = Vec::new();
+        let mut services = BTreeMap::new();
+        for wave in read_waves() {
+            let reads = {
+                let cx = ReadCx { stack, graph, clients, earlier: &found };
+                join_all(wave.iter().map(|t| read_retrying(*t, &cx))).await
+            };
+            for (t, read) in wave.into_iter().zip(reads) {
+                let read = read?;
+                let (as_declared, declarations) = (read.as_declared, read.declarations);
+                let mut claims: crate::FastMap<String, LogicalId> = read.claims.into_iter().collect();
+                found.extend(read.found.into_iter().map(|f| {
+                    let as_declared = as_declared.contains(&f.id);
+                    let declaration = declarations.contains(&f.id);
+                    let claim = claims.remove(&f.id);
+                    Raw { resource_type: t, found: f, as_declared, declaration, claim }
+                }));
+                conflicts.extend(read.conflicts);
+                services.extend(read.services);
+            }
+        }
+        Ok::<_, AwsError>((found, conflicts, services))
+    };
+    let (reads, index) = futures_util::future::join(reads, index).await;
+    let (mut found, mut conflicts, services) = reads?;
+    let (late, indexed) = late_tags(stack, graph, clients, &mut found, index?).await?;
     conflicts.extend(late);
     // Conflicts in the registry's order, whatever order the reads ran in.
     conflicts.sort_by_key(|c: &Conflict| ResourceType::ALL.iter().position(|t| *t == c.resource_type));
@@ -178,10 +191,11 @@ fn tag_arn(found: &crate::aws::Found<Properties>) -> &str {
     found.arn.as_deref().unwrap_or(&found.id)
 }
 
-/// Reads the tags of the objects whose types leave them late ([`Schema::late_tags`]),
-/// in as few calls as `source` allows, and returns the conflicts (objects holding a
-/// name a desired resource needs, [`Raw::claim`], without the stack's tag) and the ARNs
-/// of the objects whose tags came from the index.
+/// Reads the tags of the objects whose types leave them late ([`Schema::late_tags`]):
+/// from `index` (the tagging index's answer) where it has them, else from their own
+/// APIs; returns the conflicts (objects holding a name a desired resource needs,
+/// [`Raw::claim`], without the stack's tag) and the ARNs of the objects whose tags came
+/// from the index.
 ///
 /// [`Schema::late_tags`]: crate::resources::Schema
 async fn late_tags(
@@ -189,22 +203,13 @@ async fn late_tags(
     graph: &Graph,
     clients: &Clients,
     found: &mut [Raw],
-    source: TagSource,
+    index: Option<BTreeMap<String, Tags>>,
 ) -> Result<(Vec<Conflict>, BTreeSet<String>), AwsError> {
     let late: Vec<usize> =
         (0..found.len()).filter(|&i| crate::resources::schema(found[i].resource_type).late_tags).collect();
     let mut indexed = BTreeSet::new();
     if !late.is_empty() {
-        let mut index = match source {
-            TagSource::Index => {
-                let filters: BTreeSet<&str> = late
-                    .iter()
-                    .filter_map(|&i| crate::resources::schema(found[i].resource_type).tagging.index_filter())
-                    .collect();
-                index_tags(stack, clients, filters.into_iter().map(str::to_owned).collect()).await?
-            }
-            TagSource::Direct => BTreeMap::new(),
-        };
+        let mut index = index.unwrap_or_default();
         let mut missing = Vec::new();
         for &i in &late {
             let f = &mut found[i].found;
@@ -240,18 +245,21 @@ async fn late_tags(
     Ok((conflicts, indexed))
 }
 
-/// The tags the Resource Groups Tagging API's index holds for the objects of `filters`
-/// carrying the stack's tag, by ARN; none when the credentials may not read it (the
-/// objects' own APIs answer then).
-async fn index_tags(
-    stack: &Stack,
-    clients: &Clients,
-    filters: Vec<String>,
-) -> Result<BTreeMap<String, Tags>, AwsError> {
+/// The tags the Resource Groups Tagging API's index holds for the objects of the types
+/// that read their tags late and carry the stack's tag, by ARN; none when the
+/// credentials may not read it (the objects' own APIs answer then).
+async fn index_tags(stack: &Stack, clients: &Clients) -> Result<BTreeMap<String, Tags>, AwsError> {
+    let filters: BTreeSet<&str> = ResourceType::ALL
+        .iter()
+        .map(|t| crate::resources::schema(*t))
+        .filter(|s| s.late_tags)
+        .filter_map(|s| s.tagging.index_filter())
+        .collect();
+    let filters: Vec<String> = filters.into_iter().map(str::to_owned).collect();
     let read = || clients.tagging.get_resources(STACK_TAG.to_owned(), stack.name.clone(), filters.clone());
     match crate::aws::retry_transient(read).await {
         Err(e) if e.kind == crate::aws::ErrorKind::AccessDenied => {
-            tracing::warn!(
+            tracing::info!(
                 "{e}: tags are read from each service instead (grant tag:GetResources to read them in one call)"
             );
             Ok(BTreeMap::new())

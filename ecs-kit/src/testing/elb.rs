@@ -161,15 +161,14 @@ impl ElbState {
         self.tgs.contains_key(arn)
     }
 
-    /// The load balancers and target groups, for the tagging index.
-    pub fn indexed(&self, out: &mut Vec<super::tagging::Indexed>) {
-        let of = |resource_type, arn: &String, tags: &Tags| super::tagging::Indexed {
-            resource_type,
-            arn: arn.clone(),
-            tags: tags.clone(),
-        };
-        out.extend(self.lbs.iter().map(|(arn, x)| of("elasticloadbalancing:loadbalancer", arn, &x.meta.tags)));
-        out.extend(self.tgs.iter().map(|(arn, x)| of("elasticloadbalancing:targetgroup", arn, &x.meta.tags)));
+    /// The load balancers and target groups (type, ARN, tags), for the tagging index.
+    pub fn indexed(&self, each: &mut dyn FnMut(&'static str, &str, &Tags)) {
+        for (arn, x) in &self.lbs {
+            each("elasticloadbalancing:loadbalancer", arn, &x.meta.tags);
+        }
+        for (arn, x) in &self.tgs {
+            each("elasticloadbalancing:targetgroup", arn, &x.meta.tags);
+        }
     }
 
     fn tags_of(&mut self, arn: &str) -> Option<&mut Tags> {

@@ -37,13 +37,11 @@ impl LogsState {
         }
     }
 
-    /// The log groups, for the tagging index.
-    pub fn indexed(&self, out: &mut Vec<super::tagging::Indexed>) {
-        out.extend(self.groups.values().map(|g| super::tagging::Indexed {
-            resource_type: "logs:log-group",
-            arn: g.arn.clone(),
-            tags: g.meta.tags.clone(),
-        }));
+    /// The log groups (type, ARN, tags), for the tagging index.
+    pub fn indexed(&self, each: &mut dyn FnMut(&'static str, &str, &Tags)) {
+        for g in self.groups.values() {
+            each("logs:log-group", &g.arn, &g.meta.tags);
+        }
     }
 
     fn by_arn(&mut self, arn: &str) -> Option<&mut Group> {

@@ -17,13 +17,25 @@ pub(crate) struct Indexed {
     pub tags: Tags,
 }
 
-/// The index as the objects are now: the load balancers, target groups and log groups
-/// that carry tags (as moto indexes them; AWS may index listeners and rules too).
+/// Each object of the index as the objects are now (type, ARN, tags): the load
+/// balancers, target groups and log groups that carry tags (as moto indexes them; AWS
+/// may index listeners and rules too).
+fn each_indexed(s: &State, each: &mut dyn FnMut(&'static str, &str, &Tags)) {
+    let mut tagged = |t: &'static str, arn: &str, tags: &Tags| {
+        if !tags.is_empty() {
+            each(t, arn, tags);
+        }
+    };
+    s.elb.indexed(&mut tagged);
+    s.logs.indexed(&mut tagged);
+}
+
+/// The index as the objects are now, to freeze.
 pub(crate) fn index(s: &State) -> Vec<Indexed> {
     let mut out = Vec::new();
-    s.elb.indexed(&mut out);
-    s.logs.indexed(&mut out);
-    out.retain(|i| !i.tags.is_empty());
+    each_indexed(s, &mut |resource_type, arn, tags| {
+        out.push(Indexed { resource_type, arn: arn.to_owned(), tags: tags.clone() });
+    });
     out
 }
 
@@ -37,18 +49,16 @@ fn matches(resource_type: &str, filters: &[String]) -> bool {
 impl TaggingApi for Fake {
     async fn get_resources(&self, key: String, value: String, types: Vec<String>) -> AwsResult<BTreeMap<String, Tags>> {
         let s = self.begin(SERVICE, "GetResources").await?;
-        let now;
-        let index = match &s.tag_index {
-            Some(frozen) => frozen,
-            None => {
-                now = index(&s);
-                &now
+        let mut out = BTreeMap::new();
+        let mut answer = |t: &str, arn: &str, tags: &Tags| {
+            if matches(t, &types) && tags.get(&key) == Some(&value) {
+                out.insert(arn.to_owned(), tags.clone());
             }
         };
-        Ok(index
-            .iter()
-            .filter(|i| matches(i.resource_type, &types) && i.tags.get(&key) == Some(&value))
-            .map(|i| (i.arn.clone(), i.tags.clone()))
-            .collect())
+        match &s.tag_index {
+            Some(frozen) => frozen.iter().for_each(|i| answer(i.resource_type, &i.arn, &i.tags)),
+            None => each_indexed(&s, &mut answer),
+        }
+        Ok(out)
     }
 }

@@ -114,7 +114,7 @@ async fn with_security_groups(
     } else {
         match crate::aws::retry_transient(|| clients.ec2.describe_network_interface_groups(interfaces.clone())).await {
             Err(e) if e.kind == crate::aws::ErrorKind::AccessDenied => {
-                tracing::warn!("{e}: mount targets' security groups are read one by one instead");
+                tracing::info!("{e}: mount targets' security groups are read one by one instead");
                 std::collections::BTreeMap::new()
             }
             other => other?,
