@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use futures_util::future::join_all;
+use futures_util::StreamExt as _;
 
 use crate::aws::{AwsError, Clients, ServiceStatus, Tags};
 use crate::graph::{Attr, Graph, GraphError, LogicalId, Properties, Ref, Resolves, Resource, ResourceType};
@@ -268,9 +269,12 @@ async fn index_tags(stack: &Stack, clients: &Clients) -> Result<BTreeMap<String,
     }
 }
 
+/// How many log groups' tags are read at once when the index lacks them.
+const TAG_READS_AT_ONCE: usize = 4;
+
 /// The tags of `objects` (how each is tagged, its ARN) read from their own APIs: ELB's
 /// together (DescribeTags takes 20 of any kind a call), log groups' one by one,
-/// concurrently. `None`: the object no longer exists.
+/// [`TAG_READS_AT_ONCE`] at a time. `None`: the object no longer exists.
 pub(crate) async fn direct_tags(
     clients: &Clients,
     objects: Vec<(Tagging, String)>,
@@ -299,11 +303,19 @@ pub(crate) async fn direct_tags(
             (arn, Some(t))
         }));
     }
-    let reads = logs.iter().map(|arn| crate::aws::retry_transient(move || clients.logs.list_tags(arn.clone())));
-    for (arn, read) in logs.iter().zip(join_all(reads).await) {
+    // A few at a time: a stack of hundreds of services must not meet CloudWatch Logs'
+    // request rate all at once.
+    let reads = futures_util::stream::iter(logs.into_iter().map(|arn| async move {
+        let read = crate::aws::retry_transient(|| clients.logs.list_tags(arn.clone())).await;
+        (arn, read)
+    }))
+    .buffer_unordered(TAG_READS_AT_ONCE)
+    .collect::<Vec<_>>()
+    .await;
+    for (arn, read) in reads {
         match read {
-            Ok(tags) => out.insert(arn.clone(), Some(tags)),
-            Err(e) if e.kind == crate::aws::ErrorKind::NotFound => out.insert(arn.clone(), None),
+            Ok(tags) => out.insert(arn, Some(tags)),
+            Err(e) if e.kind == crate::aws::ErrorKind::NotFound => out.insert(arn, None),
             Err(e) => return Err(e),
         };
     }
@@ -953,5 +965,73 @@ mod tests {
             assert!(!is_gone(Some(s)), "{s}");
         }
         assert!(!is_gone(None));
+    }
+
+    /// The fake's CloudWatch Logs, counting the `ListTagsForResource` calls in flight.
+    struct InFlight {
+        inner: Clients,
+        now: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::aws::LogsApi for InFlight {
+        async fn describe_log_groups(
+            &self,
+            prefix: String,
+        ) -> crate::aws::AwsResult<Vec<Found<crate::graph::props::LogGroupProps>>> {
+            self.inner.logs.describe_log_groups(prefix).await
+        }
+        async fn list_tags(&self, arn: String) -> crate::aws::AwsResult<Tags> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.now.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            let tags = self.inner.logs.list_tags(arn).await;
+            self.now.fetch_sub(1, SeqCst);
+            tags
+        }
+        async fn create_log_group(&self, name: String, tags: Tags) -> crate::aws::AwsResult<()> {
+            self.inner.logs.create_log_group(name, tags).await
+        }
+        async fn put_retention_policy(&self, name: String, days: u32) -> crate::aws::AwsResult<()> {
+            self.inner.logs.put_retention_policy(name, days).await
+        }
+        async fn delete_log_group(&self, name: String) -> crate::aws::AwsResult<()> {
+            self.inner.logs.delete_log_group(name).await
+        }
+        async fn tag_resource(&self, arn: String, tags: Tags) -> crate::aws::AwsResult<()> {
+            self.inner.logs.tag_resource(arn, tags).await
+        }
+        async fn untag_resource(&self, arn: String, keys: Vec<String>) -> crate::aws::AwsResult<()> {
+            self.inner.logs.untag_resource(arn, keys).await
+        }
+        async fn filter_log_events(
+            &self,
+            group: String,
+            start_ms: Option<i64>,
+            pattern: Option<String>,
+            next_token: Option<String>,
+        ) -> crate::aws::AwsResult<crate::aws::LogPage> {
+            self.inner.logs.filter_log_events(group, start_ms, pattern, next_token).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn log_groups_tags_are_read_a_few_at_a_time() {
+        let cloud = crate::testing::FakeCloud::new("us-west-2");
+        cloud.set_latency(std::time::Duration::from_millis(50));
+        let fake = cloud.clients();
+        let mut arns = Vec::new();
+        for i in 0..12 {
+            let name = format!("/ecs/s/{i}");
+            fake.logs.create_log_group(name.clone(), owned_tags(&format!("log-group/{i}"))).await.unwrap();
+            arns.push((Tagging::Logs, format!("arn:aws:logs:us-west-2:{}:log-group:{name}", crate::testing::ACCOUNT)));
+        }
+        let logs = std::sync::Arc::new(InFlight { inner: fake.clone(), now: 0.into(), most: 0.into() });
+        let clients = Clients { logs: logs.clone(), ..fake };
+        let tags = direct_tags(&clients, arns).await.unwrap();
+        assert_eq!(tags.len(), 12);
+        assert!(tags.values().all(|t| t.as_ref().and_then(|t| t.get(STACK_TAG)).is_some()), "{tags:?}");
+        assert_eq!(logs.most.load(std::sync::atomic::Ordering::SeqCst), TAG_READS_AT_ONCE);
     }
 }
