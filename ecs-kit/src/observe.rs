@@ -247,8 +247,9 @@ async fn late_tags(
 }
 
 /// The tags the Resource Groups Tagging API's index holds for the objects of the types
-/// that read their tags late and carry the stack's tag, by ARN; none when the
-/// credentials may not read it (the objects' own APIs answer then).
+/// that read their tags late and carry the stack's tag, by ARN; none when it cannot be
+/// read (the credentials may not, an endpoint without it, AWS failing): the index only
+/// saves calls, the objects' own APIs answer then.
 async fn index_tags(stack: &Stack, clients: &Clients) -> Result<BTreeMap<String, Tags>, AwsError> {
     let filters: BTreeSet<&str> = ResourceType::ALL
         .iter()
@@ -259,13 +260,20 @@ async fn index_tags(stack: &Stack, clients: &Clients) -> Result<BTreeMap<String,
     let filters: Vec<String> = filters.into_iter().map(str::to_owned).collect();
     let read = || clients.tagging.get_resources(STACK_TAG.to_owned(), stack.name.clone(), filters.clone());
     match crate::aws::retry_transient(read).await {
-        Err(e) if e.kind == crate::aws::ErrorKind::AccessDenied => {
+        // No leave to read it, or no credentials or network at all (the other reads
+        // meet the same and say so): quietly, under `-v`.
+        Err(e) if e.kind == crate::aws::ErrorKind::AccessDenied || e.kind.is_transient() => {
             tracing::info!(
                 "{e}: tags are read from each service instead (grant tag:GetResources to read them in one call)"
             );
             Ok(BTreeMap::new())
         }
-        other => other,
+        // An endpoint without it, say.
+        Err(e) => {
+            tracing::warn!("{e}: tags are read from each service instead");
+            Ok(BTreeMap::new())
+        }
+        ok => ok,
     }
 }
 
@@ -274,7 +282,8 @@ const TAG_READS_AT_ONCE: usize = 4;
 
 /// The tags of `objects` (how each is tagged, its ARN) read from their own APIs: ELB's
 /// together (DescribeTags takes 20 of any kind a call), log groups' one by one,
-/// [`TAG_READS_AT_ONCE`] at a time. `None`: the object no longer exists.
+/// [`TAG_READS_AT_ONCE`] at a time. `None`: the object no longer exists (an ELB object
+/// DescribeTags leaves out, a log group not found).
 pub(crate) async fn direct_tags(
     clients: &Clients,
     objects: Vec<(Tagging, String)>,
@@ -297,10 +306,11 @@ pub(crate) async fn direct_tags(
     }
     let mut out = BTreeMap::new();
     if !elb.is_empty() {
+        // One DescribeTags leaves out what no longer exists.
         let mut tags = crate::aws::retry_transient(|| clients.elb.describe_tags(elb.clone())).await?;
         out.extend(elb.into_iter().map(|arn| {
-            let t = tags.remove(&arn).unwrap_or_default();
-            (arn, Some(t))
+            let t = tags.remove(&arn);
+            (arn, t)
         }));
     }
     // A few at a time: a stack of hundreds of services must not meet CloudWatch Logs'
@@ -322,21 +332,18 @@ pub(crate) async fn direct_tags(
     Ok(out)
 }
 
-/// Whether the tags of `live`'s objects that `doubtful` names (by ARN) and that came from
-/// the index are what their own APIs say now.
+/// Whether the tags of every object of `live` whose tags came from the index (`indexed`,
+/// by ARN) are what their own APIs say now.
 ///
 /// # Errors
 /// An AWS call failed.
 pub(crate) async fn confirmed(
     live: &LiveStack,
     indexed: &BTreeSet<String>,
-    doubtful: impl Iterator<Item = &LogicalId>,
     clients: &Clients,
 ) -> Result<bool, AwsError> {
-    let objects: Vec<&LiveResource> = doubtful
-        .filter_map(|id| live.get(id.as_str()))
-        .filter(|r| indexed.contains(r.arn.as_deref().unwrap_or(&r.aws_id)))
-        .collect();
+    let objects: Vec<&LiveResource> =
+        live.resources.iter().filter(|r| indexed.contains(r.arn.as_deref().unwrap_or(&r.aws_id))).collect();
     if objects.is_empty() {
         return Ok(true);
     }

@@ -187,16 +187,19 @@ pub(crate) struct Prepared {
 /// Observes, resolves the apply-time values the diff needs, and diffs.
 ///
 /// Tags of load balancers, target groups and log groups come from the Resource Groups
-/// Tagging API's index, in one call. The index lags behind tag changes, so the tags of
-/// every object the plan would change or delete on its word are read again from the
-/// object's own API; if any differs (a tag changed or removed a moment ago), the stack
-/// is observed again reading every tag directly, and planned from that. So a resource
-/// is only changed on proof read from its own API that it carries this stack's tag.
+/// Tagging API's index, in one call. The index lags behind tag changes, so a plan that
+/// changes anything has the tags of every object whose tags came from the index read
+/// again from the object's own API: not only those it changes, since a change can act
+/// on an object it leaves alone (a rule forwarding to a target group, a service
+/// registering tasks in it), and a foreign object holding a declared name must be a
+/// conflict that stops the apply. If any differs (a tag changed or removed a moment
+/// ago), the stack is observed again reading every tag directly, and planned from that.
+/// So nothing is changed, or acted on, on the index's word alone; a plan without
+/// changes, which changes nothing, costs the index's one call.
 pub(crate) async fn prepare(stack: &Stack, clients: &Clients) -> Result<Prepared, PlanError> {
     use crate::observe::TagSource;
     let (prepared, indexed) = prepare_reading(stack, clients, TagSource::Index).await?;
-    let doubtful = prepared.plan.changes.iter().filter(|c| !matches!(c.action, Action::NoOp | Action::Create));
-    if crate::observe::confirmed(&prepared.live, &indexed, doubtful.map(|c| &c.id), clients).await? {
+    if !prepared.plan.has_changes() || crate::observe::confirmed(&prepared.live, &indexed, clients).await? {
         return Ok(prepared);
     }
     tracing::info!("the tagging index is behind a tag change: every tag is read from its own API");

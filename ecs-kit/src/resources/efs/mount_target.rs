@@ -57,7 +57,8 @@ impl Kind for MountTarget {
         // an earlier attempt made in the subnet (AWS allows one per zone).
         let subnet = RefOr::Value(lit(&p.subnet_id)?);
         let made = efs.describe_mount_targets(fs.clone()).await.map_err(step_error)?;
-        let made = made.into_iter().find(|m| m.props.subnet_id == subnet && m.state.as_deref() != Some("deleting"));
+        let made =
+            made.into_iter().find(|m| m.props.subnet_id == subnet && !crate::resources::is_gone(m.state.as_deref()));
         let id = match made {
             Some(m) => m.id,
             None => efs.create_mount_target(p).await.map_err(step_error)?,
