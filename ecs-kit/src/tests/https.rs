@@ -319,3 +319,38 @@ fn the_service_macro_takes_a_host_alone_or_with_a_path() {
     assert_eq!(route("api"), ("api.example.com".to_owned(), "/".to_owned()));
     assert_eq!(route("v1"), ("api.example.com".to_owned(), "/v1".to_owned()));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_foreign_listener_certificates_on_the_stack_load_balancer_are_left_alone() {
+    let cloud = FakeCloud::new("us-west-2");
+    let clients = cloud.clients();
+    let stack = https(|lb| lb).build().unwrap();
+    converge(&stack, &clients).await;
+    // Someone adds a listener of their own, with an extra certificate, to the stack's
+    // load balancer.
+    let snapshot = cloud.snapshot();
+    let lb = snapshot.live(ResourceType::LoadBalancer).next().unwrap().id.clone();
+    let theirs = ListenerProps {
+        load_balancer_arn: RefOr::Value(lb),
+        protocol: "HTTPS".into(),
+        port: 8443,
+        default_target_group_arn: None,
+        redirect: None,
+        fixed_response: Some(crate::graph::props::FixedResponse {
+            status_code: "404".into(),
+            content_type: "text/plain".into(),
+            message_body: String::new(),
+        }),
+        certificate_arn: Some(CERT.into()),
+        ssl_policy: Some(DEFAULT_TLS_POLICY.into()),
+    };
+    let someone = crate::aws::Tags::from([("owner".into(), "someone".into())]);
+    let listener = clients.elb.create_listener(theirs, someone).await.unwrap();
+    clients.elb.add_listener_certificates(listener.clone(), vec![CERT2.into()]).await.unwrap();
+    // Not the stack's: neither planned for deletion nor deleted.
+    let p = plan(&stack, &clients).await.unwrap();
+    assert!(!p.has_changes(), "{}", p.render());
+    converge(&stack, &clients).await;
+    let certificates = clients.elb.describe_listener_certificates(listener).await.unwrap();
+    assert_eq!(certificates.len(), 1, "{certificates:?}");
+}

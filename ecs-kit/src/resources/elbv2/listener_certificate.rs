@@ -39,14 +39,21 @@ impl Kind for ListenerCertificate {
         Ok(read)
     }
 
-    /// By the certificate's ARN, and the listener: the test listener's copy has an id of its own.
+    /// By the certificate's ARN, and the listener: the test listener's copy has an id of
+    /// its own. None on a listener that is not the stack's (someone's own listener on the
+    /// stack's load balancer, or a foreign load balancer holding its name): its
+    /// certificates are not the stack's either.
     fn identify(
         found: &Found<ListenerCertificateProps>,
         _graph: &Graph,
         index: &PhysicalIndex<'_>,
     ) -> Option<LogicalId> {
         let on_test = match &found.props.listener_arn {
-            RefOr::Value(arn) => index.get(arn).any(|(id, _)| id.as_str() == "listener/test"),
+            RefOr::Value(arn) => {
+                let mut owners = index.get(arn).peekable();
+                owners.peek()?;
+                owners.any(|(id, _)| id.as_str() == "listener/test")
+            }
             RefOr::Ref(r) => r.id.as_str() == "listener/test",
         };
         let arn = &found.props.certificate_arn;
