@@ -99,8 +99,8 @@ pub enum ObserveError {
 /// Reads every live resource `stack` owns: each type through its kind, those whose
 /// read needs another's live objects (a listener's load balancer) after it, the rest
 /// at once. Every tag is read from its own service (not from the Resource Groups
-/// Tagging API's index, which lags; [`crate::plan`] uses it and confirms what it would
-/// change).
+/// Tagging API's index, which lags; [`crate::plan`] uses it, and reads the tags again
+/// from their services before a plan with changes stands).
 ///
 /// # Errors
 /// [`ObserveError`] when an AWS call fails (after the SDK's own retries), or the clients
@@ -115,8 +115,8 @@ pub async fn observe(stack: &Stack, clients: &Clients) -> Result<LiveStack, Obse
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TagSource {
     /// The Resource Groups Tagging API's index first (one paged call for all), and
-    /// their own API for the objects it lacks. The index lags: what a plan would change
-    /// on its word is confirmed ([`confirmed`]).
+    /// their own API for the objects it lacks. The index lags: a plan with changes
+    /// reads what it gave again ([`confirmed`]).
     Index,
     /// Their own API only.
     Direct,
@@ -342,19 +342,21 @@ pub(crate) async fn confirmed(
     indexed: &BTreeSet<String>,
     clients: &Clients,
 ) -> Result<bool, AwsError> {
-    let objects: Vec<&LiveResource> =
-        live.resources.iter().filter(|r| indexed.contains(r.arn.as_deref().unwrap_or(&r.aws_id))).collect();
+    // The ARN the index and the tag reads know it by, as `tag_arn` for what was found.
+    let arn = |r: &'_ LiveResource| -> String { r.arn.clone().unwrap_or_else(|| r.aws_id.clone()) };
+    let objects: Vec<(&LiveResource, String)> =
+        live.resources.iter().map(|r| (r, arn(r))).filter(|(_, arn)| indexed.contains(arn)).collect();
     if objects.is_empty() {
         return Ok(true);
     }
-    let arn = |r: &LiveResource| r.arn.clone().unwrap_or_else(|| r.aws_id.clone());
-    let read = objects.iter().map(|r| (crate::resources::schema(r.resource_type).tagging, arn(r))).collect();
+    let read =
+        objects.iter().map(|(r, arn)| (crate::resources::schema(r.resource_type).tagging, arn.clone())).collect();
     let now = direct_tags(clients, read).await?;
     // AWS's own tags (`aws:...`) are no part of ownership, and the index may leave them out.
     let ours = |tags: &Tags| -> Tags {
         tags.iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect()
     };
-    Ok(objects.iter().all(|r| now.get(&arn(r)).and_then(Option::as_ref).map(ours) == Some(ours(&r.tags))))
+    Ok(objects.iter().all(|(r, arn)| now.get(arn).and_then(Option::as_ref).map(ours) == Some(ours(&r.tags))))
 }
 
 /// Reads of one type, retried while AWS throttles or fails.

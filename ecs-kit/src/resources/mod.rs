@@ -358,6 +358,27 @@ impl ReadCx<'_> {
         }
         read
     }
+
+    /// `items` of type `t`, a type whose tags come late ([`Schema::late_tags`]): all
+    /// found, and each holding a declared object's name (its `name`) claimed for that
+    /// object's logical id. Which are ours, and which claimants are foreign (conflicts),
+    /// is decided once the tags are read.
+    pub(crate) fn claiming<P>(
+        &self,
+        t: ResourceType,
+        items: Vec<Found<P>>,
+        name: impl Fn(&Found<P>) -> Option<&str>,
+    ) -> Read<P> {
+        let declared: BTreeMap<&str, &LogicalId> = self.desired(t).map(|r| (r.name.as_str(), &r.id)).collect();
+        let mut read = Read::default();
+        for item in items {
+            if let Some(id) = name(&item).and_then(|n| declared.get(n)) {
+                read.claims.push((item.id.clone(), (*id).clone()));
+            }
+            read.found.push(item);
+        }
+        read
+    }
 }
 
 impl<'a> ReadCx<'a> {

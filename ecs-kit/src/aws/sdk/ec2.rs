@@ -16,6 +16,8 @@ use crate::graph::props::{
 };
 
 const SERVICE: &str = "ec2";
+/// The most values one filter of a describe takes.
+const FILTER_VALUES: usize = 200;
 
 /// [`Ec2Api`] over `aws-sdk-ec2`.
 #[derive(Debug, Clone)]
@@ -561,9 +563,9 @@ impl Ec2Api for Ec2Sdk {
 
     async fn describe_network_interface_groups(&self, ids: Vec<String>) -> AwsResult<BTreeMap<String, Vec<String>>> {
         // A filter, not NetworkInterfaceIds: an id that no longer exists is left out
-        // rather than failing the call. 200 values a filter.
+        // rather than failing the call.
         let mut out = BTreeMap::new();
-        for chunk in ids.chunks(200) {
+        for chunk in ids.chunks(FILTER_VALUES) {
             let interfaces: Vec<_> = self
                 .client
                 .describe_network_interfaces()

@@ -55,21 +55,13 @@ impl Kind for TargetGroup {
                 }
             }
         }
-        let mut read = Read::default();
         if names.is_empty() {
-            return Ok(read);
+            return Ok(Read::default());
         }
         // Tags come late (with the listeners' and rules'): which of these are ours, and
         // which hold a declared group's name without being ours, is decided then.
-        let declared: std::collections::BTreeMap<&str, &crate::graph::LogicalId> =
-            cx.desired(ResourceType::TargetGroup).map(|r| (r.name.as_str(), &r.id)).collect();
-        for tg in cx.clients.elb.describe_target_groups(names.into_iter().collect()).await? {
-            if let Some(id) = tg.id.split('/').nth(1).and_then(|name| declared.get(name)) {
-                read.claims.push((tg.id.clone(), (*id).clone()));
-            }
-            read.found.push(tg);
-        }
-        Ok(read)
+        let found = cx.clients.elb.describe_target_groups(names.into_iter().collect()).await?;
+        Ok(cx.claiming(ResourceType::TargetGroup, found, |tg| tg.id.split('/').nth(1)))
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: TargetGroupProps) -> Result<Physical, StepError> {

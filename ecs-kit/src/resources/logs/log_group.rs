@@ -33,16 +33,8 @@ impl Kind for LogGroup {
     async fn read(cx: &ReadCx<'_>) -> Result<Read<LogGroupProps>, AwsError> {
         // Under the stack's prefix. Tags come late: which are ours, and which hold a
         // declared group's name without being ours, is decided then.
-        let declared: std::collections::BTreeMap<&str, &crate::graph::LogicalId> =
-            cx.desired(ResourceType::LogGroup).map(|r| (r.name.as_str(), &r.id)).collect();
-        let mut read = Read::default();
-        for group in cx.clients.logs.describe_log_groups(format!("/ecs/{}/", cx.stack.name)).await? {
-            if let Some(id) = declared.get(group.props.log_group_name.as_str()) {
-                read.claims.push((group.id.clone(), (*id).clone()));
-            }
-            read.found.push(group);
-        }
-        Ok(read)
+        let found = cx.clients.logs.describe_log_groups(format!("/ecs/{}/", cx.stack.name)).await?;
+        Ok(cx.claiming(ResourceType::LogGroup, found, |g| Some(g.props.log_group_name.as_str())))
     }
 
     async fn create(cx: &Cx<'_>, r: &Resource, p: LogGroupProps) -> Result<Physical, StepError> {
@@ -52,11 +44,13 @@ impl Kind for LogGroup {
             // A retry after a lost answer; the group is ours only if it carries the tags.
             Err(e) if e.kind == ErrorKind::AlreadyExists => {
                 let found = logs.describe_log_groups(group.clone()).await.map_err(step_error)?;
-                let mut ours = false;
-                for g in found.into_iter().filter(|g| g.id == group) {
-                    let tags = logs.list_tags(g.arn.unwrap_or_default()).await.map_err(step_error)?;
-                    ours = tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(cx.stack);
-                }
+                let ours = match found.into_iter().find(|g| g.id == group) {
+                    Some(g) => {
+                        let tags = logs.list_tags(g.arn.unwrap_or_default()).await.map_err(step_error)?;
+                        tags.get(crate::model::STACK_TAG).map(String::as_str) == Some(cx.stack)
+                    }
+                    None => false,
+                };
                 if !ours {
                     return Err(StepError::Fatal(format!("log group {group} exists and is not this stack's")));
                 }
